@@ -1,0 +1,36 @@
+import { defineConfig } from 'vitest/config';
+
+// Tiers: `default` runs in CI (unit, real tools, sshd in netns, testbed apiserver);
+// `vm` and `e2e` boot real VMs and have their own npm scripts.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'default',
+          include: ['test/{unit,tools,ssh,apiserver}/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
+          name: 'vm',
+          include: ['test/vm/**/*.test.ts'],
+          testTimeout: 3_600_000,
+          hookTimeout: 3_600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 5_400_000,
+          hookTimeout: 5_400_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
