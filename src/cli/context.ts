@@ -1,0 +1,31 @@
+// What every command needs: where lab.yaml and the lab folder are, and the loaded config.
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfigFile } from '../config/load.js';
+import type { LabConfig } from '../config/schema.js';
+
+export interface LabPaths {
+  configFile: string;
+  labDir: string;
+}
+
+export interface GlobalOptions {
+  config: string;
+  labDir?: string;
+}
+
+export function addLabOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'the lab definition', 'lab.yaml')
+    .option('-l, --lab-dir <dir>', 'the generated lab folder (default: "lab" beside lab.yaml)');
+}
+
+export function labPaths(opts: GlobalOptions): LabPaths {
+  const configFile = resolve(opts.config);
+  return { configFile, labDir: resolve(opts.labDir ?? resolve(dirname(configFile), 'lab')) };
+}
+
+export async function loadLab(opts: GlobalOptions): Promise<{ paths: LabPaths; config: LabConfig }> {
+  const paths = labPaths(opts);
+  return { paths, config: await loadConfigFile(paths.configFile) };
+}

@@ -1,0 +1,158 @@
+// The lab.yaml schema. Every field has a default that reproduces the course's lab as it should be
+// built today; `k8slab init` writes them all out with comments (see template.ts).
+import { z } from 'zod';
+import { DEFAULT_VERSIONS, parseK8sVersion } from './versions.js';
+import { isIPv4, parseCidr, parseRange } from './net.js';
+
+const int = (min: number, max: number, what: string) =>
+  z
+    .number({ error: `must be a whole number of ${what} from ${min} to ${max}` })
+    .int({ error: `must be a whole number of ${what} from ${min} to ${max}` })
+    .min(min, { error: `must be at least ${min} ${what}` })
+    .max(max, { error: `must be at most ${max} ${what}` });
+
+const cidr = (example: string) =>
+  z
+    .string({ error: `must be an IPv4 CIDR such as ${example}` })
+    .refine((s) => parseCidr(s) !== undefined, { error: `must be an IPv4 CIDR such as ${example}` });
+
+const ipv4 = z
+  .string({ error: 'must be an IPv4 address such as 192.168.56.10' })
+  .refine(isIPv4, { error: 'must be an IPv4 address such as 192.168.56.10' });
+
+const semver = (example: string) =>
+  z
+    .string({ error: `must be a version such as ${example}` })
+    .regex(/^\d+\.\d+\.\d+$/, { error: `must be a full version such as ${example} (major.minor.patch)` });
+
+const port = int(1024, 65535, 'port');
+
+/** Names become hostnames, VM names and Kubernetes node names: RFC 1123 labels. */
+const hostname = z
+  .string({ error: 'must be a hostname' })
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+    error: 'must be a lowercase hostname: letters, digits and "-", not starting or ending with "-"',
+  });
+
+/** Box names go into the Vagrantfile: "owner/name" or a plain local name. */
+const boxName = z
+  .string({ error: 'must be a Vagrant box name such as bento/ubuntu-24.04' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, {
+    error: 'must be a Vagrant box name such as bento/ubuntu-24.04 (letters, digits, ".", "_", "-", "/")',
+  });
+
+export const PROVIDERS = ['virtualbox', 'libvirt'] as const;
+export const SOURCES = ['pkgs.k8s.io', 'bundle'] as const;
+export const CNIS = ['calico', 'bridge'] as const;
+export const STORAGE = ['none', 'local-path', 'nfs'] as const;
+export const LIBVIRT_DRIVERS = ['kvm', 'qemu'] as const;
+export const CPU_MODES = ['host-passthrough', 'host-model', 'maximum', 'custom'] as const;
+
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `must be one of: ${values.join(', ')}` });
+
+export const labSchema = z.strictObject({
+  name: z
+    .string({ error: 'must be a short name' })
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, {
+      error: 'must start with a letter and hold at most 31 lowercase letters, digits or "-"',
+    })
+    .default('k8slab'),
+  provider: oneOf(PROVIDERS).default('virtualbox'),
+  box: z
+    .strictObject({
+      virtualbox: boxName.default('bento/ubuntu-24.04'),
+      libvirt: boxName.default('bento/ubuntu-24.04'),
+    })
+    .prefault({}),
+  controlPlane: z
+    .strictObject({
+      name: hostname.default('m-k8s'),
+      cpus: int(2, 32, 'CPUs (kubeadm needs 2)').default(2),
+      memory: int(2048, 262144, 'MiB').default(3072),
+      sshPort: port.default(60010),
+    })
+    .prefault({}),
+  workers: z
+    .strictObject({
+      count: int(0, 9, 'workers').default(3),
+      cpus: int(1, 32, 'CPUs').default(1),
+      memory: int(1024, 262144, 'MiB').default(2560),
+      /** Worker i gets sshPortBase + i: 60101, 60102, ... as in the course. */
+      sshPortBase: int(1024, 65526, 'port').default(60100),
+    })
+    .prefault({}),
+  network: z
+    .strictObject({
+      private: cidr('192.168.56.0/24').default('192.168.56.0/24'),
+      /** Default: the 10th address of the private network (.10). */
+      controlPlaneIp: ipv4.optional(),
+      /** Default: the 101st address (.101); worker i gets firstWorkerIp + i - 1. */
+      firstWorkerIp: ipv4.optional(),
+      podCidr: cidr('172.16.0.0/16').default('172.16.0.0/16'),
+      serviceCidr: cidr('10.96.0.0/12').default('10.96.0.0/12'),
+    })
+    .prefault({}),
+  kubernetes: z
+    .strictObject({
+      version: z
+        .string({ error: 'must be a Kubernetes version such as "1.34" or "1.34.2" (quote it in YAML)' })
+        .refine((s) => parseK8sVersion(s) !== undefined, {
+          error: 'must be a Kubernetes version such as "1.34" (newest patch) or "1.34.2"',
+        })
+        .default(DEFAULT_VERSIONS.kubernetes),
+      source: oneOf(SOURCES).default('pkgs.k8s.io'),
+      /** With source: bundle, the bundle directory (relative to lab.yaml). */
+      bundle: z.string({ error: 'must be a directory path' }).min(1, { error: 'must not be empty' }).optional(),
+      cni: oneOf(CNIS).default('calico'),
+    })
+    .prefault({}),
+  containerd: z.strictObject({ version: semver('2.1.4').default(DEFAULT_VERSIONS.containerd) }).prefault({}),
+  calico: z.strictObject({ version: semver('3.31.3').default(DEFAULT_VERSIONS.calico) }).prefault({}),
+  addons: z
+    .strictObject({
+      metallb: z
+        .strictObject({
+          enabled: z.boolean({ error: 'must be true or false' }).default(false),
+          version: semver('0.15.2').default(DEFAULT_VERSIONS.metallb),
+          /** Addresses MetalLB hands out: "FIRST-LAST" or a CIDR, inside the private network. */
+          range: z
+            .string({ error: 'must be an address range such as 192.168.56.200-192.168.56.220' })
+            .refine((s) => parseRange(s) !== undefined, {
+              error: 'must be "FIRST-LAST" (first <= last) or a CIDR, e.g. 192.168.56.200-192.168.56.220',
+            })
+            .optional(),
+        })
+        .prefault({}),
+      storage: z
+        .strictObject({
+          provider: oneOf(STORAGE).default('none'),
+          localPathVersion: semver('0.0.32').default(DEFAULT_VERSIONS.localPath),
+          nfsProvisionerVersion: semver('4.0.18').default(DEFAULT_VERSIONS.nfsProvisioner),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  libvirt: z
+    .strictObject({
+      /** kvm needs hardware virtualization; qemu is software emulation (slow, works everywhere). */
+      driver: oneOf(LIBVIRT_DRIVERS).default('kvm'),
+      cpuMode: oneOf(CPU_MODES).default('host-passthrough'),
+    })
+    .prefault({}),
+  virtualbox: z
+    .strictObject({
+      group: z
+        .string({ error: 'must be a VirtualBox group such as /k8slab' })
+        .regex(/^\/[A-Za-z0-9 ._()-]+(\/[A-Za-z0-9 ._()-]+)*$/, {
+          error: 'must be a VirtualBox group path such as /k8slab (starts with "/")',
+        })
+        .optional(),
+    })
+    .prefault({}),
+  /** Lesson image overrides (registry mirrors, offline labs): key -> image reference. */
+  images: z.record(z.string(), z.string().min(1, { error: 'must be an image reference' })).default({}),
+});
+
+export type LabConfig = z.output<typeof labSchema>;
+export type LabConfigInput = z.input<typeof labSchema>;

@@ -1,0 +1,110 @@
+// The contract between the lesson runner and the lessons. A lesson reads like the practice in the
+// course notes: apply objects, wait, probe, mutate, assert again; cleanup always runs.
+import type { ImageKey } from './images.js';
+
+/** Runs one command line (sh -c) somewhere: on the control plane over SSH, or locally. */
+export interface Executor {
+  readonly name: string;
+  run(command: string, opts?: { timeoutMs?: number; input?: string }): Promise<ExecResult>;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** What the cluster offers; checks that need a missing capability are skipped with the reason. */
+export type Capability =
+  | 'nodes' // at least one Ready node with a kubelet (pods actually run)
+  | 'workers' // at least one Ready schedulable worker
+  | 'multiNode' // two or more schedulable nodes
+  | 'podNetwork' // pods can reach each other and Services (CNI + kube-proxy)
+  | 'dns' // cluster DNS (CoreDNS/kube-dns) answers
+  | 'loadBalancer' // a LoadBalancer implementation (MetalLB) hands out addresses
+  | 'defaultStorageClass' // dynamic provisioning
+  | 'hostNetwork' // the host can reach node IPs (NodePort/LoadBalancer probes from outside)
+  | 'internetImages'; // the course's Docker Hub images can be pulled
+
+export interface ClusterFacts {
+  capabilities: ReadonlySet<Capability>;
+  /** why each missing capability is missing, for the skip reason */
+  missing: ReadonlyMap<Capability, string>;
+  /** node name -> InternalIP */
+  nodeIps: ReadonlyMap<string, string>;
+  /** schedulable nodes (not cordoned, no NoSchedule taint) */
+  schedulableNodes: readonly string[];
+  arch: readonly string[];
+}
+
+/** One recorded command of a check: what a learner types to replay it, and what came back. */
+export interface Transcript {
+  command: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CheckContext {
+  /** the lesson's namespace (created before setup, deleted after cleanup unless --keep) */
+  readonly ns: string;
+  readonly images: Readonly<Record<ImageKey, string>>;
+  readonly facts: ClusterFacts;
+  /** kubectl with the given args; recorded in the transcript. Rejects on a non-zero exit unless allowFailure. */
+  kubectl(args: readonly string[], opts?: { allowFailure?: boolean; input?: string; timeoutMs?: number }): Promise<ExecResult>;
+  /** kubectl ... -o json, parsed */
+  kubectlJson<T = unknown>(args: readonly string[]): Promise<T>;
+  /** kubectl apply -f manifests/<lesson>/<file>, images and namespace substituted */
+  apply(file: string): Promise<void>;
+  /** kubectl exec POD -- CMD..., recorded */
+  exec(pod: string, command: readonly string[], opts?: { container?: string; allowFailure?: boolean }): Promise<ExecResult>;
+  /** HTTP GET from the host running k8slab (NodePort/LoadBalancer probes), recorded */
+  httpGet(url: string, opts?: { timeoutMs?: number }): Promise<{ status: number; body: string }>;
+  /** Retries `probe` until it returns a value other than undefined, or fails the check with `what` on timeout. */
+  waitFor<T>(what: string, probe: () => Promise<T | undefined>, opts?: { timeoutMs?: number; intervalMs?: number }): Promise<T>;
+  /** Ends the check as skipped (never passed) with the reason. */
+  skip(reason: string): never;
+  /** Ends the check as failed. */
+  fail(message: string): never;
+  /** A note kept in the report (e.g. the pod IPs seen). */
+  note(text: string): void;
+}
+
+export interface Check {
+  /** short id, unique in its lesson, e.g. "clusterip-stable" */
+  id: string;
+  /** what the course says should happen, as a sentence */
+  title: string;
+  /** capabilities without which the check is skipped */
+  needs?: readonly Capability[];
+  run(ctx: CheckContext): Promise<void>;
+}
+
+export interface Lesson {
+  /** "services", "volumes", ... used by `verify --lesson` */
+  id: string;
+  title: string;
+  /** the course notes the lesson follows (seeds/000..004) */
+  source: string;
+  /** manifests/<dir>/ holds its objects */
+  dir: string;
+  /** false when it touches cluster-wide state (cordon/drain, cluster PVs) and must run alone */
+  parallelSafe: boolean;
+  setup?(ctx: CheckContext): Promise<void>;
+  checks: readonly Check[];
+  /** always runs, after the checks, even when they failed */
+  cleanup?(ctx: CheckContext): Promise<void>;
+}
+
+export type CheckStatus = 'passed' | 'failed' | 'skipped';
+
+export interface CheckResult {
+  lesson: string;
+  check: string;
+  title: string;
+  status: CheckStatus;
+  seconds: number;
+  reason?: string;
+  notes: string[];
+  transcript: Transcript[];
+}

@@ -1,0 +1,110 @@
+// config + secrets -> Plan: everything later stages need, computed once, with no I/O.
+import type { LabConfig } from '../config/schema.js';
+import { nodeAddresses } from '../config/cross-check.js';
+import { parseK8sVersion, type K8sVersion } from '../config/versions.js';
+import { parseRange, type IpRange } from '../config/net.js';
+import { resolveImages, type ImageKey } from '../lessons/images.js';
+import { caCertHash, type LabSecrets } from './secrets.js';
+
+export type Role = 'control-plane' | 'worker';
+
+export interface PlannedNode {
+  name: string;
+  role: Role;
+  ip: string;
+  /** host port forwarded to the guest's port 22 */
+  sshPort: number;
+  cpus: number;
+  memory: number;
+  /** 1-based worker index (0 for the control plane) */
+  index: number;
+}
+
+export interface Plan {
+  name: string;
+  provider: LabConfig['provider'];
+  box: string;
+  nodes: PlannedNode[];
+  controlPlane: PlannedNode;
+  workers: PlannedNode[];
+  network: { private: string; podCidr: string; serviceCidr: string };
+  kubernetes: {
+    version: K8sVersion;
+    /** "1.34": the pkgs.k8s.io repository channel */
+    minor: string;
+    /** "1.34.2" or undefined for the newest patch of `minor` */
+    patch?: string;
+    source: LabConfig['kubernetes']['source'];
+    bundle?: string;
+    cni: LabConfig['kubernetes']['cni'];
+    apiServer: string;
+  };
+  versions: { containerd: string; calico: string };
+  addons: {
+    metallb?: { version: string; range: IpRange };
+    storage: LabConfig['addons']['storage'];
+  };
+  libvirt: LabConfig['libvirt'];
+  virtualbox: { group: string };
+  images: Record<ImageKey, string>;
+  join: { token: string; caCertHash: string };
+}
+
+export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 'caCert'>): Plan {
+  const addresses = nodeAddresses(config);
+  const nodes: PlannedNode[] = addresses.map((a, index) =>
+    index === 0
+      ? {
+          name: a.name,
+          role: 'control-plane',
+          ip: a.ip,
+          sshPort: config.controlPlane.sshPort,
+          cpus: config.controlPlane.cpus,
+          memory: config.controlPlane.memory,
+          index: 0,
+        }
+      : {
+          name: a.name,
+          role: 'worker',
+          ip: a.ip,
+          sshPort: config.workers.sshPortBase + index,
+          cpus: config.workers.cpus,
+          memory: config.workers.memory,
+          index,
+        },
+  );
+  const version = parseK8sVersion(config.kubernetes.version)!;
+  const controlPlane = nodes[0]!;
+  const mlb = config.addons.metallb;
+  return {
+    name: config.name,
+    provider: config.provider,
+    box: config.box[config.provider],
+    nodes,
+    controlPlane,
+    workers: nodes.slice(1),
+    network: {
+      private: config.network.private,
+      podCidr: config.network.podCidr,
+      serviceCidr: config.network.serviceCidr,
+    },
+    kubernetes: {
+      version,
+      minor: `1.${version.minor}`,
+      ...(version.patch === undefined ? {} : { patch: `1.${version.minor}.${version.patch}` }),
+      source: config.kubernetes.source,
+      ...(config.kubernetes.bundle === undefined ? {} : { bundle: config.kubernetes.bundle }),
+      cni: config.kubernetes.cni,
+      apiServer: `${controlPlane.ip}:6443`,
+    },
+    versions: { containerd: config.containerd.version, calico: config.calico.version },
+    addons: {
+      ...(mlb.enabled && mlb.range !== undefined ? { metallb: { version: mlb.version, range: parseRange(mlb.range)! } } : {}),
+      storage: config.addons.storage,
+    },
+    libvirt: config.libvirt,
+    virtualbox: { group: config.virtualbox.group ?? `/${config.name}` },
+    images: resolveImages(config.images),
+    join: { token: secrets.token, caCertHash: caCertHash(secrets.caCert) },
+  };
+}
