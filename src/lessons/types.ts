@@ -43,7 +43,12 @@ export interface Transcript {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** what was fed on stdin (the rendered manifest of an apply), shown as a here-document */
+  input?: string;
 }
+
+/** Label the runner puts on every object `apply` creates; cluster-scoped ones are deleted by it after the lesson. */
+export const LESSON_LABEL = 'k8slab.io/lesson';
 
 export interface CheckContext {
   /** the lesson's namespace (created before setup, deleted after cleanup unless --keep) */
@@ -51,11 +56,23 @@ export interface CheckContext {
   readonly images: Readonly<Record<ImageKey, string>>;
   readonly facts: ClusterFacts;
   /** kubectl with the given args; recorded in the transcript. Rejects on a non-zero exit unless allowFailure. */
-  kubectl(args: readonly string[], opts?: { allowFailure?: boolean; input?: string; timeoutMs?: number }): Promise<ExecResult>;
+  kubectl(
+    args: readonly string[],
+    opts?: {
+      allowFailure?: boolean;
+      input?: string;
+      timeoutMs?: number;
+      /** literal -> what the transcript shows instead (a token -> "$TOKEN") */
+      redact?: Readonly<Record<string, string>>;
+    },
+  ): Promise<ExecResult>;
   /** kubectl ... -o json, parsed */
   kubectlJson<T = unknown>(args: readonly string[]): Promise<T>;
-  /** kubectl apply -f manifests/<lesson>/<file>, images and namespace substituted */
-  apply(file: string): Promise<void>;
+  /**
+   * kubectl apply -f manifests/<lesson dir>/<file> with the placeholders of manifests/README.md substituted
+   * and LESSON_LABEL added to every object. Returns the objects applied (kind/name), e.g. "service/clusterip1".
+   */
+  apply(file: string): Promise<string[]>;
   /** kubectl exec POD -- CMD..., recorded */
   exec(pod: string, command: readonly string[], opts?: { container?: string; allowFailure?: boolean }): Promise<ExecResult>;
   /** HTTP GET from the host running k8slab (NodePort/LoadBalancer probes), recorded */
