@@ -194,11 +194,13 @@ export function crossCheck(c: LabConfig): ConfigProblem[] {
 
   // Pod CIDR must hold a /24 per node for the bridge CNI and kube-controller-manager's allocator.
   const pod = parseCidr(c.network.podCidr)!;
-  if (pod.prefix > 22) {
+  const nodeCount = 1 + c.workers.count;
+  const needPrefix = Math.min(22, 24 - Math.ceil(Math.log2(nodeCount)));
+  if (pod.prefix > needPrefix) {
     problems.push({
       path: 'network.podCidr',
       value: c.network.podCidr,
-      message: 'is too small: each node gets a /24 from it; use /22 or larger, e.g. 172.16.0.0/16',
+      message: `is too small: each of the ${nodeCount} nodes gets a /24 from it; use /${needPrefix} or larger, e.g. 172.16.0.0/16`,
     });
   }
   const svc = parseCidr(c.network.serviceCidr)!;

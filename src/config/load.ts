@@ -25,7 +25,7 @@ export function parseConfig(text: string, source = 'lab.yaml'): LabConfig {
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,
-      doc.errors.map((e) => ({ path: '', message: `not valid YAML: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => ({ path: '', message: `not valid YAML: ${e.message.split('\n')[0]!.replace(/:$/, '')}${duplicateKeyHint(e, text)}` })),
     );
   }
   const raw: unknown = doc.contents === null ? {} : doc.toJS();
@@ -60,7 +60,26 @@ function toProblems(issue: Issue, raw: unknown): ConfigProblem[] {
       };
     });
   }
+  if (issue.code === 'invalid_type' && (issue.expected === 'object' || issue.expected === 'record')) {
+    // A section given as a scalar, a list or left empty (null): say which settings it holds.
+    const allowed = allowedKeysAt(path);
+    const keys = allowed.length > 0 ? `: ${allowed.join(', ')}` : ' of names to values';
+    return [
+      {
+        path: path.join('.'),
+        value: valueAt(raw, path),
+        message: `must be a mapping of settings${keys} (leave the key out to use the defaults)`,
+      },
+    ];
+  }
   return [{ path: path.join('.'), value: valueAt(raw, path), message: issue.message }];
+}
+
+/** yaml reports a duplicate key by position only; name the key so the user can find it. */
+function duplicateKeyHint(e: { code: string; pos: [number, number] }, text: string): string {
+  if (e.code !== 'DUPLICATE_KEY') return '';
+  const key = /^[^\s:]+/.exec(text.slice(e.pos[0]))?.[0];
+  return key ? ` (the key "${key}" appears twice; keep one)` : '';
 }
 
 /** A guess is worth showing when it is close relative to the key's length. */

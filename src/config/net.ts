@@ -8,7 +8,8 @@ export interface Cidr {
 }
 
 export function parseCidr(text: string): Cidr | undefined {
-  if (!ipaddr.IPv4.isValidCIDR(text)) return undefined;
+  // Four dotted numbers only: ipaddr.js would also read "1.2.3/24" as 1.2.0.3.
+  if (!ipaddr.IPv4.isValidCIDR(text) || !isIPv4(text.split('/')[0]!)) return undefined;
   const [addr, prefix] = ipaddr.IPv4.parseCIDR(text);
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
   return { text, base: (toInt(addr.toString()) & mask) >>> 0, prefix };

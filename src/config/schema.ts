@@ -2,7 +2,13 @@
 // built today; `k8slab init` writes them all out with comments (see template.ts).
 import { z } from 'zod';
 import { DEFAULT_VERSIONS, parseK8sVersion } from './versions.js';
-import { isIPv4, parseCidr, parseRange } from './net.js';
+import { fromInt, isIPv4, parseCidr, parseRange, toInt, type Cidr } from './net.js';
+
+const isNetworkAddress = (c: Cidr): boolean => toInt(c.text.split('/')[0]!) === c.base;
+const networkOf = (text: string): string => {
+  const c = parseCidr(text)!;
+  return `${fromInt(c.base)}/${c.prefix}`;
+};
 
 const int = (min: number, max: number, what: string) =>
   z
@@ -14,7 +20,11 @@ const int = (min: number, max: number, what: string) =>
 const cidr = (example: string) =>
   z
     .string({ error: `must be an IPv4 CIDR such as ${example}` })
-    .refine((s) => parseCidr(s) !== undefined, { error: `must be an IPv4 CIDR such as ${example}` });
+    .refine((s) => parseCidr(s) !== undefined, { error: `must be an IPv4 CIDR such as ${example}`, abort: true })
+    // Host bits set ("192.168.56.5/24") would reach kubeadm, Calico and Vagrant as written: ask for the network.
+    .refine((s) => isNetworkAddress(parseCidr(s)!), {
+      error: (iss) => `must be a network address: use ${networkOf(String(iss.input))}`,
+    });
 
 const ipv4 = z
   .string({ error: 'must be an IPv4 address such as 192.168.56.10' })
@@ -151,7 +161,14 @@ export const labSchema = z.strictObject({
     })
     .prefault({}),
   /** Lesson image overrides (registry mirrors, offline labs): key -> image reference. */
-  images: z.record(z.string(), z.string().min(1, { error: 'must be an image reference' })).default({}),
+  images: z
+    .record(
+      z.string(),
+      z
+        .string({ error: 'must be an image reference such as nginx:1.27' })
+        .min(1, { error: 'must be an image reference such as nginx:1.27' }),
+    )
+    .default({}),
 });
 
 export type LabConfig = z.output<typeof labSchema>;
