@@ -55,7 +55,10 @@ export interface CheckContext {
   readonly ns: string;
   readonly images: Readonly<Record<ImageKey, string>>;
   readonly facts: ClusterFacts;
-  /** kubectl with the given args; recorded in the transcript. Rejects on a non-zero exit unless allowFailure. */
+  /**
+   * kubectl with the given args, in the lesson's namespace (`-n ns` is added unless the args name one);
+   * recorded in the transcript. Rejects on a non-zero exit unless allowFailure.
+   */
   kubectl(
     args: readonly string[],
     opts?: {
@@ -94,6 +97,8 @@ export interface Check {
   title: string;
   /** capabilities without which the check is skipped */
   needs?: readonly Capability[];
+  /** the runner fails the check after this long (default 5 minutes) */
+  timeoutMs?: number;
   run(ctx: CheckContext): Promise<void>;
 }
 
