@@ -7,7 +7,7 @@ import { generateSecrets, type LabSecrets } from '../plan/secrets.js';
 export const STATE_DIR = '.k8slab';
 
 export interface PhaseRecord {
-  status: 'done' | 'failed' | 'running';
+  status: 'done' | 'failed' | 'running' | 'interrupted';
   startedAt: string;
   finishedAt?: string;
   seconds?: number;

@@ -1,0 +1,67 @@
+// Polls kubectl on the control plane (over SSH) until every node and system pod is Ready.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { evaluate, parseNodes, parsePods, type ClusterReadiness, type NodeReadiness } from './readiness.js';
+
+/** Runs a shell command on the control plane (the SSH layer in practice). */
+export type RunOnControlPlane = (command: string, o?: { timeoutMs?: number }) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
+
+export const KUBECTL = 'sudo kubectl --kubeconfig /etc/kubernetes/admin.conf';
+/** Namespaces whose pods must be Ready: kube-system, plus Calico's own when the operator installs it. */
+export const SYSTEM_NAMESPACES = ['kube-system', 'calico-system', 'tigera-operator'];
+
+export async function getNodes(run: RunOnControlPlane): Promise<NodeReadiness[]> {
+  const r = await run(`${KUBECTL} get nodes -o json`, { timeoutMs: 30_000 });
+  if (r.exitCode !== 0) throw new Error(`kubectl get nodes failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+  return parseNodes(r.stdout);
+}
+
+export async function readiness(
+  run: RunOnControlPlane,
+  expected: { nodes: readonly string[]; cni: 'calico' | 'bridge' },
+): Promise<ClusterReadiness & { nodes: NodeReadiness[] }> {
+  const nodes = await getNodes(run);
+  const r = await run(`${KUBECTL} get pods -A -o json`, { timeoutMs: 30_000 });
+  if (r.exitCode !== 0) throw new Error(`kubectl get pods failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+  const pods = parsePods(r.stdout).filter((p) => SYSTEM_NAMESPACES.includes(p.namespace));
+  return { ...evaluate(nodes, pods, expected), nodes };
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** called when what we wait for changes */
+  onWaiting?: (what: string[]) => void;
+  /** poll interval; grows from 2 s to this */
+  maxIntervalMs?: number;
+}
+
+export async function waitForCluster(
+  run: RunOnControlPlane,
+  expected: { nodes: readonly string[]; cni: 'calico' | 'bridge' },
+  o: WaitOptions,
+): Promise<NodeReadiness[]> {
+  const deadline = Date.now() + o.timeoutMs;
+  let interval = 2000;
+  let last = '';
+  let lastError = '';
+  for (;;) {
+    o.signal?.throwIfAborted();
+    try {
+      const r = await readiness(run, expected);
+      if (r.ready) return r.nodes;
+      const now = r.waitingFor.join('; ');
+      if (now !== last) o.onWaiting?.(r.waitingFor);
+      last = now;
+    } catch (err) {
+      // The API server restarts while kubeadm finishes; keep polling until the deadline.
+      lastError = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() + interval > deadline) {
+      throw new Error(
+        `the cluster was not Ready within ${Math.round(o.timeoutMs / 1000)} s; still waiting for: ${last || lastError || 'an answer from kubectl'}`,
+      );
+    }
+    await sleep(interval, undefined, o.signal ? { signal: o.signal } : {});
+    interval = Math.min(interval * 1.5, o.maxIntervalMs ?? 10_000);
+  }
+}
