@@ -1,12 +1,20 @@
 import type { Command } from 'commander';
-import { UserError } from '../../util/errors.js';
+import { formatJson, formatTable, hasFailure, realHost, runDoctor } from '../../doctor/index.js';
+import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
+import { EXIT } from '../exit-codes.js';
 
-// Placeholder until the command lands; it refuses to run rather than pretend.
 export function register(program: Command): void {
-  program
-    .command('doctor')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UserError('`k8slab doctor` is not built yet');
-    });
+  addLabOptions(
+    program
+      .command('doctor')
+      .description('check the host before `up`: vagrant, provider, KVM, network, RAM, CPUs, disk')
+      .option('--json', 'print the results as JSON'),
+  ).action(async (opts: GlobalOptions & { json?: boolean }) => {
+    const { paths, config } = await loadLab(opts);
+    if (!opts.json) process.stderr.write('checking the host...\n');
+    const results = await runDoctor(config, realHost(), { labDir: paths.labDir });
+    process.stdout.write(opts.json ? formatJson(results) : formatTable(results));
+    // exit 1 when any check failed; warnings alone still let `up` go ahead
+    if (hasFailure(results)) process.exitCode = EXIT.failed;
+  });
 }

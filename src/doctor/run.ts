@@ -1,0 +1,32 @@
+// The doctor: gather the host's facts once, judge them, report.
+import { basename } from 'node:path';
+import type { LabConfig } from '../config/schema.js';
+import { checkCpus, checkDisk, checkMemory } from './checks/resources.js';
+import { checkHostNetwork, ownLibvirtNetworkNames } from './checks/host-network.js';
+import { checkKvm, checkLibvirt, checkVagrant, checkVirtualBox } from './checks/tools.js';
+import { checkCourseNetwork, checkVboxNetworks } from './checks/vbox-networks.js';
+import { gatherFacts, type GatherOptions, type HostFacts } from './facts.js';
+import type { Host } from './host.js';
+import type { CheckResult } from './types.js';
+
+/** Every check, in report order, as a pure function of the config and the facts. */
+export function judge(config: LabConfig, facts: HostFacts, labDir: string): CheckResult[] {
+  return [
+    checkVagrant(facts),
+    ...(config.provider === 'virtualbox' ? [checkVirtualBox(facts)] : []),
+    ...checkVboxNetworks(config, facts),
+    ...checkCourseNetwork(config),
+    ...checkLibvirt(facts),
+    ...checkKvm(config, facts),
+    ...checkHostNetwork(config, facts, ownLibvirtNetworkNames(config, basename(labDir))),
+    checkMemory(config, facts),
+    checkCpus(config, facts),
+    ...checkDisk(facts),
+  ];
+}
+
+export async function runDoctor(config: LabConfig, host: Host, opts: GatherOptions): Promise<CheckResult[]> {
+  return judge(config, await gatherFacts(config, host, opts), opts.labDir);
+}
+
+export const hasFailure = (results: readonly CheckResult[]): boolean => results.some((r) => r.status === 'fail');
