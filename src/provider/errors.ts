@@ -71,7 +71,7 @@ export function classifyVagrantFailure(run: FailedRun): VagrantError {
     return make('provider-missing', `Vagrant has no '${run.provider}' provider`, EXIT.environment, pluginHint);
   }
   if (cls === 'Vagrant::Errors::ProviderNotUsable' || /isn't usable on this system/.test(text)) {
-    return make('provider-missing', `the '${run.provider}' provider is not usable on this host: ${firstSentence(msg)}`, EXIT.environment, pluginHint);
+    return make('provider-missing', `the '${run.provider}' provider is not usable on this host: ${oneLine(msg)}`, EXIT.environment, pluginHint);
   }
   if (/^Vagrant::Errors::Box(AddShortNotFound|NotFound\w*)$/.test(cls) || /box '[^']+' could not be found/i.test(text)) {
     const box = /box '([^']+)'/.exec(text)?.[1] ?? 'the box';
@@ -106,25 +106,25 @@ export function classifyVagrantFailure(run: FailedRun): VagrantError {
   ) {
     return make(
       'boot-failed',
-      `a VM failed to boot: ${firstSentence(msg)}`,
+      `a VM failed to boot: ${oneLine(msg)}`,
       EXIT.failed,
       run.provider === 'libvirt'
         ? 'check `virsh list --all` and /var/log/libvirt/qemu/, that libvirtd runs, and that lab.yaml libvirt.driver/cpuMode suit this host (qemu + maximum without KVM)'
         : 'open VirtualBox to see why the VM stopped; check that hardware virtualization is enabled in the BIOS',
     );
   }
-  if (run.exitCode === 130 || /Exiting immediately|Waiting for cleanup before exiting/.test(text)) {
+  if (cls === 'Vagrant::Errors::VagrantInterrupt' || run.exitCode === 130 || /external interrupt|Exiting immediately/.test(text)) {
     return make('interrupted', `\`${run.command}\` was interrupted`, EXIT.interrupted, 'run the same command again to resume');
   }
   return make(
     'other',
-    `\`${run.command}\` failed${run.exitCode === undefined ? '' : ` (exit ${run.exitCode})`}: ${firstSentence(msg) || 'no message'}`,
+    `\`${run.command}\` failed${run.exitCode === undefined ? '' : ` (exit ${run.exitCode})`}: ${oneLine(msg) || 'no message'}`,
     EXIT.failed,
     'read the message above and the logs; `k8slab down` cleans up a half-built lab',
   );
 }
 
-function firstSentence(s: string): string {
+function oneLine(s: string): string {
   const oneLine = s.replace(/\s*\n\s*/g, ' ').trim();
   return oneLine.length > 300 ? `${oneLine.slice(0, 297)}...` : oneLine;
 }

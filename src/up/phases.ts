@@ -5,6 +5,8 @@ import type { LabState, PhaseRecord } from '../state/lab-state.js';
 export interface Phase<C> {
   name: string;
   title: string;
+  /** the nodes this phase works on, one progress line each */
+  nodes?: readonly string[];
   run(ctx: C): Promise<void>;
   /**
    * For a phase recorded as done: is its effect still there (VMs running, file present)? When it is not,
@@ -16,8 +18,8 @@ export interface Phase<C> {
 export type PhaseOutcome = 'ran' | 'skipped' | 'failed' | 'interrupted';
 
 export interface PhaseEvents {
-  start?(phase: { name: string; title: string }): void;
-  end?(phase: { name: string; title: string }, outcome: PhaseOutcome, seconds: number, error?: unknown): void;
+  start?(phase: { name: string; title: string; nodes?: readonly string[] }): void;
+  end?(phase: { name: string; title: string }, outcome: PhaseOutcome, seconds: number, error?: unknown): void | Promise<void>;
 }
 
 export interface RunPhasesOptions {
@@ -48,7 +50,7 @@ export async function runPhases<C>(phases: readonly Phase<C>[], ctx: C, o: RunPh
     const rec = o.state.phases[phase.name];
     if (!redoFromHere && rec?.status === 'done' && (phase.stillDone === undefined || (await phase.stillDone(ctx)))) {
       result.skipped.push(phase.name);
-      o.events?.end?.(phase, 'skipped', rec.seconds ?? 0);
+      await o.events?.end?.(phase, 'skipped', rec.seconds ?? 0);
       continue;
     }
     // Once one phase runs again, the later ones depend on fresh results: run them too.
@@ -65,7 +67,7 @@ export async function runPhases<C>(phases: readonly Phase<C>[], ctx: C, o: RunPh
       o.state.phases[phase.name] = { ...running, status: 'done', finishedAt: new Date(now()).toISOString(), seconds };
       await o.save(o.state);
       result.ran.push(phase.name);
-      o.events?.end?.(phase, 'ran', seconds);
+      await o.events?.end?.(phase, 'ran', seconds);
     } catch (error) {
       const seconds = (now() - started) / 1000;
       const outcome = o.signal?.aborted ? 'interrupted' : 'failed';
@@ -77,7 +79,7 @@ export async function runPhases<C>(phases: readonly Phase<C>[], ctx: C, o: RunPh
         error: outcome === 'interrupted' ? 'interrupted (Ctrl-C)' : error instanceof Error ? error.message : String(error),
       };
       await o.save(o.state);
-      o.events?.end?.(phase, outcome, seconds, error);
+      await o.events?.end?.(phase, outcome, seconds, error);
       result.stoppedAt = { name: phase.name, outcome, error };
       return result;
     }

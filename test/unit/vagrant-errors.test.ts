@@ -1,0 +1,94 @@
+// Failure classification, fed with the error output the real vagrant printed on the testbed.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { classifyVagrantFailure } from '../../src/provider/errors.js';
+import { Vagrant } from '../../src/provider/vagrant.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/vagrant/${name}`, import.meta.url), 'utf8');
+const failed = (file: string, provider = 'libvirt') =>
+  classifyVagrantFailure({ command: 'vagrant up', exitCode: 1, stdout: fixture(file), stderr: '', provider, logDir: '/lab/logs' });
+
+describe('classifyVagrantFailure', () => {
+  it('box missing: names the box and says how to add it', () => {
+    const e = failed('up-box-missing.txt');
+    expect(e.kind).toBe('box-missing');
+    expect(e.exitCode).toBe(EXIT.environment);
+    expect(e.message).toContain("box 'k8slab/debian12'");
+    expect(e.hint).toContain('vagrant box add k8slab/debian12 --provider libvirt');
+    expect(e.vagrantClass).toBe('Vagrant::Errors::BoxAddShortNotFound');
+  });
+
+  it('provider plugin missing (vagrant-libvirt not loaded)', () => {
+    const e = failed('up-provider-not-found.txt');
+    expect(e.kind).toBe('provider-missing');
+    expect(e.exitCode).toBe(EXIT.environment);
+    expect(e.hint).toContain('vagrant-libvirt');
+  });
+
+  it('provider not usable (no VirtualBox on the host)', () => {
+    const e = failed('up-provider-not-usable.txt', 'virtualbox');
+    expect(e.kind).toBe('provider-missing');
+    expect(e.message).toContain('Vagrant could not detect VirtualBox');
+    expect(e.hint).toContain('VBoxManage');
+  });
+
+  it('SSH timeout after boot (boot_timeout reached)', () => {
+    const e = failed('up-boot-timeout.txt');
+    expect(e.kind).toBe('ssh-timeout');
+    expect(e.message).toContain('(logs: /lab/logs)');
+    expect(e.hint).toMatch(/resumes/);
+  });
+
+  it('port clash (VirtualBox forwarded port in use)', () => {
+    const e = failed('up-port-collision.txt', 'virtualbox');
+    expect(e.kind).toBe('port-clash');
+    expect(e.message).toContain('host port 60010');
+    expect(e.hint).toContain('controlPlane.sshPort');
+  });
+
+  it('an interrupted up (one SIGINT: vagrant cleaned up, then exited 1)', () => {
+    const e = failed('up-sigint.txt');
+    expect(e.kind).toBe('interrupted');
+    expect(e.exitCode).toBe(EXIT.interrupted);
+  });
+
+  it('VM failed to boot (libvirt could not start the domain)', () => {
+    const e = classifyVagrantFailure({
+      command: 'vagrant up',
+      exitCode: 1,
+      stdout:
+        '1795353500,,error-exit,VagrantPlugins::ProviderLibvirt::Errors::DomainStartError,Failed to start domain: internal error: qemu unexpectedly closed the monitor\n',
+      stderr: '',
+      provider: 'libvirt',
+    });
+    expect(e.kind).toBe('boot-failed');
+    expect(e.hint).toContain('virsh list --all');
+  });
+
+  it('anything else keeps vagrant\'s own message', () => {
+    const e = failed('snapshot-restore-missing.txt');
+    expect(e.kind).toBe('other');
+    expect(e.message).toContain('The snapshot name `nosuch` was not found');
+  });
+});
+
+describe('Vagrant driver', () => {
+  it('vagrant not installed: a clear error, exit code 3', async () => {
+    const v = new Vagrant({ cwd: '/', provider: 'libvirt', bin: 'vagrant-does-not-exist-k8slab' });
+    const err = await v.status().catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'not-installed', exitCode: EXIT.environment });
+    expect((err as Error).message).toContain('`vagrant` was not found');
+  });
+
+  it('runs the real vagrant: version, plugins, status of a lab that has no VMs', async () => {
+    const v = new Vagrant({ cwd: new URL('../fixtures/vagrant/status-lab', import.meta.url).pathname, provider: 'libvirt' });
+    expect(await v.version()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect((await v.pluginList()).map((p) => p.name)).toContain('vagrant-libvirt');
+    expect(await v.status()).toEqual([
+      { name: 'st-m', state: 'not_created', stateHuman: 'not created', provider: 'libvirt' },
+      { name: 'st-w1', state: 'not_created', stateHuman: 'not created', provider: 'libvirt' },
+    ]);
+    expect(await v.sshConfig()).toEqual([]);
+  });
+});
