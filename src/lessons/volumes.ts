@@ -1,0 +1,220 @@
+// Volumes (course notes 000 and 001): emptyDir shared by the containers of a pod, hostPath reaching the
+// node's own files, and PV/PVC: binding, data that outlives the pod, reclaim policies.
+import type { CheckContext, Lesson } from './types.js';
+import { applyChanged, getOrUndefined, nodeAffinityFor, pinPodTo, token, waitGone, waitPodsReady, type Meta, type Pod } from './lesson-steps.js';
+
+const LESSON = 'volumes';
+const PV_01 = `k8slab-${LESSON}-pv-01`;
+const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
+
+interface PersistentVolume {
+  metadata: Meta;
+  spec: { persistentVolumeReclaimPolicy?: string; claimRef?: { namespace?: string; name?: string }; storageClassName?: string };
+  status?: { phase?: string };
+}
+interface PersistentVolumeClaim {
+  metadata: Meta;
+  spec: { volumeName?: string; storageClassName?: string };
+  status?: { phase?: string };
+}
+interface StorageClass {
+  metadata: Meta;
+  provisioner: string;
+  reclaimPolicy?: string;
+  volumeBindingMode?: string;
+}
+
+async function pvPhase(ctx: CheckContext, name: string): Promise<PersistentVolume | undefined> {
+  return getOrUndefined<PersistentVolume>(ctx, ['pv', name]);
+}
+
+/**
+ * pv-01 as the manifest has it; on a cluster with nodes it is also pinned to the first schedulable node,
+ * so the pod that mounts it always lands where its hostPath directory (and data) is.
+ */
+async function applyPv01(ctx: CheckContext): Promise<void> {
+  const node = ctx.facts.schedulableNodes[0];
+  if (node === undefined) {
+    await ctx.apply('pv-01.yaml');
+    return;
+  }
+  await applyChanged(ctx, LESSON, LESSON, 'pv-01.yaml', (obj) => {
+    (obj['spec'] as Record<string, unknown>)['nodeAffinity'] = nodeAffinityFor(node);
+  });
+}
+
+async function waitClaimBound(ctx: CheckContext, claim: string, timeoutMs = 60_000): Promise<PersistentVolumeClaim> {
+  return ctx.waitFor(
+    `PVC ${claim} to be Bound`,
+    async () => {
+      const pvc = await getOrUndefined<PersistentVolumeClaim>(ctx, ['pvc', claim]);
+      return pvc?.status?.phase === 'Bound' ? pvc : undefined;
+    },
+    { timeoutMs, intervalMs: 1000 },
+  );
+}
+
+/** pv-01 and pvc-01 exist and are bound to each other (idempotent: later checks start from here). */
+async function ensurePvc01Bound(ctx: CheckContext): Promise<void> {
+  await applyPv01(ctx);
+  await ctx.apply('pvc-01.yaml');
+  const pvc = await waitClaimBound(ctx, 'pvc-01');
+  if (pvc.spec.volumeName !== PV_01) ctx.fail(`pvc-01 is bound to ${pvc.spec.volumeName ?? 'nothing'}, not ${PV_01}`);
+}
+
+export const volumes: Lesson = {
+  id: LESSON,
+  title: 'Volumes: emptyDir, hostPath, PV/PVC',
+  source: 'seeds/000 (Volume), seeds/001 (PV status, ReclaimPolicy)',
+  dir: LESSON,
+  // It creates PersistentVolumes, which any claim of the cluster could bind: run it alone.
+  parallelSafe: false,
+  checks: [
+    {
+      id: 'emptydir-shared',
+      title: 'emptyDir: a file written by one container is read by the other container of the pod',
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        await ctx.apply('pod-volume-1.yaml');
+        await waitPodsReady(ctx, ['pod-volume-1']);
+        const secret = token('emptydir');
+        await ctx.exec('pod-volume-1', ['sh', '-c', `echo ${secret} > /mount1/shared.txt`], { container: 'container1' });
+        const read = await ctx.exec('pod-volume-1', ['cat', '/mount2/shared.txt'], { container: 'container2', allowFailure: true });
+        if (read.stdout.trim() !== secret) {
+          ctx.fail(`container2 read ${JSON.stringify(read.stdout.trim() || read.stderr.trim())} from /mount2/shared.txt, not what container1 wrote to /mount1 (${secret})`);
+        }
+      },
+    },
+    {
+      id: 'hostpath-node-file',
+      title: "hostPath: a pod sees a file that exists on its node, whoever created it",
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        // A first pod creates the node directory and a file in it, then goes away.
+        await ctx.apply('node-v-writer.yaml');
+        const [writer] = await waitPodsReady(ctx, ['node-v-writer']);
+        const node = writer!.spec.nodeName;
+        if (!node) ctx.fail('node-v-writer is Ready but has no spec.nodeName');
+        const secret = token('hostpath');
+        await ctx.exec('node-v-writer', ['sh', '-c', `echo ${secret} > /node-v/hello.txt`]);
+        await ctx.kubectl(['delete', 'pod', 'node-v-writer', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
+        ctx.note(`the file was written on node ${node}`);
+        // The course's pod (type: Directory, so the directory must already be there) on the same node.
+        await applyChanged(ctx, LESSON, LESSON, 'pod-volume-2.yaml', pinPodTo(node));
+        await waitPodsReady(ctx, ['pod-volume-2']);
+        const read = await ctx.exec('pod-volume-2', ['cat', '/mount1/hello.txt'], { allowFailure: true });
+        if (read.stdout.trim() !== secret) {
+          ctx.fail(`pod-volume-2 on ${node} read ${JSON.stringify(read.stdout.trim() || read.stderr.trim())}, not the node's file (${secret})`);
+        }
+        await ctx.exec('pod-volume-2', ['rm', '-f', '/mount1/hello.txt'], { allowFailure: true });
+      },
+    },
+    {
+      id: 'pv-available-then-bound',
+      title: 'A PV is Available until a matching PVC claims it, then both are Bound',
+      async run(ctx: CheckContext) {
+        await applyPv01(ctx);
+        await ctx.waitFor(
+          `PV ${PV_01} to be Available`,
+          async () => {
+            const pv = await pvPhase(ctx, PV_01);
+            if (pv?.status?.phase === 'Bound') ctx.fail(`${PV_01} is already Bound to ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name} before pvc-01 exists`);
+            return pv?.status?.phase === 'Available' ? true : undefined;
+          },
+          { timeoutMs: 30_000 },
+        );
+        await ctx.apply('pvc-01.yaml');
+        await waitClaimBound(ctx, 'pvc-01');
+        const pv = await ctx.waitFor(
+          `PV ${PV_01} to be Bound to pvc-01`,
+          async () => {
+            const pv = await pvPhase(ctx, PV_01);
+            return pv?.status?.phase === 'Bound' ? pv : undefined;
+          },
+          { timeoutMs: 30_000 },
+        );
+        const ref = pv.spec.claimRef;
+        if (ref?.namespace !== ctx.ns || ref.name !== 'pvc-01') {
+          ctx.fail(`${PV_01} is Bound to ${ref?.namespace}/${ref?.name}, not ${ctx.ns}/pvc-01`);
+        }
+        ctx.note(`${PV_01}: Available -> Bound (claim ${ctx.ns}/pvc-01)`);
+      },
+    },
+    {
+      id: 'pv-data-survives-pod',
+      title: 'Data on a PVC survives deleting and re-creating the pod',
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        await ensurePvc01Bound(ctx);
+        await ctx.apply('pod-volume-3.yaml');
+        const [first] = await waitPodsReady(ctx, ['pod-volume-3']);
+        const secret = token('pvc');
+        await ctx.exec('pod-volume-3', ['sh', '-c', `echo ${secret} > /volume/data.txt`]);
+        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
+        await ctx.apply('pod-volume-3.yaml');
+        const [second] = await waitPodsReady(ctx, ['pod-volume-3']);
+        if (second!.metadata.uid === first!.metadata.uid) ctx.fail('pod-volume-3 was not re-created (same uid)');
+        const read = await ctx.exec('pod-volume-3', ['cat', '/volume/data.txt'], { allowFailure: true });
+        if (read.stdout.trim() !== secret) {
+          ctx.fail(`the new pod-volume-3 read ${JSON.stringify(read.stdout.trim() || read.stderr.trim())}, not what the old one wrote (${secret})`);
+        }
+        ctx.note(`pod-volume-3 ran on ${first!.spec.nodeName}, then on ${second!.spec.nodeName}; the data stayed`);
+      },
+    },
+    {
+      id: 'pvc-delete-retain-released',
+      title: 'Deleting the PVC leaves a Retain PV Released (kept, not reusable)',
+      async run(ctx: CheckContext) {
+        await ensurePvc01Bound(ctx);
+        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--ignore-not-found', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
+        await ctx.kubectl(['delete', 'pvc', 'pvc-01', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
+        const pv = await ctx.waitFor(
+          `PV ${PV_01} to be Released`,
+          async () => {
+            const pv = await pvPhase(ctx, PV_01);
+            if (pv === undefined) ctx.fail(`${PV_01} was deleted with its claim: a Retain PV must stay`);
+            if (pv.status?.phase === 'Failed' || pv.status?.phase === 'Available') {
+              ctx.fail(`${PV_01} went ${pv.status.phase} (reclaim policy ${pv.spec.persistentVolumeReclaimPolicy}), not Released`);
+            }
+            return pv.status?.phase === 'Released' ? pv : undefined;
+          },
+          { timeoutMs: 60_000 },
+        );
+        if (pv.spec.persistentVolumeReclaimPolicy !== 'Retain') {
+          ctx.fail(`${PV_01} is Released but its reclaim policy is ${pv.spec.persistentVolumeReclaimPolicy}, not Retain`);
+        }
+        ctx.note(`${PV_01}: Bound -> Released; it still names its old claim ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name}`);
+      },
+    },
+    {
+      id: 'dynamic-delete',
+      title: 'A dynamically provisioned PV (reclaim policy Delete) goes away with its PVC',
+      needs: ['defaultStorageClass'],
+      async run(ctx: CheckContext) {
+        const classes = await ctx.kubectlJson<{ items: StorageClass[] }>(['get', 'storageclass']);
+        const def = classes.items.find((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true');
+        if (!def) ctx.fail(`no StorageClass carries ${DEFAULT_CLASS_ANNOTATION}=true`);
+        if ((def.reclaimPolicy ?? 'Delete') !== 'Delete') {
+          ctx.skip(`the default StorageClass ${def.metadata.name} uses reclaimPolicy ${def.reclaimPolicy}, not Delete`);
+        }
+        const waitsForPod = def.volumeBindingMode === 'WaitForFirstConsumer';
+        if (waitsForPod && !ctx.facts.capabilities.has('nodes')) {
+          ctx.skip(`the default StorageClass ${def.metadata.name} provisions only for a running pod (WaitForFirstConsumer) and no node runs pods`);
+        }
+        await ctx.apply('pvc-dynamic.yaml');
+        if (waitsForPod) await ctx.apply('pod-dynamic.yaml');
+        const pvc = await waitClaimBound(ctx, 'pvc-dynamic', 180_000);
+        const pvName = pvc.spec.volumeName;
+        if (!pvName) ctx.fail('pvc-dynamic is Bound but names no volume');
+        const pv = await pvPhase(ctx, pvName);
+        if (pv?.spec.persistentVolumeReclaimPolicy !== 'Delete') {
+          ctx.fail(`${pvName} was provisioned with reclaim policy ${pv?.spec.persistentVolumeReclaimPolicy}, not Delete`);
+        }
+        ctx.note(`${def.metadata.name} (${def.provisioner}) provisioned ${pvName}`);
+        if (waitsForPod) await ctx.kubectl(['delete', 'pod', 'pod-dynamic', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
+        await ctx.kubectl(['delete', 'pvc', 'pvc-dynamic', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
+        await waitGone(ctx, 'pv', pvName, 120_000);
+      },
+    },
+  ],
+};

@@ -1,0 +1,385 @@
+// Workloads (course notes 002 and 003): label selectors, ReplicaSet self-healing, DaemonSet, Job and
+// CronJob, liveness and readiness probes, Deployment rollout and undo, cordon and drain.
+import type { CheckContext, Lesson } from './types.js';
+import type { ImageKey } from './images.js';
+import {
+  applyObjects,
+  getOrUndefined,
+  isReady,
+  isTerminating,
+  listPods,
+  pause,
+  restarts,
+  waitPodsReady,
+  type List,
+  type Meta,
+  type Pod,
+} from './lesson-steps.js';
+
+const LESSON = 'workloads';
+/** Marks a node this lesson cordoned, so cleanup (even a later run's) can always uncordon it. */
+export const CORDON_ANNOTATION = 'k8slab.io/cordoned-by';
+
+interface Controller {
+  metadata: Meta & { generation?: number };
+  spec: { replicas?: number; paused?: boolean; template: { spec: { containers: { name: string; image: string }[] } } };
+  status?: {
+    observedGeneration?: number;
+    desiredNumberScheduled?: number;
+    numberReady?: number;
+    succeeded?: number;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+interface Node {
+  metadata: Meta;
+  spec?: { unschedulable?: boolean };
+}
+interface Endpoints {
+  subsets?: { addresses?: { ip: string }[]; notReadyAddresses?: { ip: string }[] }[];
+}
+
+/** The set-based selectors of the course and the pods each must select (of the four in selector-pods.yaml). */
+export const SELECTOR_CASES: readonly { selector: string; expect: readonly string[] }[] = [
+  { selector: 'env in (prod,devel)', expect: ['pod-devel', 'pod-prod'] },
+  { selector: 'env notin (prod,devel)', expect: ['pod-noenv', 'pod-qa'] },
+  { selector: 'env', expect: ['pod-devel', 'pod-prod', 'pod-qa'] },
+  { selector: '!env', expect: ['pod-noenv'] },
+];
+
+/** The image to roll out to: the first lesson image that differs from `app` (overrides may merge some). */
+export function rolloutTarget(images: Readonly<Record<ImageKey, string>>): string | undefined {
+  const candidates: ImageKey[] = ['myweb', 'tools', 'nginx', 'busybox'];
+  return candidates.map((k) => images[k]).find((image) => image !== images.app);
+}
+
+const live = (pods: Pod[]) => pods.filter((p) => !isTerminating(p));
+const names = (pods: Pod[]) => pods.map((p) => p.metadata.name).sort();
+const ownedBy = (uid: string) => (p: Pod) => p.metadata.ownerReferences?.some((o) => o.uid === uid && o.controller) ?? false;
+
+function imageOf(obj: Controller): string | undefined {
+  return obj.spec.template.spec.containers[0]?.image;
+}
+
+async function replicaSetsOf(ctx: CheckContext, deployment: Controller): Promise<Controller[]> {
+  const all = await ctx.kubectlJson<List<Controller>>(['get', 'replicasets']);
+  return all.items.filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === deployment.metadata.uid));
+}
+
+const revision = (obj: Controller) => Number(obj.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
+
+/**
+ * Waits until the Deployment's newest ReplicaSet (highest revision) runs `image`; with nodes, also until
+ * the rollout is finished and every pod runs it. Returns that revision.
+ */
+async function waitRevisionWith(ctx: CheckContext, image: string): Promise<number> {
+  const rev = await ctx.waitFor(
+    `deployment rollout-app's newest ReplicaSet to run ${image}`,
+    async () => {
+      const dep = await ctx.kubectlJson<Controller>(['get', 'deployment', 'rollout-app']);
+      if (imageOf(dep) !== image) return undefined;
+      const sets = await replicaSetsOf(ctx, dep);
+      const newest = sets.sort((a, b) => revision(b) - revision(a))[0];
+      return newest && imageOf(newest) === image ? revision(newest) : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 2000 },
+  );
+  if (ctx.facts.capabilities.has('nodes')) {
+    await ctx.kubectl(['rollout', 'status', 'deployment/rollout-app', '--timeout=180s'], { timeoutMs: 190_000 });
+    const wrong = live(await listPods(ctx, 'app=rollout-app')).filter((p) => p.spec.containers[0]?.image !== image);
+    if (wrong.length > 0) ctx.fail(`after the rollout, ${names(wrong).join(', ')} still run another image than ${image}`);
+  }
+  return rev;
+}
+
+async function uncordonMarked(ctx: CheckContext): Promise<void> {
+  const nodes = await ctx.kubectlJson<List<Node>>(['get', 'nodes']);
+  for (const node of nodes.items.filter((n) => n.metadata.annotations?.[CORDON_ANNOTATION] === LESSON)) {
+    await ctx.kubectl(['uncordon', node.metadata.name]);
+    await ctx.kubectl(['annotate', 'node', node.metadata.name, `${CORDON_ANNOTATION}-`]);
+  }
+}
+
+export const workloads: Lesson = {
+  id: LESSON,
+  title: 'Workloads: selectors, ReplicaSet, DaemonSet, Job/CronJob, probes, rollout, cordon/drain',
+  source: 'seeds/002 (labels, probes, ReplicaSet, DaemonSet, Job/CronJob), seeds/003 (self-healing, cordon/drain, rollout undo)',
+  dir: LESSON,
+  // cordon and drain change a node for everybody: run alone.
+  parallelSafe: false,
+  checks: [
+    {
+      id: 'selectors-set-based',
+      title: 'Set-based selectors (in, notin, exists, !exists) select the right pods',
+      async run(ctx: CheckContext) {
+        await ctx.apply('selector-pods.yaml');
+        const wrong: string[] = [];
+        for (const { selector, expect } of SELECTOR_CASES) {
+          const got = names(await listPods(ctx, `group=selectors,${selector}`));
+          ctx.note(`-l '${selector}' -> ${got.join(', ') || '(none)'}`);
+          if (got.join(',') !== [...expect].sort().join(',')) wrong.push(`'${selector}' selected [${got.join(', ')}], expected [${expect.join(', ')}]`);
+        }
+        if (wrong.length > 0) ctx.fail(wrong.join('; '));
+      },
+    },
+    {
+      id: 'replicaset-self-healing',
+      title: 'A ReplicaSet replaces a deleted pod and releases a pod whose label no longer matches',
+      async run(ctx: CheckContext) {
+        await ctx.apply('replicaset.yaml');
+        const rs = await ctx.kubectlJson<Controller>(['get', 'replicaset', 'kubia']);
+        const mine = ownedBy(rs.metadata.uid!);
+        const first = await ctx.waitFor(
+          'replicaset kubia to own 3 pods',
+          async () => {
+            const pods = live(await listPods(ctx)).filter(mine);
+            return pods.length === 3 ? pods : undefined;
+          },
+          { timeoutMs: 60_000 },
+        );
+        const victim = first[0]!.metadata.name;
+        await ctx.kubectl(['delete', 'pod', victim, '--wait=false']);
+        const healed = await ctx.waitFor(
+          `replicaset kubia to replace ${victim}`,
+          async () => {
+            const pods = live(await listPods(ctx)).filter(mine);
+            return pods.length === 3 && !pods.some((p) => p.metadata.name === victim) ? pods : undefined;
+          },
+          { timeoutMs: 60_000 },
+        );
+        ctx.note(`deleted ${victim}; kubia now owns ${names(healed).join(', ')}`);
+
+        const released = healed[0]!.metadata.name;
+        await ctx.kubectl(['label', 'pod', released, 'app=released', '--overwrite']);
+        const after = await ctx.waitFor(
+          `replicaset kubia to release ${released} and own 3 other pods`,
+          async () => {
+            const pods = live(await listPods(ctx));
+            const relabelled = pods.find((p) => p.metadata.name === released);
+            const owned = pods.filter(mine);
+            if (relabelled === undefined) ctx.fail(`${released} disappeared after its label changed; it should stay, unmanaged`);
+            return !mine(relabelled) && owned.length === 3 && !owned.some((p) => p.metadata.name === released) ? owned : undefined;
+          },
+          { timeoutMs: 60_000 },
+        );
+        ctx.note(`${released} (app=released) has no owner now; kubia owns ${names(after).join(', ')}`);
+      },
+    },
+    {
+      id: 'daemonset-per-node',
+      title: 'A DaemonSet runs exactly one pod on every schedulable node',
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        await ctx.apply('daemonset.yaml');
+        const expected = ctx.facts.schedulableNodes;
+        if (expected.length === 0) ctx.skip('no schedulable node');
+        const perNode = await ctx.waitFor(
+          `one Ready ds-logger pod on each of ${expected.join(', ')}`,
+          async () => {
+            const pods = live(await listPods(ctx, 'app=ds-logger'));
+            const count = new Map<string, Pod[]>();
+            for (const p of pods) count.set(p.spec.nodeName ?? '', [...(count.get(p.spec.nodeName ?? '') ?? []), p]);
+            const ok = expected.every((n) => count.get(n)?.length === 1 && isReady(count.get(n)![0]!));
+            return ok ? count : undefined;
+          },
+          { timeoutMs: 180_000, intervalMs: 2000 },
+        );
+        const doubled = [...perNode].filter(([, pods]) => pods.length > 1).map(([n]) => n);
+        if (doubled.length > 0) ctx.fail(`more than one ds-logger pod on ${doubled.join(', ')}`);
+        ctx.note([...perNode].map(([n, pods]) => `${n}: ${names(pods).join(', ')}`).join('; '));
+      },
+    },
+    {
+      id: 'job-completes',
+      title: 'A Job runs its pod to completion and does not restart it',
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        await ctx.apply('job.yaml');
+        await ctx.waitFor(
+          'job batch-job to complete',
+          async () => {
+            const job = await ctx.kubectlJson<Controller>(['get', 'job', 'batch-job']);
+            const failed = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+            if (failed) ctx.fail(`job batch-job failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim());
+            return job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? job : undefined;
+          },
+          { timeoutMs: 180_000, intervalMs: 2000 },
+        );
+        const before = await listPods(ctx, 'job-name=batch-job');
+        // Give the kubelet time to show a restart if there were one: nothing must happen.
+        await pause(6000);
+        const after = await listPods(ctx, 'job-name=batch-job');
+        if (after.length !== 1) ctx.fail(`the job has ${after.length} pods (${names(after).join(', ')}), expected exactly one`);
+        const pod = after[0]!;
+        if (pod.metadata.uid !== before[0]?.metadata.uid) ctx.fail(`the job's pod changed from ${before[0]?.metadata.name} to ${pod.metadata.name}`);
+        if (pod.status?.phase !== 'Succeeded') ctx.fail(`${pod.metadata.name} is ${pod.status?.phase}, not Succeeded`);
+        if (restarts(pod) !== 0) ctx.fail(`${pod.metadata.name} was restarted ${restarts(pod)} times after completing`);
+        ctx.note(`${pod.metadata.name}: Succeeded, 0 restarts`);
+      },
+    },
+    {
+      id: 'cronjob-creates-job',
+      title: 'A CronJob creates a Job on its schedule',
+      timeoutMs: 200_000,
+      async run(ctx: CheckContext) {
+        const name = 'batch-job-every-minute';
+        // `kubectl create cronjob` writes the CronJob in the API version the cluster serves (batch/v1beta1
+        // before 1.21, batch/v1 after), which one manifest file cannot do.
+        const generated = await ctx.kubectl([
+          'create', 'cronjob', name, `--image=${ctx.images.busybox}`, '--schedule=*/1 * * * *', '--restart=OnFailure',
+          '--dry-run=client', '-o', 'json', '--', 'sh', '-c', 'date; echo hello from the cronjob',
+        ]);
+        const cronJob = JSON.parse(generated.stdout) as { spec: { jobTemplate: { spec: { template: { spec: { containers: { imagePullPolicy?: string }[] } } } } } };
+        for (const c of cronJob.spec.jobTemplate.spec.template.spec.containers) c.imagePullPolicy = 'IfNotPresent';
+        await applyObjects(ctx, LESSON, [cronJob], `cronjob/${name}`);
+        const cj = await ctx.kubectlJson<Controller>(['get', 'cronjob', name]);
+        const job = await ctx.waitFor(
+          `a Job created by cronjob ${name} (schedule: every minute)`,
+          async () => {
+            const jobs = await ctx.kubectlJson<List<Controller>>(['get', 'jobs']);
+            return jobs.items.find((j) => j.metadata.ownerReferences?.some((o) => o.uid === cj.metadata.uid));
+          },
+          { timeoutMs: 130_000, intervalMs: 5000 },
+        );
+        ctx.note(`cronjob ${name} created job ${job.metadata.name} at ${job.metadata.creationTimestamp}`);
+        // One is enough for the lesson; stop it making more.
+        await ctx.kubectl(['patch', 'cronjob', name, '--type=merge', '-p', '{"spec":{"suspend":true}}'], { allowFailure: true });
+      },
+    },
+    {
+      id: 'liveness-restarts',
+      title: 'A failing liveness probe makes the kubelet restart the container',
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        await ctx.apply('pod-liveness.yaml');
+        const [pod] = await waitPodsReady(ctx, ['pod-liveness']);
+        const before = restarts(pod!);
+        await ctx.exec('pod-liveness', ['rm', '/tmp/healthy']);
+        const after = await ctx.waitFor(
+          'pod-liveness to be restarted by its liveness probe',
+          async () => {
+            const p = await ctx.kubectlJson<Pod>(['get', 'pod', 'pod-liveness']);
+            return restarts(p) > before ? p : undefined;
+          },
+          { timeoutMs: 90_000, intervalMs: 2000 },
+        );
+        if (after.metadata.uid !== pod!.metadata.uid) ctx.fail('the pod was replaced; a liveness probe restarts the container inside the same pod');
+        await waitPodsReady(ctx, ['pod-liveness']);
+        ctx.note(`restarts: ${before} -> ${restarts(after)}; the restarted container recreated /tmp/healthy and is Ready again`);
+      },
+    },
+    {
+      id: 'readiness-endpoints',
+      title: 'A failing readiness probe takes the pod out of the endpoints without restarting it',
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        await ctx.apply('readiness.yaml');
+        const [pod] = await waitPodsReady(ctx, ['pod-readiness']);
+        const ip = pod!.status?.podIP;
+        if (!ip) ctx.fail('pod-readiness is Ready but has no IP');
+        const endpoints = async () => {
+          const ep = await getOrUndefined<Endpoints>(ctx, ['endpoints', 'svc-readiness']);
+          const subsets = ep?.subsets ?? [];
+          return {
+            ready: subsets.flatMap((s) => s.addresses ?? []).map((a) => a.ip),
+            notReady: subsets.flatMap((s) => s.notReadyAddresses ?? []).map((a) => a.ip),
+          };
+        };
+        await ctx.waitFor(`${ip} in the endpoints of svc-readiness`, async () => ((await endpoints()).ready.includes(ip) ? true : undefined), {
+          timeoutMs: 60_000,
+        });
+        await ctx.exec('pod-readiness', ['rm', '/var/ready']);
+        await ctx.waitFor(
+          `${ip} to move to the not-ready addresses of svc-readiness`,
+          async () => {
+            const ep = await endpoints();
+            return !ep.ready.includes(ip) && ep.notReady.includes(ip) ? true : undefined;
+          },
+          { timeoutMs: 60_000 },
+        );
+        const now = await ctx.kubectlJson<Pod>(['get', 'pod', 'pod-readiness']);
+        if (now.metadata.uid !== pod!.metadata.uid) ctx.fail('pod-readiness was replaced');
+        if (restarts(now) !== restarts(pod!)) ctx.fail(`pod-readiness was restarted (${restarts(now)} restarts): readiness must not restart`);
+        if (isReady(now)) ctx.fail('pod-readiness still reports Ready without /var/ready');
+        await ctx.exec('pod-readiness', ['touch', '/var/ready']);
+        await ctx.waitFor(`${ip} back in the endpoints of svc-readiness`, async () => ((await endpoints()).ready.includes(ip) ? true : undefined), {
+          timeoutMs: 60_000,
+        });
+        ctx.note(`${ip}: ready -> not ready -> ready, ${restarts(now)} restarts`);
+      },
+    },
+    {
+      id: 'rollout-undo',
+      title: 'A Deployment rolls out a new image, and `rollout undo` brings back the old one',
+      async run(ctx: CheckContext) {
+        const oldImage = ctx.images.app;
+        const newImage = rolloutTarget(ctx.images);
+        if (newImage === undefined) ctx.skip(`every lesson image resolves to ${oldImage}: there is no second image to roll out to`);
+        await ctx.apply('rollout-app.yaml');
+        const first = await waitRevisionWith(ctx, oldImage);
+        await ctx.kubectl(['set', 'image', 'deployment/rollout-app', `app=${newImage}`]);
+        const second = await waitRevisionWith(ctx, newImage);
+        await ctx.kubectl(['rollout', 'undo', 'deployment/rollout-app']);
+        const third = await waitRevisionWith(ctx, oldImage);
+        if (!(first < second && second < third)) ctx.fail(`revisions did not advance: ${first}, ${second}, ${third}`);
+        await ctx.kubectl(['rollout', 'history', 'deployment/rollout-app']);
+        ctx.note(`revision ${first}: ${oldImage}; revision ${second}: ${newImage}; undo -> revision ${third}: ${oldImage}`);
+      },
+    },
+    {
+      id: 'cordon-drain',
+      title: 'cordon keeps new pods off a node; drain moves its pods to other nodes',
+      needs: ['nodes', 'multiNode'],
+      timeoutMs: 480_000,
+      async run(ctx: CheckContext) {
+        await ctx.apply('drain-app.yaml');
+        await ctx.kubectl(['scale', 'deployment/drain-app', '--replicas=3']);
+        const readyPods = async (n: number) =>
+          ctx.waitFor(
+            `${n} Ready drain-app pods`,
+            async () => {
+              const pods = live(await listPods(ctx, 'app=drain-app'));
+              return pods.length === n && pods.every(isReady) ? pods : undefined;
+            },
+            { timeoutMs: 180_000, intervalMs: 2000 },
+          );
+        const initial = await readyPods(3);
+        // The node with most of our pods, so the drain has something to move.
+        const counts = new Map<string, number>();
+        for (const p of initial) counts.set(p.spec.nodeName!, (counts.get(p.spec.nodeName!) ?? 0) + 1);
+        const target = [...counts].filter(([n]) => ctx.facts.schedulableNodes.includes(n)).sort((a, b) => b[1] - a[1])[0]?.[0];
+        if (target === undefined) ctx.fail(`no drain-app pod runs on a schedulable node (${ctx.facts.schedulableNodes.join(', ')})`);
+        try {
+          await ctx.kubectl(['annotate', 'node', target, `${CORDON_ANNOTATION}=${LESSON}`, '--overwrite']);
+          await ctx.kubectl(['cordon', target]);
+          const node = await ctx.kubectlJson<Node>(['get', 'node', target]);
+          if (!node.spec?.unschedulable) ctx.fail(`${target} is not unschedulable after kubectl cordon`);
+          await ctx.kubectl(['scale', 'deployment/drain-app', '--replicas=6']);
+          const scaled = await readyPods(6);
+          const before = new Set(names(initial));
+          const landed = scaled.filter((p) => !before.has(p.metadata.name) && p.spec.nodeName === target);
+          if (landed.length > 0) ctx.fail(`${names(landed).join(', ')} were scheduled onto the cordoned node ${target}`);
+          // Only this lesson's pods are evicted (--pod-selector): the lab's own pods stay where they are.
+          await ctx.kubectl(['drain', target, '--pod-selector=app=drain-app', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=180s'], {
+            timeoutMs: 200_000,
+          });
+          const moved = await ctx.waitFor(
+            `6 Ready drain-app pods, none on ${target}`,
+            async () => {
+              const pods = live(await listPods(ctx, 'app=drain-app'));
+              return pods.length === 6 && pods.every(isReady) && !pods.some((p) => p.spec.nodeName === target) ? pods : undefined;
+            },
+            { timeoutMs: 180_000, intervalMs: 2000 },
+          );
+          ctx.note(`${target}: cordoned (no new pod landed there), drained; drain-app now runs on ${[...new Set(moved.map((p) => p.spec.nodeName))].join(', ')}`);
+        } finally {
+          await ctx.kubectl(['uncordon', target], { allowFailure: true });
+          await ctx.kubectl(['annotate', 'node', target, `${CORDON_ANNOTATION}-`], { allowFailure: true });
+        }
+      },
+    },
+  ],
+  async cleanup(ctx: CheckContext) {
+    await uncordonMarked(ctx);
+  },
+};
