@@ -1,0 +1,138 @@
+// Access (seed 001): a ServiceAccount token authenticates to the API server, and RBAC grants exactly
+// what a Role/ClusterRole says, checked the way the course does: `kubectl auth can-i --as=...`.
+import type { CheckContext, Lesson } from './types.js';
+
+type Ask = readonly [verb: string, resource: string, ...flags: string[]];
+
+/** `kubectl auth can-i` as the ServiceAccount: true for "yes" (exit 0), false for "no" (exit 1). */
+async function canI(ctx: CheckContext, sa: string, [verb, resource, ...flags]: Ask): Promise<boolean> {
+  const res = await ctx.kubectl(['auth', 'can-i', verb, resource, ...flags, `--as=system:serviceaccount:${ctx.ns}:${sa}`], { allowFailure: true });
+  const answer = res.stdout.trim().split('\n')[0];
+  if (answer === 'yes' && res.exitCode === 0) return true;
+  if (answer === 'no') return false;
+  throw new Error(`kubectl auth can-i ${verb} ${resource} answered neither yes nor no: ${res.stderr.trim()}`);
+}
+
+const show = (ask: Ask) => ask.join(' ');
+
+/** Waits (RBAC caches take a moment) until every `allowed` is yes, then requires every `denied` to be no. */
+async function grantsExactly(ctx: CheckContext, sa: string, allowed: readonly Ask[], denied: readonly Ask[]): Promise<void> {
+  for (const ask of allowed) {
+    await ctx.waitFor(`${sa} to be allowed to ${show(ask)}`, async () => ((await canI(ctx, sa, ask)) ? true : undefined), { timeoutMs: 15_000 });
+  }
+  const extra: string[] = [];
+  for (const ask of denied) if (await canI(ctx, sa, ask)) extra.push(show(ask));
+  if (extra.length > 0) ctx.fail(`${sa} may also ${extra.join('; ')}, which its roles do not grant`);
+  ctx.note(`${sa}: yes to ${allowed.map(show).join('; ')}; no to ${denied.map(show).join('; ')}`);
+}
+
+interface ServiceAccount {
+  secrets?: { name: string }[];
+}
+
+/** The default ServiceAccount's token: its token Secret (clusters before 1.24) or a TokenRequest. */
+async function defaultToken(ctx: CheckContext): Promise<string> {
+  const secret = await ctx.waitFor(
+    'the default ServiceAccount to have a token',
+    async () => {
+      const sa = await ctx.kubectlJson<ServiceAccount>(['get', 'serviceaccount', 'default']);
+      return sa.secrets?.[0]?.name ?? (await tokenRequestSupported(ctx) ? '' : undefined);
+    },
+    { timeoutMs: 30_000 },
+  );
+  if (secret === '') {
+    const res = await ctx.kubectl(['create', 'token', 'default']);
+    return res.stdout.trim();
+  }
+  const s = await ctx.kubectlJson<{ data?: { token?: string } }>(['get', 'secret', secret]);
+  if (!s.data?.token) ctx.fail(`Secret ${secret} holds no token`);
+  return Buffer.from(s.data.token, 'base64').toString('utf8');
+}
+
+/** kubectl 1.24+ has `create token`; its clusters no longer make token Secrets. */
+async function tokenRequestSupported(ctx: CheckContext): Promise<boolean> {
+  const res = await ctx.kubectl(['create', 'token', '--help'], { allowFailure: true });
+  return res.exitCode === 0;
+}
+
+async function apiServerUrl(ctx: CheckContext): Promise<string> {
+  const cfg = await ctx.kubectlJson<{ clusters?: { cluster?: { server?: string } }[] }>(['config', 'view', '--minify']);
+  const server = cfg.clusters?.[0]?.cluster?.server;
+  if (!server) ctx.fail('the kubeconfig names no API server');
+  return server;
+}
+
+/** kubectl with nothing but the token: no kubeconfig credentials can stand in for it. */
+function withToken(server: string, token: string, args: readonly string[]): string[] {
+  return ['--kubeconfig=/dev/null', `--server=${server}`, '--insecure-skip-tls-verify', `--token=${token}`, ...args];
+}
+
+export const access: Lesson = {
+  id: 'access',
+  title: 'API access: ServiceAccount tokens and RBAC',
+  source: 'seeds/001 (Kubernetes API, Authentication, Authorization/RBAC)',
+  dir: 'access',
+  parallelSafe: true,
+  checks: [
+    {
+      id: 'sa-token',
+      title: "The default ServiceAccount's token reaches the API server; a wrong token is refused",
+      async run(ctx) {
+        const token = await defaultToken(ctx);
+        const server = await apiServerUrl(ctx);
+        const hide = { [token]: '$TOKEN' };
+        const ok = await ctx.kubectl(withToken(server, token, ['get', '--raw', '/api']), { allowFailure: true, redact: hide });
+        if (ok.exitCode !== 0) ctx.fail(`the default token was refused: ${ok.stderr.trim()}`);
+        const body = JSON.parse(ok.stdout) as { kind?: string };
+        if (body.kind !== 'APIVersions') ctx.fail(`/api answered ${body.kind ?? 'something else'}, not APIVersions`);
+        const bad = await ctx.kubectl(withToken(server, 'not-a-valid-token', ['get', '--raw', '/api']), { allowFailure: true });
+        if (bad.exitCode === 0 || !/Unauthorized/i.test(bad.stderr)) ctx.fail('the API server accepted a made-up token');
+      },
+    },
+    {
+      id: 'rbac-role',
+      title: 'Role pod-reader + RoleBinding let ServiceAccount reader get/list/watch pods in its namespace, and nothing more',
+      async run(ctx) {
+        await ctx.apply('rbac.yaml');
+        await grantsExactly(
+          ctx,
+          'reader',
+          [
+            ['get', 'pods'],
+            ['list', 'pods'],
+            ['watch', 'pods'],
+          ],
+          [
+            ['create', 'pods'],
+            ['delete', 'pods'],
+            ['get', 'secrets'],
+            ['list', 'services'],
+            ['list', 'deployments.apps'],
+            ['list', 'pods', '--namespace=default'],
+          ],
+        );
+      },
+    },
+    {
+      id: 'rbac-clusterrole',
+      title: 'A ClusterRole + ClusterRoleBinding let reader get/list nodes cluster-wide, and not change them or read secrets',
+      async run(ctx) {
+        await ctx.apply('rbac.yaml');
+        await grantsExactly(
+          ctx,
+          'reader',
+          [
+            ['list', 'nodes'],
+            ['get', 'nodes'],
+          ],
+          [
+            ['delete', 'nodes'],
+            ['patch', 'nodes'],
+            ['list', 'secrets', '--all-namespaces'],
+            ['list', 'persistentvolumes'],
+          ],
+        );
+      },
+    },
+  ],
+};

@@ -1,0 +1,203 @@
+// The CheckContext a lesson's steps run with: kubectl through an Executor, every command recorded
+// as a learner would replay it, waits that retry, and skip/fail as typed errors the runner sorts out.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CheckContext, ClusterFacts, ExecResult, Executor, Transcript } from './types.js';
+import type { ImageKey } from './images.js';
+import { commandLine, truncate } from './command.js';
+import { labelObjects, substitute, type ManifestObject } from './render.js';
+
+/** ctx.skip(): the check could not run here; never counted as passed. */
+export class CheckSkipped extends Error {
+  override name = 'CheckSkipped';
+}
+/** ctx.fail() or a wait that timed out: the cluster does not behave as the lesson says. */
+export class CheckFailed extends Error {
+  override name = 'CheckFailed';
+}
+/** The runner gave up on the check (its timeout); later commands of that check must not run. */
+export class CheckAborted extends Error {
+  override name = 'CheckAborted';
+}
+/** A kubectl command exited non-zero; waits retry on it, a check that lets it through fails. */
+export class CommandFailed extends Error {
+  override name = 'CommandFailed';
+  constructor(
+    readonly command: string,
+    readonly result: ExecResult,
+  ) {
+    super(`\`${command}\` exited ${result.exitCode}: ${(result.stderr || result.stdout).trim().slice(0, 500)}`);
+  }
+}
+
+export interface LessonScope {
+  lesson: string;
+  ns: string;
+  /** manifests/<dir> of the lesson */
+  manifestsDir: string;
+  executor: Executor;
+  images: Readonly<Record<ImageKey, string>>;
+  facts: ClusterFacts;
+  /** the objects `apply` created so far in this lesson, for diagnostics */
+  applied: ManifestObject[];
+  /** HTTP from the host; injectable so tests can point it at a local server */
+  fetchText?: (url: string, timeoutMs: number) => Promise<{ status: number; body: string }>;
+}
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
+export const DEFAULT_WAIT_TIMEOUT_MS = 120_000;
+
+export class LessonContext implements CheckContext {
+  readonly transcript: Transcript[] = [];
+  readonly notes: string[] = [];
+  private aborted = false;
+
+  constructor(private readonly scope: LessonScope) {}
+
+  get ns(): string {
+    return this.scope.ns;
+  }
+  get images(): Readonly<Record<ImageKey, string>> {
+    return this.scope.images;
+  }
+  get facts(): ClusterFacts {
+    return this.scope.facts;
+  }
+
+  /** Called by the runner when the check's time is up: the next command throws instead of running. */
+  abort(): void {
+    this.aborted = true;
+  }
+
+  async kubectl(
+    args: readonly string[],
+    opts: { allowFailure?: boolean; input?: string; timeoutMs?: number; redact?: Readonly<Record<string, string>> } = {},
+  ): Promise<ExecResult> {
+    const argv = ['kubectl', ...(this.ns === '' || namesNamespace(args) ? [] : ['-n', this.ns]), ...args];
+    const line = commandLine(argv);
+    const shown = redact(line, opts.redact);
+    if (this.aborted) throw new CheckAborted(`check timed out before \`${shown}\``);
+    const result = await this.scope.executor.run(line, {
+      timeoutMs: opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      ...(opts.input === undefined ? {} : { input: opts.input }),
+    });
+    this.record({
+      command: shown,
+      exitCode: result.exitCode,
+      stdout: redact(result.stdout, opts.redact),
+      stderr: redact(result.stderr, opts.redact),
+      ...(opts.input === undefined ? {} : { input: redact(opts.input, opts.redact) }),
+    });
+    if (result.exitCode !== 0 && !opts.allowFailure) throw new CommandFailed(shown, result);
+    return result;
+  }
+
+  async kubectlJson<T = unknown>(args: readonly string[]): Promise<T> {
+    const { stdout } = await this.kubectl([...args, '-o', 'json']);
+    try {
+      return JSON.parse(stdout) as T;
+    } catch {
+      throw new CheckFailed(`kubectl ${args.join(' ')} -o json did not print JSON: ${stdout.slice(0, 200)}`);
+    }
+  }
+
+  async apply(file: string): Promise<string[]> {
+    const path = join(this.scope.manifestsDir, file);
+    const where = `manifests/${this.scope.manifestsDir.split(/[\\/]/).pop()}/${file}`;
+    const raw = await readFile(path, 'utf8');
+    const vars = { images: this.images, namespace: this.ns, lesson: this.scope.lesson };
+    const { text, objects } = labelObjects(substitute(raw, vars, where), this.scope.lesson, where);
+    await this.kubectl(['apply', '-f', '-'], { input: text });
+    this.scope.applied.push(...objects);
+    return objects.map((o) => `${o.kind.toLowerCase()}/${o.name}`);
+  }
+
+  exec(pod: string, command: readonly string[], opts: { container?: string; allowFailure?: boolean } = {}): Promise<ExecResult> {
+    const container = opts.container === undefined ? [] : ['-c', opts.container];
+    return this.kubectl(['exec', pod, ...container, '--', ...command], { allowFailure: opts.allowFailure ?? false });
+  }
+
+  async httpGet(url: string, opts: { timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    const command = commandLine(['curl', '-sS', '-m', String(Math.ceil(timeoutMs / 1000)), url]);
+    if (this.aborted) throw new CheckAborted(`check timed out before \`${command}\``);
+    const get = this.scope.fetchText ?? fetchText;
+    try {
+      const res = await get(url, timeoutMs);
+      this.record({ command, exitCode: res.status < 400 ? 0 : 22, stdout: res.body, stderr: res.status < 400 ? '' : `HTTP ${res.status}` });
+      return res;
+    } catch (err) {
+      const message = err instanceof Error ? describeFetchError(err) : String(err);
+      this.record({ command, exitCode: 7, stdout: '', stderr: message });
+      throw new Error(`GET ${url}: ${message}`);
+    }
+  }
+
+  async waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined>,
+    opts: { timeoutMs?: number; intervalMs?: number } = {},
+  ): Promise<T> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+    const intervalMs = opts.intervalMs ?? 1000;
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      try {
+        const value = await probe();
+        if (value !== undefined) return value;
+      } catch (err) {
+        // ctx.fail/skip and the runner's abort end the wait; a failing command is retried.
+        if (err instanceof CheckSkipped || err instanceof CheckFailed || err instanceof CheckAborted) throw err;
+        last = err instanceof Error ? err.message : String(err);
+      }
+      if (Date.now() + intervalMs > deadline) {
+        throw new CheckFailed(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
+      }
+      if (this.aborted) throw new CheckAborted(`check timed out while waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+
+  skip(reason: string): never {
+    throw new CheckSkipped(reason);
+  }
+
+  fail(message: string): never {
+    throw new CheckFailed(message);
+  }
+
+  note(text: string): void {
+    this.notes.push(text);
+  }
+
+  private record(entry: Transcript): void {
+    this.transcript.push({
+      ...entry,
+      stdout: truncate(entry.stdout),
+      stderr: truncate(entry.stderr, 2000),
+      ...(entry.input === undefined ? {} : { input: truncate(entry.input, 6000) }),
+    });
+  }
+}
+
+function namesNamespace(args: readonly string[]): boolean {
+  return args.some((a) => a === '-n' || a === '-A' || a === '--all-namespaces' || a.startsWith('--namespace'));
+}
+
+function redact(text: string, map: Readonly<Record<string, string>> | undefined): string {
+  if (!map) return text;
+  let out = text;
+  for (const [secret, shown] of Object.entries(map)) if (secret) out = out.split(secret).join(shown);
+  return out;
+}
+
+async function fetchText(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  return { status: res.status, body: await res.text() };
+}
+
+function describeFetchError(err: Error): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ? `${err.message} (${cause.code})` : (cause?.message ?? err.message);
+}

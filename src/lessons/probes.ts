@@ -1,0 +1,96 @@
+// Small reads and in-cluster probes the lessons share: typed views of the objects they read (-o json),
+// pod IPs, ready endpoint IPs, and HTTP/DNS from the course's request-pod.
+import type { CheckContext } from './types.js';
+
+export interface Condition {
+  type: string;
+  status: string;
+}
+export interface Pod {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: { nodeName?: string };
+  status?: { phase?: string; podIP?: string; conditions?: Condition[] };
+}
+export interface Service {
+  metadata: { name: string; uid: string };
+  spec: {
+    type?: string;
+    clusterIP?: string;
+    externalName?: string;
+    selector?: Record<string, string>;
+    sessionAffinity?: string;
+    ports: { port: number; nodePort?: number; targetPort?: number | string }[];
+  };
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+}
+export interface Endpoints {
+  subsets?: { addresses?: { ip: string; targetRef?: { name?: string } }[]; notReadyAddresses?: { ip: string }[]; ports?: { port: number }[] }[];
+}
+export interface List<T> {
+  items: T[];
+}
+
+export const getService = (ctx: CheckContext, name: string) => ctx.kubectlJson<Service>(['get', 'service', name]);
+
+export function isReady(p: Pod): boolean {
+  return p.status?.phase === 'Running' && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** The pod's IP once it runs and is Ready. */
+export function readyPodIp(ctx: CheckContext, pod: string, timeoutMs?: number): Promise<string> {
+  return ctx.waitFor(
+    `pod ${pod} to be Ready with an IP`,
+    async () => {
+      const p = await ctx.kubectlJson<Pod>(['get', 'pod', pod]);
+      return isReady(p) && p.status?.podIP ? p.status.podIP : undefined;
+    },
+    timeoutMs === undefined ? {} : { timeoutMs },
+  );
+}
+
+/** IPs of the Ready pods a label selector picks, sorted. */
+export async function readyPodIps(ctx: CheckContext, selector: string): Promise<string[]> {
+  const pods = await ctx.kubectlJson<List<Pod>>(['get', 'pods', '-l', selector]);
+  return pods.items
+    .filter(isReady)
+    .map((p) => p.status!.podIP!)
+    .sort();
+}
+
+/** The ready addresses of an Endpoints object, sorted. */
+export function endpointIps(ep: Endpoints): string[] {
+  return (ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
+}
+
+export const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+
+export const CLIENT_POD = 'request-pod';
+
+/** The course's request-pod (manifests/<lesson>/client.yaml), Ready. */
+export async function clientPod(ctx: CheckContext): Promise<string> {
+  await ctx.apply('client.yaml');
+  await readyPodIp(ctx, CLIENT_POD);
+  return CLIENT_POD;
+}
+
+/** HTTP GET from inside the cluster (request-pod); the body, or undefined when it did not answer. */
+export async function wgetInCluster(ctx: CheckContext, url: string): Promise<string | undefined> {
+  const res = await ctx.exec(CLIENT_POD, ['wget', '-qO-', '-T', '5', url], { allowFailure: true });
+  return res.exitCode === 0 ? res.stdout : undefined;
+}
+
+/** DNS answers from request-pod with the pod's search path (`dig +short +search`). */
+export async function digInCluster(ctx: CheckContext, name: string, type: 'A' | 'CNAME' = 'A'): Promise<string[]> {
+  const res = await ctx.exec(CLIENT_POD, ['dig', '+short', '+search', '-t', type, name], { allowFailure: true });
+  if (res.exitCode !== 0) return [];
+  return res.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith(';'));
+}
+
+/** "Hostname : pod1" (kubetm/app and the bench's app) -> "pod1". */
+export function hostnameOf(body: string | undefined): string | undefined {
+  const m = /Hostname\s*:\s*(\S+)/.exec(body ?? '');
+  return m?.[1];
+}

@@ -1,0 +1,91 @@
+// The apiserver tier's harness: a throw-away control plane from ../shared/testbed (etcd, kube-apiserver,
+// controller-manager, scheduler; no nodes) and a local executor that runs kubectl against it.
+import { resolve } from 'node:path';
+import { execa } from 'execa';
+import type { Executor, ExecResult } from '../../src/lessons/types.js';
+
+export const TESTBED = resolve(import.meta.dirname, '../../../shared/testbed');
+const CONTROL_PLANE = resolve(TESTBED, 'control-plane.sh');
+
+export interface ControlPlane {
+  name: string;
+  kubeconfig: string;
+  /** the directory holding kubectl and the other v1.20.2 binaries */
+  bin: string;
+  executor: Executor;
+  down(): Promise<void>;
+}
+
+/** `control-plane.sh up --name <unique>`; builds the binaries on first use (slow when cold). */
+export async function startControlPlane(label: string): Promise<ControlPlane> {
+  const name = `k8slab-${label}-${process.pid}`;
+  await execa('bash', [CONTROL_PLANE, 'up', '--name', name], { timeout: 3_000_000 });
+  const env = parseEnv((await execa('bash', [CONTROL_PLANE, 'env', '--name', name])).stdout);
+  const kubeconfig = env.KUBECONFIG;
+  const bin = env.K8SLAB_TESTBED_BIN;
+  if (!kubeconfig || !bin) throw new Error(`control-plane.sh env printed no KUBECONFIG/K8SLAB_TESTBED_BIN for ${name}`);
+  return {
+    name,
+    kubeconfig,
+    bin,
+    executor: testLocalExecutor({ KUBECONFIG: kubeconfig, PATH: `${bin}:${process.env.PATH ?? ''}` }),
+    down: async () => {
+      await execa('bash', [CONTROL_PLANE, 'down', '--name', name], { timeout: 120_000, reject: false });
+    },
+  };
+}
+
+function parseEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!.replace(/^'(.*)'$/, '$1');
+  }
+  return out;
+}
+
+/**
+ * Runs command lines with `sh -c` on this machine, as the SSH executor does on the control plane.
+ * (Test-only until src/nodes/executors.ts provides localExecutor().)
+ */
+export function testLocalExecutor(env: Record<string, string>): Executor {
+  return {
+    name: 'local',
+    async run(command, opts = {}): Promise<ExecResult> {
+      const res = await execa('sh', ['-c', command], {
+        env,
+        extendEnv: true,
+        reject: false,
+        timeout: opts.timeoutMs ?? 60_000,
+        ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }),
+      });
+      return { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode ?? (res.timedOut ? 124 : 1) };
+    },
+  };
+}
+
+/**
+ * Wraps a real executor: after a command matching `after` runs, the given command lines run too, once.
+ * Tests use it to break the cluster at the exact step a check depends on.
+ */
+export function sabotage(inner: Executor, rules: { after: RegExp; run: string[] }[]): Executor & { fired: string[] } {
+  const pending = [...rules];
+  const fired: string[] = [];
+  return {
+    name: `${inner.name}+sabotage`,
+    fired,
+    async run(command, opts) {
+      const result = await inner.run(command, opts);
+      for (const rule of [...pending]) {
+        if (!rule.after.test(command)) continue;
+        pending.splice(pending.indexOf(rule), 1);
+        for (const line of rule.run) {
+          const r = await inner.run(line, { timeoutMs: 60_000 });
+          fired.push(`${line} -> ${r.exitCode}`);
+          if (r.exitCode !== 0) throw new Error(`sabotage step failed: ${line}: ${r.stderr}`);
+        }
+      }
+      return result;
+    },
+  };
+}
