@@ -1,0 +1,36 @@
+// Template helpers. They are the only way a config value reaches a generated file, so each one
+// turns a value into a literal of the target language that can never be read as code.
+import { quote } from 'zx/core';
+
+/** Bash: a word that bash reads back as exactly `value` (zx's quote: plain when safe, else $'...'). */
+export function sh(value: unknown): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return quote(String(value));
+  if (typeof value !== 'string') throw new TypeError(`sh: expected a string or a number, got ${describe(value)}`);
+  return quote(value);
+}
+
+/** Ruby: a single-quoted string literal. Inside '...' Ruby only knows \\ and \', so #{} and newlines stay text. */
+export function rb(value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`rb: expected a string, got ${describe(value)}`);
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** An integer, checked: a number written bare into Ruby or bash must be nothing but digits. */
+export function int(value: unknown): string {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new TypeError(`int: expected a whole number, got ${describe(value)}`);
+  }
+  return String(value);
+}
+
+/** YAML (and JSON): a double-quoted scalar. */
+export function yamlString(value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`yaml: expected a string, got ${describe(value)}`);
+  return JSON.stringify(value);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing (a missing value)';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,99 @@
+// Plan -> the data the templates see. Every key is always present (null/false when unused), because
+// the Handlebars instance runs in strict mode: a typo in a template is an error, not an empty string.
+import { DEFAULT_VERSIONS } from '../config/versions.js';
+import type { Plan, PlannedNode } from '../plan/plan.js';
+import { upstream } from './urls.js';
+
+/** Where the Vagrantfile's file provisioners put the lab CA on the control plane; master_node.sh moves it. */
+export const PKI_UPLOAD_DIR = '/tmp/k8slab-pki';
+/** The NFS export on the control plane (storage provider "nfs"). */
+export const NFS_EXPORT_DIR = '/srv/k8slab-nfs';
+
+export interface NodeView extends PlannedNode {
+  /** VirtualBox VM name: unique per lab, so two labs never clash in VirtualBox Manager. */
+  vmName: string;
+}
+
+export interface RenderView {
+  name: string;
+  provider: Plan['provider'];
+  box: string;
+  nodes: NodeView[];
+  controlPlane: NodeView;
+  workers: NodeView[];
+  workerCount: number;
+  network: Plan['network'];
+  /** What install_pkg.sh is called with: the patch when pinned, else the minor. */
+  k8sVersion: string;
+  apiServer: string;
+  join: Plan['join'];
+  containerd: { version: string; tarball: string; unit: string };
+  runc: { version: string; binary: string; sums: string };
+  pkgsK8sIo: string;
+  calico: { version: string; url: string };
+  metallb: { version: string; url: string; range: string } | null;
+  localPath: { version: string; url: string } | null;
+  nfs: { version: string; rbac: string; deployment: string; storageClass: string; exportDir: string } | null;
+  /** Offline branch: the install-bundle / master-bundle / worker-bundle partials replace the download steps. */
+  bundle: boolean;
+  bundlePath: string;
+  /** cni: bridge: the cni-bridge partial replaces Calico. */
+  bridge: boolean;
+  libvirt: Plan['libvirt'];
+  vbGroup: string;
+  pkiUploadDir: string;
+}
+
+export function makeView(plan: Plan): RenderView {
+  const node = (n: PlannedNode): NodeView => ({ ...n, vmName: `${plan.name}-${n.name}` });
+  const storage = plan.addons.storage;
+  const mlb = plan.addons.metallb;
+  return {
+    name: plan.name,
+    provider: plan.provider,
+    box: plan.box,
+    nodes: plan.nodes.map(node),
+    controlPlane: node(plan.controlPlane),
+    workers: plan.workers.map(node),
+    workerCount: plan.workers.length,
+    network: plan.network,
+    k8sVersion: plan.kubernetes.patch ?? plan.kubernetes.minor,
+    apiServer: plan.kubernetes.apiServer,
+    join: plan.join,
+    containerd: {
+      version: plan.versions.containerd,
+      tarball: upstream.containerdTarball(plan.versions.containerd),
+      unit: upstream.containerdUnit(plan.versions.containerd),
+    },
+    runc: {
+      version: DEFAULT_VERSIONS.runc,
+      binary: upstream.runcBinary(DEFAULT_VERSIONS.runc),
+      sums: upstream.runcSums(DEFAULT_VERSIONS.runc),
+    },
+    pkgsK8sIo: upstream.pkgsK8sIo,
+    calico: { version: plan.versions.calico, url: upstream.calico(plan.versions.calico) },
+    metallb: mlb
+      ? { version: mlb.version, url: upstream.metallb(mlb.version), range: `${mlb.range.first}-${mlb.range.last}` }
+      : null,
+    localPath:
+      storage.provider === 'local-path'
+        ? { version: storage.localPathVersion, url: upstream.localPath(storage.localPathVersion) }
+        : null,
+    nfs:
+      storage.provider === 'nfs'
+        ? {
+            version: storage.nfsProvisionerVersion,
+            rbac: upstream.nfsProvisioner(storage.nfsProvisionerVersion, 'rbac'),
+            deployment: upstream.nfsProvisioner(storage.nfsProvisionerVersion, 'deployment'),
+            storageClass: upstream.nfsProvisioner(storage.nfsProvisionerVersion, 'class'),
+            exportDir: NFS_EXPORT_DIR,
+          }
+        : null,
+    bundle: plan.kubernetes.source === 'bundle',
+    bundlePath: plan.kubernetes.bundle ?? '',
+    bridge: plan.kubernetes.cni === 'bridge',
+    libvirt: plan.libvirt,
+    vbGroup: plan.virtualbox.group,
+    pkiUploadDir: PKI_UPLOAD_DIR,
+  };
+}
