@@ -1,0 +1,276 @@
+// Judges a bundle: is it usable, and for a given lab, what is missing? Pure: inventory + probe + lab in,
+// findings out. Each finding says what is wrong and how to fix it.
+import type { LabConfig } from '../config/schema.js';
+import { parseK8sVersion } from '../config/versions.js';
+import { resolveImages } from '../lessons/images.js';
+import { ADDON_MANIFESTS, BRIDGE_CNI_PLUGINS, LAYOUT, OPTIONAL_BINARIES, REQUIRED_BINARIES, type AddonKey } from './layout.js';
+import { containerdVersion } from './debs.js';
+import { imageBaseName, normalizeImageRef } from './image-ref.js';
+import type { BundleInventory } from './inventory.js';
+import type { BundleProbe } from './probe.js';
+
+export type Level = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  level: Level;
+  /** stable identifier for scripts, e.g. "image-missing" */
+  code: string;
+  message: string;
+  fix?: string;
+}
+
+export interface CheckInput {
+  inventory: BundleInventory;
+  probe: BundleProbe;
+  /** the lab the bundle is for; without it only the bundle itself is judged */
+  lab?: LabConfig;
+  /** files whose SHA-256 did not match images/index.json (only when hashes were verified) */
+  hashMismatches?: string[];
+}
+
+export interface BundleReport {
+  dir: string;
+  usable: boolean;
+  kubernetes?: string;
+  containerd?: string;
+  images: string[];
+  /** kubeadm phases the scripts will skip because their image is absent */
+  skippedPhases: string[];
+  findings: Finding[];
+}
+
+/** kubeadm phases that install an add-on from an image, and the image each needs. */
+const OPTIONAL_PHASES: Readonly<Record<string, string>> = {
+  coredns: 'addon/coredns',
+  'kube-proxy': 'addon/kube-proxy',
+};
+
+export function checkBundle(input: CheckInput): BundleReport {
+  const { inventory: inv, probe, lab } = input;
+  const findings: Finding[] = [];
+  const add = (level: Level, code: string, message: string, fix?: string) =>
+    findings.push({ level, code, message, ...(fix === undefined ? {} : { fix }) });
+  const report = (extra: Partial<BundleReport> = {}): BundleReport => ({
+    dir: inv.dir,
+    usable: !findings.some((f) => f.level === 'error'),
+    images: [],
+    skippedPhases: [],
+    findings,
+    ...extra,
+  });
+
+  if (!inv.exists) {
+    add('error', 'bundle-missing', `${inv.dir} is not a directory`, 'build one with `k8slab bundle create` or point kubernetes.bundle at it');
+    return report();
+  }
+
+  // bundle.json
+  const manifest = inv.manifest;
+  if (!manifest) {
+    add('error', 'manifest-invalid', `${LAYOUT.manifest} ${inv.manifestError ?? 'is missing'}`,
+      `write ${LAYOUT.manifest} with at least {"format": 1, "kubernetes": "1.20.2"}`);
+  }
+  const k8s = manifest?.kubernetes.replace(/^v/, '');
+  const k8sVer = k8s === undefined ? undefined : parseK8sVersion(k8s);
+  if (k8s !== undefined && (k8sVer === undefined || k8sVer.minor < 18)) {
+    add('error', 'kubernetes-unsupported', `Kubernetes ${k8s} is not supported (k8slab supports 1.18 and newer)`);
+  } else if (k8sVer !== undefined && k8sVer.minor < 24) {
+    add('info', 'legacy-runtime-flags',
+      `Kubernetes ${k8s} is older than 1.24: the scripts give kubelet --container-runtime=remote and use kubeadm config API ${kubeadmApiVersion(k8sVer.minor)}`);
+  }
+
+  // bin/
+  for (const name of REQUIRED_BINARIES) {
+    const b = inv.binaries.find((x) => x.name === name);
+    if (!b) add('error', 'binary-missing', `${LAYOUT.bin}/${name} is missing`, `copy ${name} ${k8s ?? ''} into ${LAYOUT.bin}/ (from dl.k8s.io)`);
+    else if (!b.executable) add('error', 'binary-not-executable', `${LAYOUT.bin}/${name} is not executable`, `chmod +x ${LAYOUT.bin}/${name}`);
+  }
+  for (const name of OPTIONAL_BINARIES) {
+    if (!inv.binaries.some((x) => x.name === name)) {
+      add('info', 'crictl-missing', `${LAYOUT.bin}/${name} is absent: the nodes will have no ${name} (optional)`);
+    }
+  }
+  const arch = manifest?.arch ?? 'amd64';
+  for (const b of inv.binaries) {
+    if (b.arch !== undefined && b.arch !== arch) {
+      add('error', 'binary-arch', `${LAYOUT.bin}/${b.name} is built for ${b.arch}, the bundle says ${arch}`, 'use binaries of the bundle\'s architecture');
+    } else if (b.arch === undefined) {
+      add('error', 'binary-not-elf', `${LAYOUT.bin}/${b.name} is not a Linux executable (no ELF header)`);
+    }
+  }
+  if (probe.skipped) add('info', 'probe-skipped', `binaries not run on this host (${probe.skipped}); versions taken from ${LAYOUT.manifest}`);
+  for (const e of probe.errors) add('warning', 'probe-failed', `could not run a bundle binary: ${e}`);
+  for (const [name, v] of Object.entries(probe.versions)) {
+    if (k8s !== undefined && v.replace(/^v/, '') !== k8s) {
+      add('error', 'binary-version', `${LAYOUT.bin}/${name} is ${v}, ${LAYOUT.manifest} says ${k8s}`, `put the ${k8s} binaries in ${LAYOUT.bin}/ or correct ${LAYOUT.manifest}`);
+    }
+  }
+
+  // images/
+  const images = indexedImages(inv, findings, input.hashMismatches ?? []);
+  const have = new Set(images.map(normalizeImageRef));
+  const haveBase = new Set(images.map(imageBaseName));
+  const skippedPhases: string[] = [];
+  for (const req of requiredImages(k8s, probe)) {
+    const present = req.ref !== undefined ? have.has(normalizeImageRef(req.ref)) : haveBase.has(req.base);
+    if (present) continue;
+    const what = req.ref ?? `a ${req.base} image`;
+    const phase = OPTIONAL_PHASES[req.base];
+    if (phase) {
+      skippedPhases.push(phase);
+      add('warning', 'image-missing-phase-skipped',
+        `${what} is not in the bundle: kubeadm phase ${phase} will be skipped${req.base === 'coredns' ? ' (no cluster DNS; DNS lessons report skipped)' : ' (Services get no kube-proxy rules)'}`,
+        `add ${what} to ${LAYOUT.images}/ to get it`);
+    } else {
+      add('error', 'image-missing', `${what} is not in the bundle; kubeadm cannot start the control plane without it`, `add it to ${LAYOUT.images}/ and ${LAYOUT.imageIndex}`);
+    }
+  }
+
+  // runtime packages
+  const debContainerd = containerdVersion(inv.debs) ?? containerdVersion(inv.rpms);
+  const containerd = manifest?.containerd?.replace(/^v/, '') ?? debContainerd;
+  if (inv.debs.length === 0 && inv.rpms.length === 0) {
+    add('warning', 'no-runtime-packages',
+      `no ${LAYOUT.debs}/ or ${LAYOUT.rpms}/: the box must already have containerd, runc, conntrack and socat (k8slab/debian12 does; stock Ubuntu/Debian boxes do not)`,
+      `add the container runtime's packages and their dependencies to ${LAYOUT.debs}/ (apt-get download) or ${LAYOUT.rpms}/`);
+  } else if (debContainerd === undefined) {
+    add('warning', 'no-containerd-package', `${LAYOUT.debs}/ and ${LAYOUT.rpms}/ hold no containerd package: the box must bring it`);
+  }
+  if (containerd !== undefined && k8sVer !== undefined) {
+    const cMajor = Number(containerd.split('.')[0]);
+    const cMinor = Number(containerd.split('.')[1]);
+    if (cMajor >= 2 && k8sVer.minor < 26) {
+      add('error', 'containerd-too-new', `containerd ${containerd} has no CRI v1alpha2, which kubelet ${k8s} needs`, 'use containerd 1.6 or 1.7 with Kubernetes older than 1.26');
+    } else if ((cMajor < 1 || (cMajor === 1 && cMinor < 6)) && k8sVer.minor >= 26) {
+      add('error', 'containerd-too-old', `containerd ${containerd} lacks CRI v1, which kubelet ${k8s} needs`, 'use containerd 1.6 or newer');
+    }
+  }
+
+  if (lab) checkForLab(lab, { inv, k8s, have, findings, add });
+
+  return report({
+    ...(k8s === undefined ? {} : { kubernetes: k8s }),
+    ...(containerd === undefined ? {} : { containerd }),
+    images,
+    skippedPhases,
+  });
+}
+
+interface LabCtx {
+  inv: BundleInventory;
+  k8s?: string;
+  have: Set<string>;
+  findings: Finding[];
+  add: (level: Level, code: string, message: string, fix?: string) => void;
+}
+
+function checkForLab(lab: LabConfig, { inv, k8s, have, add }: LabCtx): void {
+  if (k8s !== undefined && lab.kubernetes.version.replace(/^v/, '') !== k8s) {
+    add('error', 'version-mismatch', `lab.yaml asks for Kubernetes ${lab.kubernetes.version}, the bundle brings ${k8s}`,
+      `set kubernetes.version: "${k8s}" in lab.yaml, or use a ${lab.kubernetes.version} bundle`);
+  }
+  if (lab.kubernetes.source !== 'bundle') {
+    add('warning', 'source-not-bundle', `lab.yaml has kubernetes.source: ${lab.kubernetes.source}, so this bundle is not used`, 'set kubernetes.source: bundle');
+  }
+
+  const needManifest = (key: AddonKey, why: string) => {
+    const file = ADDON_MANIFESTS[key];
+    if (!inv.manifests.includes(file)) {
+      add('error', 'manifest-missing', `${LAYOUT.manifests}/${file} is missing (${why})`, `download it into ${LAYOUT.manifests}/ (see \`k8slab bundle create\`)`);
+      return;
+    }
+    for (const ref of inv.manifestImages[file] ?? []) {
+      if (!have.has(normalizeImageRef(ref))) {
+        add('error', 'manifest-image-missing', `${ref} (used by ${LAYOUT.manifests}/${file}) is not in the bundle`, `add it to ${LAYOUT.images}/`);
+      }
+    }
+  };
+  if (lab.kubernetes.cni === 'calico') needManifest('calico', 'kubernetes.cni is calico; or use cni: bridge');
+  else {
+    const missing = BRIDGE_CNI_PLUGINS.filter((p) => !inv.cniPlugins.includes(p));
+    if (missing.length > 0) {
+      add('warning', 'cni-plugins-from-box',
+        `${LAYOUT.cni}/ lacks ${missing.join(', ')}: the bridge CNI will use the box's plugins (Debian's containernetworking-plugins in /usr/lib/cni, as in k8slab/debian12)`,
+        `copy the CNI plugins (github.com/containernetworking/plugins releases) into ${LAYOUT.cni}/ for other boxes`);
+    }
+  }
+  if (lab.addons.metallb.enabled) needManifest('metallb', 'addons.metallb.enabled is true');
+  if (lab.addons.storage.provider !== 'none') needManifest(lab.addons.storage.provider, `addons.storage.provider is ${lab.addons.storage.provider}`);
+
+  const lessons = resolveImages(lab.images);
+  const absent = Object.entries(lessons).filter(([, ref]) => !have.has(normalizeImageRef(ref)));
+  if (absent.length > 0) {
+    add('warning', 'lesson-images-missing',
+      `lesson images not in the bundle (lessons using them fail unless the nodes can pull): ${absent.map(([k, r]) => `${k}=${r}`).join(', ')}`,
+      'add them to images/, or point lab.yaml `images:` at images the bundle has');
+  }
+}
+
+/** Image names from the index, with each file checked against the folder. */
+function indexedImages(inv: BundleInventory, findings: Finding[], hashMismatches: readonly string[]): string[] {
+  const add = (level: Level, code: string, message: string, fix?: string) =>
+    findings.push({ level, code, message, ...(fix === undefined ? {} : { fix }) });
+  if (!inv.imageIndex) {
+    add('error', 'image-index-invalid', `${LAYOUT.imageIndex} ${inv.imageIndexError ?? 'is missing'}`,
+      `list each tarball as {"file": "x.tar", "images": ["name:tag"]} (\`k8slab bundle index DIR\` writes it)`);
+    return [];
+  }
+  const names: string[] = [];
+  const files = new Map(inv.imageFiles.map((f) => [f.file, f.size]));
+  for (const entry of inv.imageIndex.images) {
+    const size = files.get(entry.file);
+    if (size === undefined) {
+      add('error', 'image-file-missing', `${LAYOUT.images}/${entry.file} is listed in ${LAYOUT.imageIndex} but missing`);
+      continue;
+    }
+    if (entry.size !== undefined && entry.size !== size) {
+      add('error', 'image-file-size', `${LAYOUT.images}/${entry.file} has ${size} bytes, the index says ${entry.size} (truncated copy?)`, 'copy the file again');
+      continue;
+    }
+    if (hashMismatches.includes(entry.file)) {
+      add('error', 'image-file-hash', `${LAYOUT.images}/${entry.file} does not match its SHA-256 in the index`, 'copy the file again');
+      continue;
+    }
+    names.push(...entry.images);
+  }
+  const listed = new Set(inv.imageIndex.images.map((e) => e.file));
+  for (const f of inv.imageFiles) {
+    if (!listed.has(f.file)) {
+      add('warning', 'image-file-unlisted', `${LAYOUT.images}/${f.file} is not in ${LAYOUT.imageIndex}: it is imported, but the check cannot see its images`, '`k8slab bundle index DIR` rewrites the index');
+    }
+  }
+  return names;
+}
+
+interface RequiredImage {
+  base: string;
+  /** exact reference when known (from kubeadm itself, or the version for the core images) */
+  ref?: string;
+}
+
+/**
+ * The images kubeadm init needs: exactly, from the bundle's kubeadm when it could run; otherwise the four
+ * versioned core images by repository and tag, and pause/etcd/coredns by name only (their tags vary by patch).
+ */
+export function requiredImages(k8s: string | undefined, probe: BundleProbe): RequiredImage[] {
+  if (probe.requiredImages && probe.requiredImages.length > 0) {
+    return probe.requiredImages.map((ref) => ({ base: imageBaseName(ref), ref }));
+  }
+  const out: RequiredImage[] = [];
+  for (const base of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy']) {
+    out.push(k8s === undefined ? { base } : { base, ref: `${defaultRepository(k8s)}/${base}:v${k8s}` });
+  }
+  for (const base of ['pause', 'etcd', 'coredns']) out.push({ base });
+  return out;
+}
+
+/** kubeadm's default image repository: k8s.gcr.io until 1.24, registry.k8s.io from 1.25. */
+export function defaultRepository(k8s: string): string {
+  const v = parseK8sVersion(k8s);
+  return v !== undefined && v.minor < 25 ? 'k8s.gcr.io' : 'registry.k8s.io';
+}
+
+/** kubeadm configuration API of a minor: v1beta2 up to 1.21, v1beta3 from 1.22, v1beta4 from 1.31. */
+export function kubeadmApiVersion(minor: number): string {
+  return minor <= 21 ? 'kubeadm.k8s.io/v1beta2' : minor <= 30 ? 'kubeadm.k8s.io/v1beta3' : 'kubeadm.k8s.io/v1beta4';
+}
