@@ -1,0 +1,169 @@
+// The doctor's judgements are pure functions of the config and the host facts: the cases this machine
+// cannot show (macOS, a vboxnet interface, a VPN route, a full disk) are driven through facts here.
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { judge } from '../../src/doctor/run.js';
+import type { HostFacts } from '../../src/doctor/facts.js';
+import { parseNetworksConf } from '../../src/doctor/checks/vbox-networks.js';
+import { formatJson, formatTable } from '../../src/doctor/format.js';
+import type { CheckResult } from '../../src/doctor/types.js';
+
+function facts(over: Partial<HostFacts> = {}): HostFacts {
+  return {
+    platform: 'linux',
+    vagrant: { found: true, version: '2.4.9' },
+    virtualbox: { found: true, version: '7.1.4' },
+    vboxNetworksConf: { path: '/etc/vbox/networks.conf' },
+    addressSource: 'ip',
+    addresses: [{ ifname: 'eth0', address: '192.0.2.2', prefixlen: 24 }],
+    routes: [{ dst: 'default', dev: 'eth0' }, { dst: '192.0.2.0/24', dev: 'eth0' }],
+    memory: { freeMiB: 32_000, totalMiB: 32_768 },
+    cpus: 8,
+    disks: [
+      { what: 'lab folder', path: '/home/u/lab', needMiB: 200, measuredAt: '/home/u', device: 1, freeMiB: 100_000 },
+      { what: 'Vagrant boxes', path: '/home/u/.vagrant.d', needMiB: 2048, measuredAt: '/home/u/.vagrant.d', device: 1, freeMiB: 100_000 },
+      { what: '4 VM disks', path: '/home/u/VirtualBox VMs', needMiB: 16_384, measuredAt: '/home/u', device: 1, freeMiB: 100_000 },
+    ],
+    ...over,
+  };
+}
+
+const named = (rs: CheckResult[], name: string) => rs.filter((r) => r.name === name);
+const one = (rs: CheckResult[], name: string) => {
+  const hits = named(rs, name);
+  expect(hits, JSON.stringify(rs, null, 2)).toHaveLength(1);
+  return hits[0]!;
+};
+
+describe('doctor judgements', () => {
+  it('a healthy VirtualBox host passes everything', () => {
+    const rs = judge(parseConfig(''), facts(), '/home/u/lab');
+    expect(rs.filter((r) => r.status !== 'pass')).toEqual([]);
+    expect(rs.map((r) => r.name)).toEqual(['vagrant', 'virtualbox', 'vbox-host-only-range', 'private-network', 'memory', 'cpus', 'disk']);
+  });
+
+  it('Vagrant older than a VirtualBox release fails; an unknown newer VirtualBox warns', () => {
+    expect(one(judge(parseConfig(''), facts({ vagrant: { found: true, version: '2.4.1' } }), '/l'), 'virtualbox').status).toBe('fail');
+    expect(one(judge(parseConfig(''), facts({ virtualbox: { found: true, version: '7.3.0' } }), '/l'), 'virtualbox').status).toBe('warn');
+    expect(one(judge(parseConfig(''), facts({ vagrant: { found: true, version: '2.2.19' }, virtualbox: { found: true, version: '6.1.50' } }), '/l'), 'vagrant').status).toBe('warn');
+  });
+
+  it('a vagrant that does not run fails with what it said', () => {
+    const v = one(judge(parseConfig(''), facts({ vagrant: { found: true, error: '`vagrant --version` exited 1: boom' } }), '/l'), 'vagrant');
+    expect(v).toMatchObject({ status: 'fail', detail: expect.stringContaining('boom') });
+  });
+
+  it('the host-only range applies on Linux and macOS only', () => {
+    const cfg = parseConfig('network:\n  private: 172.20.0.0/24');
+    expect(one(judge(cfg, facts(), '/l'), 'vbox-host-only-range').status).toBe('fail');
+    expect(one(judge(cfg, facts({ platform: 'darwin' }), '/l'), 'vbox-host-only-range').status).toBe('fail');
+    expect(one(judge(cfg, facts({ platform: 'win32' }), '/l'), 'vbox-host-only-range')).toMatchObject({ status: 'pass', detail: expect.stringContaining('win32') });
+  });
+
+  it('parses networks.conf: "*" lines, several ranges a line, comments and IPv6 skipped', () => {
+    expect(parseNetworksConf('# comment\n* 10.0.0.0/8 192.168.0.0/16\n* 2001::/64\n\n  *   172.16.0.0/12\nbogus 1.2.3.0/24\n')).toEqual([
+      '10.0.0.0/8',
+      '192.168.0.0/16',
+      '172.16.0.0/12',
+    ]);
+    expect(parseNetworksConf('* 0.0.0.0/0 ::/0')).toEqual(['0.0.0.0/0']);
+  });
+
+  it('a range partly allowed is refused (the whole network must fit)', () => {
+    const f = facts({ vboxNetworksConf: { path: '/c', text: '* 192.168.56.0/25\n' } });
+    expect(one(judge(parseConfig(''), f, '/l'), 'vbox-host-only-range').status).toBe('fail');
+  });
+
+  it('an existing vboxnet with the same subnet is reused; any other interface there clashes', () => {
+    const vboxnet = facts({ addresses: [{ ifname: 'vboxnet0', address: '192.168.56.1', prefixlen: 24 }], routes: [{ dst: '192.168.56.0/24', dev: 'vboxnet0' }] });
+    expect(named(judge(parseConfig(''), vboxnet, '/l'), 'private-network')).toEqual([
+      expect.objectContaining({ status: 'pass', detail: expect.stringContaining('VirtualBox host-only vboxnet0') }),
+    ]);
+    const wifi = facts({ addresses: [{ ifname: 'wlan0', address: '192.168.56.23', prefixlen: 24 }] });
+    expect(one(judge(parseConfig(''), wifi, '/l'), 'private-network')).toMatchObject({ status: 'fail', detail: expect.stringContaining('wlan0 (192.168.56.23/24)') });
+    // a vboxnet on a different subnet that overlaps is not the lab's
+    const wider = facts({ addresses: [{ ifname: 'vboxnet1', address: '192.168.56.1', prefixlen: 16 }] });
+    expect(one(judge(parseConfig(''), wider, '/l'), 'private-network').status).toBe('fail');
+  });
+
+  it("a libvirt network is the lab's own when named after the lab or vagrant-libvirt's <folder><n>", () => {
+    const cfg = parseConfig('provider: libvirt\nname: lab2\nlibvirt:\n  driver: qemu');
+    const base = { libvirt: { daemon: { found: true, version: '9.0.0' }, networks: [] as { name: string; bridge?: string }[] }, vagrantPlugins: ['vagrant-libvirt'], kvm: { devicePath: '/dev/kvm', deviceUsable: false, cpuFlag: false } };
+    const withNet = (name: string) =>
+      facts({ ...base, libvirt: { ...base.libvirt, networks: [{ name, bridge: 'virbr7' }] }, addresses: [{ ifname: 'virbr7', address: '192.168.56.1', prefixlen: 24 }] });
+    expect(one(judge(cfg, withNet('lab2'), '/x/lab'), 'private-network').status).toBe('pass');
+    expect(one(judge(cfg, withNet('lab0'), '/x/lab'), 'private-network').status).toBe('pass');
+    const other = one(judge(cfg, withNet('someone-else'), '/x/lab'), 'private-network');
+    expect(other).toMatchObject({ status: 'fail', fix: expect.stringContaining('virsh net-destroy someone-else') });
+  });
+
+  it('routes: a narrower one inside the network fails, a wider one (VPN) warns, default is ignored', () => {
+    const narrow = facts({ routes: [{ dst: 'default', dev: 'eth0' }, { dst: '192.168.56.128/25', dev: 'tun0' }] });
+    expect(one(judge(parseConfig(''), narrow, '/l'), 'private-network')).toMatchObject({ status: 'fail', detail: expect.stringContaining('192.168.56.128/25 via tun0') });
+    const wide = facts({ routes: [{ dst: '192.168.0.0/16', dev: 'tun0' }] });
+    expect(one(judge(parseConfig(''), wide, '/l'), 'private-network').status).toBe('warn');
+    const host = facts({ routes: [{ dst: '192.168.56.7', dev: 'tun0' }] });
+    expect(one(judge(parseConfig(''), host, '/l'), 'private-network').status).toBe('fail');
+  });
+
+  it('KVM: kvm driver needs it; qemu driver warns either way', () => {
+    const lv = (kvm: HostFacts['kvm'], yaml = '') =>
+      one(judge(parseConfig(`provider: libvirt\n${yaml}`), facts({ libvirt: { daemon: { found: true, version: '9' }, networks: [] }, vagrantPlugins: ['vagrant-libvirt'], kvm }), '/l'), 'kvm');
+    expect(lv({ devicePath: '/dev/kvm', deviceUsable: true, cpuFlag: true }).status).toBe('pass');
+    expect(lv({ devicePath: '/dev/kvm', deviceUsable: true, cpuFlag: false })).toMatchObject({ status: 'fail', detail: expect.stringContaining('vmx/svm') });
+    expect(lv({ devicePath: '/dev/kvm', deviceUsable: false, cpuFlag: true })).toMatchObject({ status: 'fail', detail: expect.stringContaining('/dev/kvm cannot be opened') });
+    expect(lv({ devicePath: '/dev/kvm', deviceUsable: false, cpuFlag: false }, 'libvirt:\n  driver: qemu').status).toBe('warn');
+    expect(lv({ devicePath: '/dev/kvm', deviceUsable: true, cpuFlag: true }, 'libvirt:\n  driver: qemu')).toMatchObject({ status: 'warn', fix: expect.stringContaining('libvirt.driver: kvm') });
+  });
+
+  it('libvirtd not answering and the plugin missing both fail', () => {
+    const rs = judge(parseConfig('provider: libvirt\nlibvirt:\n  driver: qemu'), facts({ libvirt: { daemon: { found: true, error: 'failed to connect' }, networks: [] }, vagrantPlugins: [], kvm: { devicePath: '/dev/kvm', deviceUsable: true, cpuFlag: true } }), '/l');
+    expect(one(rs, 'libvirt')).toMatchObject({ status: 'fail', fix: expect.stringContaining('libvirtd') });
+    expect(one(rs, 'vagrant-libvirt')).toMatchObject({ status: 'fail', fix: expect.stringContaining('vagrant plugin install vagrant-libvirt') });
+  });
+
+  it('memory: enough passes, within the margin warns, short fails', () => {
+    const mem = (freeMiB: number) => one(judge(parseConfig(''), facts({ memory: { freeMiB, totalMiB: 32_768 } }), '/l'), 'memory').status;
+    // 3072 + 3 x 2560 = 10752 MiB; margin 1024 + 4 x 128
+    expect(mem(12_288)).toBe('pass');
+    expect(mem(12_287)).toBe('warn');
+    expect(mem(10_752)).toBe('warn');
+    expect(mem(10_751)).toBe('fail');
+  });
+
+  it('cpus: a VM larger than the host fails, overcommit warns', () => {
+    const cpus = (n: number) => one(judge(parseConfig(''), facts({ cpus: n }), '/l'), 'cpus').status;
+    expect(cpus(5)).toBe('pass');
+    expect(cpus(4)).toBe('warn');
+    expect(cpus(1)).toBe('fail');
+  });
+
+  it('disk: needs on one file system add up; each file system is judged', () => {
+    const tight = facts().disks.map((d) => ({ ...d, freeMiB: 18_000 })); // 200 + 2048 + 16384 = 18632 > 18000
+    expect(one(judge(parseConfig(''), facts({ disks: tight }), '/l'), 'disk')).toMatchObject({ status: 'fail', detail: expect.stringContaining('need about 18.2 GiB') });
+    const split = facts().disks.map((d, i) => ({ ...d, device: i, freeMiB: 17_000 }));
+    expect(named(judge(parseConfig(''), facts({ disks: split }), '/l'), 'disk').map((d) => d.status)).toEqual(['pass', 'pass', 'pass']);
+  });
+});
+
+describe('doctor report', () => {
+  const rs: CheckResult[] = [
+    { name: 'vagrant', status: 'pass', detail: 'Vagrant 2.3.4', fix: '' },
+    { name: 'cpus', status: 'warn', detail: 'shared', fix: 'lower workers.count' },
+    { name: 'kvm', status: 'fail', detail: 'no KVM', fix: 'set libvirt.driver: qemu' },
+  ];
+
+  it('the table shows each status, the fix under warnings and failures, and a summary', () => {
+    const t = formatTable(rs);
+    expect(t).toMatch(/^STATUS\s+CHECK\s+DETAIL$/m);
+    expect(t).toMatch(/^PASS\s+vagrant\s+Vagrant 2.3.4$/m);
+    expect(t).toMatch(/^WARN\s+cpus\s+shared\n\s+fix: lower workers.count$/m);
+    expect(t).toMatch(/^FAIL\s+kvm\s+no KVM\n\s+fix: set libvirt.driver: qemu$/m);
+    expect(t).toContain('1 passed, 1 warnings, 1 failed');
+  });
+
+  it('JSON carries ok and the checks', () => {
+    expect(JSON.parse(formatJson(rs))).toEqual({ ok: false, checks: rs });
+    expect(JSON.parse(formatJson(rs.slice(0, 2))).ok).toBe(true);
+  });
+});
