@@ -1,0 +1,63 @@
+// The lesson runner's Executor (src/lessons/types.ts), backed by an SSH session to a node or by the
+// local shell. Both run `sh -c COMMAND`, resolve with the exit code (non-zero is not an error), and
+// reject only when the command could not run or timed out.
+import { constants as osConstants } from 'node:os';
+import { execa } from 'execa';
+import type { ExecResult, Executor } from '../lessons/types.js';
+import type { SshSession } from './session.js';
+
+export const DEFAULT_EXECUTOR_TIMEOUT_MS = 120_000;
+
+export class LocalTimeoutError extends Error {
+  constructor(
+    readonly command: string,
+    readonly timeoutMs: number,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(`local command timed out after ${timeoutMs} ms and was killed: ${command}`);
+    this.name = 'LocalTimeoutError';
+  }
+}
+
+export function sshExecutor(session: SshSession, opts: { sudo?: boolean; defaultTimeoutMs?: number } = {}): Executor {
+  return {
+    name: session.name,
+    async run(command, runOpts = {}): Promise<ExecResult> {
+      const r = await session.exec(command, {
+        timeoutMs: runOpts.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_EXECUTOR_TIMEOUT_MS,
+        ...(opts.sudo ? { sudo: true } : {}),
+        ...(runOpts.input !== undefined ? { input: runOpts.input } : {}),
+      });
+      return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+    },
+  };
+}
+
+export function localExecutor(opts: { name?: string; cwd?: string; env?: Record<string, string>; defaultTimeoutMs?: number } = {}): Executor {
+  return {
+    name: opts.name ?? 'local',
+    async run(command, runOpts = {}): Promise<ExecResult> {
+      const timeoutMs = runOpts.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_EXECUTOR_TIMEOUT_MS;
+      const r = await execa('sh', ['-c', command], {
+        reject: false,
+        timeout: timeoutMs,
+        forceKillAfterDelay: 1_000,
+        stripFinalNewline: false,
+        input: runOpts.input ?? '',
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
+        ...(opts.env ? { env: opts.env } : {}),
+      });
+      if (r.timedOut) throw new LocalTimeoutError(command, timeoutMs, String(r.stdout ?? ''), String(r.stderr ?? ''));
+      if (r.exitCode === undefined && r.signal) {
+        const n = osConstants.signals[r.signal as keyof typeof osConstants.signals];
+        return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: 128 + (n ?? 127) };
+      }
+      if (r.exitCode === undefined) {
+        // could not start at all (sh missing, bad cwd): not a command result
+        throw new Error(`cannot run local command: ${command}: ${r.shortMessage ?? r.message}`);
+      }
+      return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode };
+    },
+  };
+}
