@@ -7,7 +7,8 @@ import { ConfigError } from '../../src/config/errors.js';
 import { loadConfigFile, parseConfig } from '../../src/config/load.js';
 import { nodeAddresses } from '../../src/config/cross-check.js';
 import { labSchema } from '../../src/config/schema.js';
-import { TEMPLATES_DIR } from '../../src/paths.js';
+import { allowedKeysAt } from '../../src/config/load.js';
+import { PACKAGE_ROOT, TEMPLATES_DIR } from '../../src/paths.js';
 import { main } from '../../src/cli/main.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 
@@ -105,5 +106,34 @@ describe('a bad lab.yaml changes nothing', () => {
     expect(stderr).toContain('workers.count (found 10): must be at most 9 workers');
     expect(code).toBe(EXIT.usage);
     await expect(stat(join(dir, 'lab'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('README "Configuration" table', () => {
+  /** Every settable field, found by walking the schema (records such as images.<key> end the walk). */
+  function fieldPaths(prefix: string[] = []): string[] {
+    return allowedKeysAt(prefix).flatMap((k) => {
+      const sub = [...prefix, k];
+      return allowedKeysAt(sub).length > 0 ? fieldPaths(sub) : [sub.join('.')];
+    });
+  }
+
+  it('lists every schema field, and each literal default is the schema default', async () => {
+    const readme = await readFile(resolve(PACKAGE_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    const rows = [...section.matchAll(/^\| `([\w.<>]+)` \| (.*?) \|/gm)].map((m) => ({ field: m[1]!, def: m[2]! }));
+    const documented = rows.map((r) => r.field.replace('.<key>', ''));
+    expect(documented.sort()).toEqual(fieldPaths().sort());
+
+    const defaults = labSchema.parse({}) as Record<string, unknown>;
+    const at = (path: string) => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], defaults);
+    let checked = 0;
+    for (const { field, def } of rows) {
+      const literal = /^`"?([^`"]+)"?`$/.exec(def)?.[1];
+      if (literal === undefined) continue; // "(none)", "the .10 of ...": described, not literal
+      expect(String(at(field)), field).toBe(literal);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(25);
   });
 });
