@@ -50,6 +50,15 @@ export interface List<T> {
   items: T[];
 }
 
+/**
+ * The id of the lesson a context belongs to, read back from its namespace (the runner's namespaceFor:
+ * `k8slab-<lesson>`). It names and labels the objects built in code, exactly as `${lesson}` and the
+ * runner's label do for manifests, so the runner's cleanup finds them under any lesson id.
+ */
+export function lessonIdOf(ctx: Pick<CheckContext, 'ns'>): string {
+  return ctx.ns.startsWith('k8slab-') ? ctx.ns.slice('k8slab-'.length) : ctx.ns;
+}
+
 /** A value no earlier run can have left behind, so a read that finds it proves this run wrote it. */
 export function token(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -112,25 +121,24 @@ export function claimsOf(pod: Pod): string[] {
  */
 export async function applyChanged(
   ctx: CheckContext,
-  lesson: string,
   dir: string,
   file: string,
   change: (obj: Record<string, unknown>) => void,
 ): Promise<void> {
   const where = `manifests/${dir}/${file}`;
   const raw = await readFile(join(MANIFESTS_DIR, dir, file), 'utf8');
-  const text = substitute(raw, { images: ctx.images, namespace: ctx.ns, lesson }, where);
+  const text = substitute(raw, { images: ctx.images, namespace: ctx.ns, lesson: lessonIdOf(ctx) }, where);
   const objects = parseAllDocuments(text, { version: '1.1' })
     .map((d) => d.toJS() as Record<string, unknown> | null)
     .filter((o): o is Record<string, unknown> => o !== null);
   for (const obj of objects) change(obj);
-  await applyObjects(ctx, lesson, objects, where);
+  await applyObjects(ctx, objects, where);
 }
 
 /** Applies objects built in code, labelled like everything ctx.apply creates (so cleanup finds them). */
-export async function applyObjects(ctx: CheckContext, lesson: string, objects: readonly object[], where: string): Promise<void> {
+export async function applyObjects(ctx: CheckContext, objects: readonly object[], where: string): Promise<void> {
   // JSON is YAML whose strings are always quoted, so the YAML 1.1 reading cannot turn "on" into a boolean.
-  const { text } = labelObjects(objects.map((o) => JSON.stringify(o, null, 2)).join('\n---\n'), lesson, where);
+  const { text } = labelObjects(objects.map((o) => JSON.stringify(o, null, 2)).join('\n---\n'), lessonIdOf(ctx), where);
   await ctx.kubectl(['apply', '-f', '-'], { input: text });
 }
 

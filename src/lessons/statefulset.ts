@@ -43,7 +43,7 @@ export function claimVolumes(ns: string, nodes: readonly string[]): object[] {
     return {
       apiVersion: 'v1',
       kind: 'PersistentVolume',
-      metadata: { name: `k8slab-${LESSON}-${TEMPLATE}-${i}` },
+      metadata: { name: `${ns}-${TEMPLATE}-${i}` },
       spec: {
         capacity: { storage: '1G' },
         accessModes: ['ReadWriteOnce'],
@@ -162,7 +162,7 @@ export const statefulset: Lesson = {
   async setup(ctx: CheckContext) {
     if (ctx.facts.capabilities.has('defaultStorageClass')) return;
     ctx.note('no default StorageClass: pre-creating one hostPath PV per claim of myweb-sts-vol');
-    await applyObjects(ctx, LESSON, claimVolumes(ctx.ns, ctx.facts.schedulableNodes), 'claim volumes');
+    await applyObjects(ctx, claimVolumes(ctx.ns, ctx.facts.schedulableNodes), 'claim volumes');
   },
   checks: [
     {

@@ -4,7 +4,6 @@ import type { CheckContext, Lesson } from './types.js';
 import { applyChanged, getOrUndefined, nodeAffinityFor, pinPodTo, token, waitGone, waitPodsReady, type Meta, type Pod } from './lesson-steps.js';
 
 const LESSON = 'volumes';
-const PV_01 = `k8slab-${LESSON}-pv-01`;
 const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
 
 interface PersistentVolume {
@@ -24,6 +23,9 @@ interface StorageClass {
   volumeBindingMode?: string;
 }
 
+/** pv-01.yaml's name: `${namespace}-pv-01`, cluster-scoped and unique to the lesson's namespace. */
+const pv01 = (ctx: CheckContext) => `${ctx.ns}-pv-01`;
+
 async function pvPhase(ctx: CheckContext, name: string): Promise<PersistentVolume | undefined> {
   return getOrUndefined<PersistentVolume>(ctx, ['pv', name]);
 }
@@ -38,7 +40,7 @@ async function applyPv01(ctx: CheckContext): Promise<void> {
     await ctx.apply('pv-01.yaml');
     return;
   }
-  await applyChanged(ctx, LESSON, LESSON, 'pv-01.yaml', (obj) => {
+  await applyChanged(ctx, LESSON, 'pv-01.yaml', (obj) => {
     (obj['spec'] as Record<string, unknown>)['nodeAffinity'] = nodeAffinityFor(node);
   });
 }
@@ -59,7 +61,7 @@ async function ensurePvc01Bound(ctx: CheckContext): Promise<void> {
   await applyPv01(ctx);
   await ctx.apply('pvc-01.yaml');
   const pvc = await waitClaimBound(ctx, 'pvc-01');
-  if (pvc.spec.volumeName !== PV_01) ctx.fail(`pvc-01 is bound to ${pvc.spec.volumeName ?? 'nothing'}, not ${PV_01}`);
+  if (pvc.spec.volumeName !== pv01(ctx)) ctx.fail(`pvc-01 is bound to ${pvc.spec.volumeName ?? 'nothing'}, not ${pv01(ctx)}`);
 }
 
 export const volumes: Lesson = {
@@ -100,7 +102,7 @@ export const volumes: Lesson = {
         await ctx.kubectl(['delete', 'pod', 'node-v-writer', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
         ctx.note(`the file was written on node ${node}`);
         // The course's pod (type: Directory, so the directory must already be there) on the same node.
-        await applyChanged(ctx, LESSON, LESSON, 'pod-volume-2.yaml', pinPodTo(node));
+        await applyChanged(ctx, LESSON, 'pod-volume-2.yaml', pinPodTo(node));
         await waitPodsReady(ctx, ['pod-volume-2']);
         const read = await ctx.exec('pod-volume-2', ['cat', '/mount1/hello.txt'], { allowFailure: true });
         if (read.stdout.trim() !== secret) {
@@ -115,10 +117,10 @@ export const volumes: Lesson = {
       async run(ctx: CheckContext) {
         await applyPv01(ctx);
         await ctx.waitFor(
-          `PV ${PV_01} to be Available`,
+          `PV ${pv01(ctx)} to be Available`,
           async () => {
-            const pv = await pvPhase(ctx, PV_01);
-            if (pv?.status?.phase === 'Bound') ctx.fail(`${PV_01} is already Bound to ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name} before pvc-01 exists`);
+            const pv = await pvPhase(ctx, pv01(ctx));
+            if (pv?.status?.phase === 'Bound') ctx.fail(`${pv01(ctx)} is already Bound to ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name} before pvc-01 exists`);
             return pv?.status?.phase === 'Available' ? true : undefined;
           },
           { timeoutMs: 30_000 },
@@ -126,18 +128,18 @@ export const volumes: Lesson = {
         await ctx.apply('pvc-01.yaml');
         await waitClaimBound(ctx, 'pvc-01');
         const pv = await ctx.waitFor(
-          `PV ${PV_01} to be Bound to pvc-01`,
+          `PV ${pv01(ctx)} to be Bound to pvc-01`,
           async () => {
-            const pv = await pvPhase(ctx, PV_01);
+            const pv = await pvPhase(ctx, pv01(ctx));
             return pv?.status?.phase === 'Bound' ? pv : undefined;
           },
           { timeoutMs: 30_000 },
         );
         const ref = pv.spec.claimRef;
         if (ref?.namespace !== ctx.ns || ref.name !== 'pvc-01') {
-          ctx.fail(`${PV_01} is Bound to ${ref?.namespace}/${ref?.name}, not ${ctx.ns}/pvc-01`);
+          ctx.fail(`${pv01(ctx)} is Bound to ${ref?.namespace}/${ref?.name}, not ${ctx.ns}/pvc-01`);
         }
-        ctx.note(`${PV_01}: Available -> Bound (claim ${ctx.ns}/pvc-01)`);
+        ctx.note(`${pv01(ctx)}: Available -> Bound (claim ${ctx.ns}/pvc-01)`);
       },
     },
     {
@@ -169,21 +171,21 @@ export const volumes: Lesson = {
         await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--ignore-not-found', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
         await ctx.kubectl(['delete', 'pvc', 'pvc-01', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
         const pv = await ctx.waitFor(
-          `PV ${PV_01} to be Released`,
+          `PV ${pv01(ctx)} to be Released`,
           async () => {
-            const pv = await pvPhase(ctx, PV_01);
-            if (pv === undefined) ctx.fail(`${PV_01} was deleted with its claim: a Retain PV must stay`);
+            const pv = await pvPhase(ctx, pv01(ctx));
+            if (pv === undefined) ctx.fail(`${pv01(ctx)} was deleted with its claim: a Retain PV must stay`);
             if (pv.status?.phase === 'Failed' || pv.status?.phase === 'Available') {
-              ctx.fail(`${PV_01} went ${pv.status.phase} (reclaim policy ${pv.spec.persistentVolumeReclaimPolicy}), not Released`);
+              ctx.fail(`${pv01(ctx)} went ${pv.status.phase} (reclaim policy ${pv.spec.persistentVolumeReclaimPolicy}), not Released`);
             }
             return pv.status?.phase === 'Released' ? pv : undefined;
           },
           { timeoutMs: 60_000 },
         );
         if (pv.spec.persistentVolumeReclaimPolicy !== 'Retain') {
-          ctx.fail(`${PV_01} is Released but its reclaim policy is ${pv.spec.persistentVolumeReclaimPolicy}, not Retain`);
+          ctx.fail(`${pv01(ctx)} is Released but its reclaim policy is ${pv.spec.persistentVolumeReclaimPolicy}, not Retain`);
         }
-        ctx.note(`${PV_01}: Bound -> Released; it still names its old claim ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name}`);
+        ctx.note(`${pv01(ctx)}: Bound -> Released; it still names its old claim ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name}`);
       },
     },
     {

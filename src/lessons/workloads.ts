@@ -231,7 +231,7 @@ export const workloads: Lesson = {
         ]);
         const cronJob = JSON.parse(generated.stdout) as { spec: { jobTemplate: { spec: { template: { spec: { containers: { imagePullPolicy?: string }[] } } } } } };
         for (const c of cronJob.spec.jobTemplate.spec.template.spec.containers) c.imagePullPolicy = 'IfNotPresent';
-        await applyObjects(ctx, LESSON, [cronJob], `cronjob/${name}`);
+        await applyObjects(ctx, [cronJob], `cronjob/${name}`);
         const cj = await ctx.kubectlJson<Controller>(['get', 'cronjob', name]);
         const job = await ctx.waitFor(
           `a Job created by cronjob ${name} (schedule: every minute)`,
