@@ -1,6 +1,6 @@
 // Turns manifests/<lesson>/<file>.yaml into what the runner applies: placeholders filled in
 // (see manifests/README.md), the lesson label on every object. Pure: text in, text out.
-import { parseAllDocuments, isMap, type Document } from 'yaml';
+import { parseAllDocuments, isMap, YAMLMap, type Document } from 'yaml';
 import { LESSON_LABEL } from './types.js';
 import type { ImageKey } from './images.js';
 
@@ -73,6 +73,8 @@ export function labelObjects(text: string, lesson: string, where: string): { tex
     if (doc.hasIn(['metadata', 'namespace'])) {
       throw new Error(`${where}: ${kind}/${name} sets metadata.namespace; the runner puts objects in the lesson's namespace`);
     }
+    // An explicit map: under the YAML 1.1 schema, setIn would create an !!omap that kubectl rejects.
+    if (!doc.hasIn(['metadata', 'labels'])) doc.setIn(['metadata', 'labels'], new YAMLMap());
     doc.setIn(['metadata', 'labels', LESSON_LABEL], lesson);
     objects.push({ kind, name, clusterScoped: CLUSTER_SCOPED_KINDS.has(kind) });
     out.push(doc.toString({ lineWidth: 0 }));

@@ -66,6 +66,7 @@ export function testLocalExecutor(env: Record<string, string>): Executor {
 
 /**
  * Wraps a real executor: after a command matching `after` runs, the given command lines run too, once.
+ * `after` is tested against the command line plus, on the next lines, its stdin (a rendered manifest).
  * Tests use it to break the cluster at the exact step a check depends on.
  */
 export function sabotage(inner: Executor, rules: { after: RegExp; run: string[] }[]): Executor & { fired: string[] } {
@@ -77,7 +78,7 @@ export function sabotage(inner: Executor, rules: { after: RegExp; run: string[] 
     async run(command, opts) {
       const result = await inner.run(command, opts);
       for (const rule of [...pending]) {
-        if (!rule.after.test(command)) continue;
+        if (!rule.after.test(`${command}\n${opts?.input ?? ''}`)) continue;
         pending.splice(pending.indexOf(rule), 1);
         for (const line of rule.run) {
           const r = await inner.run(line, { timeoutMs: 60_000 });

@@ -1,0 +1,196 @@
+// The services and access lessons, and the runner, against a real kube-apiserver with no nodes:
+// API-level checks really run and pass, traffic checks are skipped with the reason, and every check
+// that runs here fails when the cluster or its object is broken at the step it depends on.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startControlPlane, sabotage, type ControlPlane } from './harness.js';
+import { runLessons, type RunResult } from '../../src/lessons/runner.js';
+import { services } from '../../src/lessons/services.js';
+import { access } from '../../src/lessons/access.js';
+import { resolveImages } from '../../src/lessons/images.js';
+import type { CheckResult, Executor, Lesson } from '../../src/lessons/types.js';
+
+// The bench's offline stand-ins for the course's images (see ../shared/testbed/README.md).
+const images = resolveImages({ app: 'k8slab.local/app:1', tools: 'k8slab.local/tools:1' });
+
+let cp: ControlPlane;
+beforeAll(async () => {
+  cp = await startControlPlane('lessons');
+}, 900_000);
+afterAll(async () => {
+  await cp?.down();
+});
+
+async function kubectl(args: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  return cp.executor.run(`kubectl ${args}`);
+}
+
+function only(lesson: Lesson, id: string, checks: string[]): Lesson {
+  return { ...lesson, id, checks: lesson.checks.filter((c) => checks.includes(c.id)) };
+}
+
+async function runOne(lesson: Lesson, executor: Executor = cp.executor): Promise<CheckResult> {
+  const run = await runLessons({ executor, images, lessons: [lesson], checkTimeoutMs: 90_000 });
+  expect(run.results).toHaveLength(1);
+  return run.results[0]!;
+}
+
+const byId = (run: RunResult) => Object.fromEntries(run.results.map((r) => [`${r.lesson}/${r.check}`, r]));
+
+describe('services and access on a control plane without nodes', () => {
+  let run: RunResult;
+  beforeAll(async () => {
+    run = await runLessons({ executor: cp.executor, images, lessons: [services, access] });
+  }, 300_000);
+
+  it('passes every API-level check', () => {
+    const results = byId(run);
+    for (const id of [
+      'services/clusterip-stable',
+      'services/nodeport-allocated',
+      'services/loadbalancer-pending',
+      'services/headless-no-ip',
+      'services/manual-endpoints',
+      'services/externalname',
+      'access/sa-token',
+      'access/rbac-role',
+      'access/rbac-clusterrole',
+    ]) {
+      expect(results[id], id).toBeDefined();
+      expect({ id, status: results[id]!.status, reason: results[id]!.reason }).toEqual({ id, status: 'passed', reason: undefined });
+    }
+  });
+
+  it('skips every traffic check with the missing capability as the reason, never passing it', () => {
+    const results = byId(run);
+    for (const id of [
+      'clusterip-answers',
+      'nodeport-answers',
+      'loadbalancer-address',
+      'dns-clusterip',
+      'headless-dns',
+      'endpoints-track',
+      'manual-endpoints-route',
+      'externalname-dns',
+      'session-affinity',
+    ]) {
+      const r = results[`services/${id}`]!;
+      expect(r.status, id).toBe('skipped');
+      expect(r.reason, id).toMatch(/^needs nodes: no Ready node \(the cluster lists 0 nodes\)$/);
+      expect(r.transcript, id).toEqual([]);
+    }
+    expect(run.results.filter((r) => r.status === 'failed')).toEqual([]);
+    expect(run.facts.missing.get('dns')).toMatch(/no kube-dns Service/);
+    expect(run.facts.missing.get('loadBalancer')).toMatch(/MetalLB is not installed/);
+  });
+
+  it('records every command as a learner replays it, with the rendered manifest as its input', () => {
+    const r = byId(run)['services/clusterip-stable']!;
+    const commands = r.transcript.map((t) => t.command);
+    expect(commands).toContain('kubectl -n k8slab-services get service clusterip1 -o json');
+    expect(commands).toContain('kubectl -n k8slab-services delete pod pod1 --wait=true --timeout=90s');
+    const apply = r.transcript.find((t) => t.command === 'kubectl -n k8slab-services apply -f -')!;
+    expect(apply.input).toContain('image: k8slab.local/app:1');
+    expect(apply.input).toContain('k8slab.io/lesson: services');
+    expect(apply.stdout).toMatch(/service\/clusterip1 (created|unchanged)/);
+    expect(r.notes.join('\n')).toMatch(/clusterip1 kept \d+\.\d+\.\d+\.\d+/);
+    // The token never reaches the transcript.
+    const token = byId(run)['access/sa-token']!.transcript.filter((t) => t.command.includes('--token='));
+    expect(token.map((t) => t.command).some((c) => c.includes('--token=$TOKEN') || c.includes("'--token=$TOKEN'"))).toBe(true);
+  });
+
+  it('deleted the namespaces and the labelled cluster-scoped objects', async () => {
+    expect((await kubectl('get namespace k8slab-services -o json')).exitCode).not.toBe(0);
+    expect((await kubectl('get namespace k8slab-access -o json')).exitCode).not.toBe(0);
+    const roles = JSON.parse((await kubectl('get clusterroles,clusterrolebindings -l k8slab.io/lesson=access -o json')).stdout);
+    expect(roles.items).toEqual([]);
+  });
+});
+
+const RBAC_APPLIED = /apply -f -\n(.|\n)*kind: ClusterRoleBinding/;
+
+describe('each check that runs here fails when its object or the cluster is broken', () => {
+  const ns = (id: string) => `k8slab-${id}`;
+  const cases: { check: Lesson; after: RegExp; run: (n: string) => string[]; reason: RegExp }[] = [
+    {
+      check: only(services, 'brk-clusterip', ['clusterip-stable']),
+      after: /delete pod pod1/,
+      run: (n) => [`kubectl -n ${n} delete service clusterip1`],
+      reason: /replaced by a new object|changed its IP/,
+    },
+    {
+      check: only(services, 'brk-nodeport', ['nodeport-allocated']),
+      after: /get service svc-2/,
+      run: (n) => [`kubectl -n ${n} delete service svc-2`],
+      reason: /a second Service was given nodePort 30000/,
+    },
+    {
+      check: only(services, 'brk-lb', ['loadbalancer-pending']),
+      after: /get service svc-3/,
+      // The test plays a LoadBalancer controller: it writes an address into the Service's status.
+      run: (n) => [
+        `kubectl -n ${n} get service svc-3 -o json | sed 's/"loadBalancer": {}/"loadBalancer": {"ingress": [{"ip": "192.0.2.50"}]}/' | kubectl replace --raw /api/v1/namespaces/${n}/services/svc-3/status -f -`,
+      ],
+      reason: /got EXTERNAL-IP 192\.0\.2\.50/,
+    },
+    {
+      check: only(services, 'brk-headless', ['headless-no-ip']),
+      after: /apply -f -\n(.|\n)*name: headless1/,
+      run: (n) => [`kubectl -n ${n} delete service headless1`, `kubectl -n ${n} create service clusterip headless1 --tcp=80:8080`],
+      reason: /headless1 has ClusterIP \d+\.\d+\.\d+\.\d+, not None/,
+    },
+    {
+      check: only(services, 'brk-manual-ep', ['manual-endpoints']),
+      after: /apply -f -\n(.|\n)*name: endpoint3/,
+      // With a selector, the endpoints controller owns the object and empties it.
+      run: (n) => [`kubectl -n ${n} patch service endpoint3 -p '{"spec":{"selector":{"svc":"nothing"}}}'`],
+      reason: /endpoint3 has a selector|holds no address|timed out .* EndpointSlice/,
+    },
+    {
+      check: only(services, 'brk-extname', ['externalname']),
+      after: /apply -f -\n(.|\n)*name: externalname1/,
+      run: (n) => [`kubectl -n ${n} patch service externalname1 -p '{"spec":{"externalName":"example.org"}}'`],
+      reason: /points to example\.org, not github\.github\.io/,
+    },
+    {
+      check: only(access, 'brk-token', ['sa-token']),
+      after: /get secret default-token-/,
+      run: (n) => [`kubectl -n ${n} delete secret "$(kubectl -n ${n} get serviceaccount default -o jsonpath='{.secrets[0].name}')"`],
+      reason: /the default token was refused/,
+    },
+    {
+      check: only(access, 'brk-role-gone', ['rbac-role']),
+      after: RBAC_APPLIED,
+      run: (n) => [`kubectl -n ${n} delete rolebinding reader-pods`],
+      reason: /reader to be allowed to get pods/,
+    },
+    {
+      check: only(access, 'brk-role-more', ['rbac-role']),
+      after: RBAC_APPLIED,
+      run: (n) => [`kubectl -n ${n} create rolebinding reader-edit --clusterrole=edit --serviceaccount=${n}:reader`],
+      reason: /reader may also create pods; delete pods/,
+    },
+    {
+      check: only(access, 'brk-crole-gone', ['rbac-clusterrole']),
+      after: RBAC_APPLIED,
+      run: () => ['kubectl delete clusterrolebinding k8slab-brk-crole-gone-node-reader'],
+      reason: /reader to be allowed to list nodes/,
+    },
+  ];
+
+  for (const c of cases) {
+    it.concurrent(`${c.check.checks[0]!.id} (${c.check.id})`, async () => {
+      const steps = c.run(ns(c.check.id));
+      const executor = sabotage(cp.executor, [{ after: c.after, run: steps }]);
+      const result = await runOne(c.check, executor);
+      expect(executor.fired).toHaveLength(steps.length);
+      expect(result.status).toBe('failed');
+      expect(result.reason).toMatch(c.reason);
+    }, 150_000);
+  }
+
+  it('and each passes on the same run when nothing is broken (the sabotage is what fails it)', async () => {
+    const lesson: Lesson = { ...services, id: 'brk-control', checks: services.checks.filter((c) => ['clusterip-stable', 'headless-no-ip'].includes(c.id)) };
+    const run = await runLessons({ executor: cp.executor, images, lessons: [lesson] });
+    expect(run.results.map((r) => r.status)).toEqual(['passed', 'passed']);
+  }, 150_000);
+});
