@@ -87,7 +87,10 @@ export function checkBundle(input: CheckInput): BundleReport {
   }
   for (const name of OPTIONAL_BINARIES) {
     if (!inv.binaries.some((x) => x.name === name)) {
-      add('info', 'crictl-missing', `${LAYOUT.bin}/${name} is absent: the nodes will have no ${name} (optional)`);
+      add('info', 'crictl-missing',
+        k8sVer !== undefined && k8sVer.minor < 26
+          ? `${LAYOUT.bin}/${name} is absent: kubeadm ${k8s} calls crictl, so the scripts install a small stand-in over ctr (enough for kubeadm, not for debugging)`
+          : `${LAYOUT.bin}/${name} is absent: the nodes will have no ${name} (optional)`);
     }
   }
   const arch = manifest?.arch ?? 'amd64';
