@@ -5,6 +5,7 @@ import { checkCpus, checkDisk, checkMemory } from './checks/resources.js';
 import { checkHostNetwork, ownLibvirtNetworkNames } from './checks/host-network.js';
 import { checkKvm, checkLibvirt, checkVagrant, checkVirtualBox } from './checks/tools.js';
 import { checkCourseNetwork, checkVboxNetworks } from './checks/vbox-networks.js';
+import { checkKubernetesVersion } from './checks/versions.js';
 import { gatherFacts, type GatherOptions, type HostFacts } from './facts.js';
 import type { Host } from './host.js';
 import type { CheckResult } from './types.js';
@@ -22,6 +23,7 @@ export function judge(config: LabConfig, facts: HostFacts, labDir: string): Chec
     checkMemory(config, facts),
     checkCpus(config, facts),
     ...checkDisk(facts),
+    ...checkKubernetesVersion(config),
   ];
 }
 

@@ -167,3 +167,11 @@ describe('doctor report', () => {
     expect(JSON.parse(formatJson(rs.slice(0, 2))).ok).toBe(true);
   });
 });
+
+describe('doctor: versions', () => {
+  it('a Kubernetes minor newer than k8slab knows warns; known ones add nothing', () => {
+    const newer = judge(parseConfig('kubernetes:\n  version: "1.36"\n  cni: bridge'), facts(), '/l');
+    expect(one(newer, 'kubernetes-version')).toMatchObject({ status: 'warn', detail: expect.stringContaining('1.36 is newer than the 1.35') });
+    expect(named(judge(parseConfig(''), facts(), '/l'), 'kubernetes-version')).toEqual([]);
+  });
+});
