@@ -1,0 +1,257 @@
+// checkBundle is pure: these build inventories as data (what readBundle would report) and judge them.
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { checkBundle, kubeadmApiVersion, requiredImages, type Finding } from '../../src/bundle/check.js';
+import type { BundleInventory } from '../../src/bundle/inventory.js';
+import { manifestImageRefs } from '../../src/bundle/inventory.js';
+import type { BundleProbe } from '../../src/bundle/probe.js';
+import { imageBaseName, normalizeImageRef } from '../../src/bundle/image-ref.js';
+import { containerdVersion, parseDebFile, parseRpmFile } from '../../src/bundle/debs.js';
+
+const K8S_IMAGES = [
+  'k8s.gcr.io/kube-apiserver:v1.20.2',
+  'k8s.gcr.io/kube-controller-manager:v1.20.2',
+  'k8s.gcr.io/kube-scheduler:v1.20.2',
+  'k8s.gcr.io/kube-proxy:v1.20.2',
+  'k8s.gcr.io/pause:3.2',
+  'k8s.gcr.io/etcd:3.4.13-0',
+];
+const KUBEADM_LIST = [...K8S_IMAGES, 'k8s.gcr.io/coredns:1.7.0'];
+const file = (ref: string) => `${imageBaseName(ref)}.tar`;
+
+/** The testbed's bundle, as data: everything but CoreDNS and crictl. */
+function inventory(over: Partial<BundleInventory> = {}, images: string[] = [...K8S_IMAGES, 'k8slab.local/app:1', 'k8slab.local/tools:1']): BundleInventory {
+  return {
+    dir: '/b',
+    exists: true,
+    manifest: { format: 1, kubernetes: '1.20.2', containerd: '1.6.20', arch: 'amd64' },
+    binaries: ['kubeadm', 'kubelet', 'kubectl'].map((name) => ({ name, size: 1, executable: true, arch: 'amd64' })),
+    imageIndex: { format: 'docker-archive', images: images.map((ref) => ({ file: file(ref), images: [ref], size: 100 })) },
+    imageFiles: images.map((ref) => ({ file: file(ref), size: 100 })),
+    debs: [parseDebFile('containerd_1.6.20~ds1-1+deb12u3_amd64.deb')!, parseDebFile('runc_1.1.5+ds1-1+deb12u1_amd64.deb')!],
+    rpms: [],
+    cniPlugins: ['bridge', 'host-local', 'loopback', 'portmap'],
+    manifests: [],
+    manifestImages: {},
+    ...over,
+  };
+}
+const probe = (over: Partial<BundleProbe> = {}): BundleProbe => ({
+  versions: { kubeadm: 'v1.20.2', kubelet: 'v1.20.2', kubectl: 'v1.20.2' },
+  requiredImages: KUBEADM_LIST,
+  errors: [],
+  ...over,
+});
+const lab = (extra = '') =>
+  parseConfig(`
+name: e2e
+provider: libvirt
+kubernetes: { version: "1.20.2", source: bundle, bundle: ./bundle, cni: bridge }
+images: { app: "k8slab.local/app:1", tools: "k8slab.local/tools:1", init: "k8slab.local/tools:1", busybox: "k8slab.local/tools:1", nginx: "k8slab.local/app:1", myweb: "k8slab.local/app:1", mysql: "k8slab.local/tools:1", xtrabackup: "k8slab.local/tools:1" }
+${extra}`);
+const codes = (fs: Finding[], level?: Finding['level']) => fs.filter((f) => level === undefined || f.level === level).map((f) => f.code);
+
+describe('checkBundle: the testbed bundle', () => {
+  it('is usable for the e2e lab; CoreDNS absent means phase addon/coredns is skipped, with a warning', () => {
+    const r = checkBundle({ inventory: inventory(), probe: probe(), lab: lab() });
+    expect(codes(r.findings, 'error')).toEqual([]);
+    expect(r.usable).toBe(true);
+    expect(r.skippedPhases).toEqual(['addon/coredns']);
+    expect(codes(r.findings, 'warning')).toEqual(['image-missing-phase-skipped']);
+    expect(r.findings.find((f) => f.code === 'image-missing-phase-skipped')!.message).toContain('k8s.gcr.io/coredns:1.7.0');
+    expect(codes(r.findings, 'info')).toEqual(expect.arrayContaining(['legacy-runtime-flags', 'crictl-missing']));
+    expect(r).toMatchObject({ kubernetes: '1.20.2', containerd: '1.6.20' });
+  });
+
+  it('missing kube-proxy: a warning and phase addon/kube-proxy skipped', () => {
+    const imgs = [...K8S_IMAGES.filter((i) => !i.includes('kube-proxy'))];
+    const r = checkBundle({ inventory: inventory({}, imgs), probe: probe() });
+    expect(r.usable).toBe(true);
+    expect(r.skippedPhases).toEqual(['addon/kube-proxy', 'addon/coredns']);
+  });
+
+  it('missing a control-plane image is an error', () => {
+    const imgs = K8S_IMAGES.filter((i) => !i.includes('etcd'));
+    const r = checkBundle({ inventory: inventory({}, imgs), probe: probe() });
+    expect(r.usable).toBe(false);
+    expect(r.findings.find((f) => f.code === 'image-missing')!.message).toContain('k8s.gcr.io/etcd:3.4.13-0');
+  });
+});
+
+describe('checkBundle: what is wrong with a bundle', () => {
+  it('a missing directory is an error and nothing else is judged', () => {
+    const r = checkBundle({ inventory: { ...inventory(), exists: false }, probe: probe() });
+    expect(codes(r.findings)).toEqual(['bundle-missing']);
+    expect(r.usable).toBe(false);
+  });
+
+  it('no bundle.json', () => {
+    const inv = inventory();
+    delete inv.manifest;
+    inv.manifestError = 'missing';
+    const r = checkBundle({ inventory: inv, probe: probe() });
+    expect(codes(r.findings, 'error')).toContain('manifest-invalid');
+    expect(r.findings.find((f) => f.code === 'manifest-invalid')!.fix).toContain('"kubernetes"');
+  });
+
+  it('no kubeadm, a non-executable kubelet', () => {
+    const inv = inventory({
+      binaries: [
+        { name: 'kubelet', size: 1, executable: false, arch: 'amd64' },
+        { name: 'kubectl', size: 1, executable: true, arch: 'amd64' },
+      ],
+    });
+    const r = checkBundle({ inventory: inv, probe: probe({ versions: {} }) });
+    expect(codes(r.findings, 'error')).toEqual(['binary-missing', 'binary-not-executable']);
+    expect(r.findings.find((f) => f.code === 'binary-not-executable')!.fix).toBe('chmod +x bin/kubelet');
+  });
+
+  it('binaries of another architecture, or not ELF at all', () => {
+    const inv = inventory({
+      binaries: [
+        { name: 'kubeadm', size: 1, executable: true, arch: 'arm64' },
+        { name: 'kubelet', size: 1, executable: true },
+        { name: 'kubectl', size: 1, executable: true, arch: 'amd64' },
+      ],
+    });
+    expect(codes(checkBundle({ inventory: inv, probe: probe() }).findings, 'error')).toEqual(['binary-arch', 'binary-not-elf']);
+  });
+
+  it('a binary whose version differs from bundle.json', () => {
+    const r = checkBundle({ inventory: inventory(), probe: probe({ versions: { kubeadm: 'v1.20.2', kubelet: 'v1.21.0' } }) });
+    expect(r.findings.filter((f) => f.code === 'binary-version').map((f) => f.message)).toEqual(['bin/kubelet is v1.21.0, bundle.json says 1.20.2']);
+  });
+
+  it('index problems: a listed file missing, a truncated file, a hash mismatch, an unlisted tarball', () => {
+    const inv = inventory();
+    inv.imageFiles = inv.imageFiles.filter((f) => f.file !== 'etcd.tar').map((f) => (f.file === 'pause.tar' ? { ...f, size: 7 } : f));
+    inv.imageFiles.push({ file: 'extra.tar', size: 3 });
+    const r = checkBundle({ inventory: inv, probe: probe(), hashMismatches: ['kube-proxy.tar'] });
+    expect(codes(r.findings)).toEqual(
+      expect.arrayContaining(['image-file-missing', 'image-file-size', 'image-file-hash', 'image-file-unlisted']),
+    );
+    // the images of the bad files do not count as present
+    expect(r.findings.filter((f) => f.code === 'image-missing').map((f) => f.message.split(' ')[0])).toEqual([
+      'k8s.gcr.io/pause:3.2',
+      'k8s.gcr.io/etcd:3.4.13-0',
+    ]);
+    expect(r.skippedPhases).toContain('addon/kube-proxy');
+  });
+
+  it('no images/index.json', () => {
+    const inv = inventory();
+    delete inv.imageIndex;
+    inv.imageIndexError = 'is not valid JSON: Unexpected token';
+    const r = checkBundle({ inventory: inv, probe: probe() });
+    expect(r.findings.find((f) => f.code === 'image-index-invalid')!.message).toBe('images/index.json is not valid JSON: Unexpected token');
+  });
+
+  it('containerd 2.x cannot run a 1.20 kubelet (no CRI v1alpha2)', () => {
+    const inv = inventory({ manifest: { format: 1, kubernetes: '1.20.2', containerd: '2.1.4', arch: 'amd64' } });
+    expect(codes(checkBundle({ inventory: inv, probe: probe() }).findings, 'error')).toEqual(['containerd-too-new']);
+  });
+
+  it('no runtime packages: a warning that the box must bring containerd', () => {
+    const r = checkBundle({ inventory: inventory({ debs: [] }), probe: probe() });
+    expect(r.usable).toBe(true);
+    expect(r.findings.find((f) => f.code === 'no-runtime-packages')!.message).toMatch(/box must already have containerd/);
+  });
+
+  it('Kubernetes older than 1.18 is refused', () => {
+    const inv = inventory({ manifest: { format: 1, kubernetes: '1.17.4', arch: 'amd64' } });
+    expect(codes(checkBundle({ inventory: inv, probe: probe({ versions: {} }) }).findings, 'error')).toContain('kubernetes-unsupported');
+  });
+});
+
+describe('checkBundle: for a lab', () => {
+  it('a version mismatch with lab.yaml', () => {
+    const l = parseConfig('kubernetes: { version: "1.20.5", source: bundle, bundle: b, cni: bridge }');
+    const r = checkBundle({ inventory: inventory(), probe: probe(), lab: l });
+    expect(r.findings.find((f) => f.code === 'version-mismatch')!.fix).toBe('set kubernetes.version: "1.20.2" in lab.yaml, or use a 1.20.5 bundle');
+  });
+
+  it('cni: calico needs manifests/calico.yaml and every image it names', () => {
+    const l = parseConfig('kubernetes: { version: "1.30.2", source: bundle, bundle: b }\ncalico: { version: 3.28.2 }');
+    const inv = inventory({ manifest: { format: 1, kubernetes: '1.30.2', arch: 'amd64' } }, []);
+    const none = checkBundle({ inventory: inv, probe: probe({ versions: {}, requiredImages: [] }), lab: l });
+    expect(none.findings.find((f) => f.code === 'manifest-missing')!.message).toContain('manifests/calico.yaml');
+
+    inv.manifests = ['calico.yaml'];
+    inv.manifestImages = { 'calico.yaml': ['docker.io/calico/cni:v3.28.2', 'docker.io/calico/node:v3.28.2'] };
+    inv.imageIndex = { format: 'docker-archive', images: [{ file: 'node.tar', images: ['calico/node:v3.28.2'] }] };
+    inv.imageFiles = [{ file: 'node.tar', size: 1 }];
+    const some = checkBundle({ inventory: inv, probe: probe({ versions: {}, requiredImages: [] }), lab: l });
+    expect(some.findings.filter((f) => f.code === 'manifest-image-missing').map((f) => f.message)).toEqual([
+      'docker.io/calico/cni:v3.28.2 (used by manifests/calico.yaml) is not in the bundle',
+    ]);
+  });
+
+  it('bridge without cni/ plugins: a warning that the box must have them', () => {
+    const r = checkBundle({ inventory: inventory({ cniPlugins: ['bridge'] }), probe: probe(), lab: lab() });
+    expect(r.findings.find((f) => f.code === 'cni-plugins-from-box')!.message).toContain('host-local, loopback, portmap');
+  });
+
+  it('add-ons need their manifests', () => {
+    const l = lab('addons: { metallb: { enabled: true, range: 192.168.56.200-192.168.56.210 }, storage: { provider: local-path } }');
+    const r = checkBundle({ inventory: inventory(), probe: probe(), lab: l });
+    expect(r.findings.filter((f) => f.code === 'manifest-missing').map((f) => f.message)).toEqual([
+      'manifests/metallb-native.yaml is missing (addons.metallb.enabled is true)',
+      'manifests/local-path-storage.yaml is missing (addons.storage.provider is local-path)',
+    ]);
+  });
+
+  it('lesson images the bundle lacks are named by key', () => {
+    const l = parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: b, cni: bridge }\nimages: { app: "k8slab.local/app:1" }');
+    const w = checkBundle({ inventory: inventory(), probe: probe(), lab: l }).findings.find((f) => f.code === 'lesson-images-missing')!;
+    expect(w.message).toContain('nginx=nginx');
+    expect(w.message).not.toContain('app=');
+  });
+});
+
+describe('required images without a runnable kubeadm', () => {
+  it('core images by exact name, pause/etcd/coredns by name only', () => {
+    const req = requiredImages('1.20.2', { versions: {}, errors: [], skipped: 'this host runs darwin' });
+    expect(req).toContainEqual({ base: 'kube-apiserver', ref: 'k8s.gcr.io/kube-apiserver:v1.20.2' });
+    expect(req).toContainEqual({ base: 'etcd' });
+    expect(requiredImages('1.30.1', { versions: {}, errors: [] })).toContainEqual({ base: 'kube-proxy', ref: 'registry.k8s.io/kube-proxy:v1.30.1' });
+    const inv = inventory();
+    const r = checkBundle({ inventory: inv, probe: { versions: {}, errors: [], skipped: 'another OS' } });
+    expect(r.skippedPhases).toEqual(['addon/coredns']);
+    expect(codes(r.findings, 'info')).toContain('probe-skipped');
+  });
+});
+
+describe('small parsers', () => {
+  it('image references as containerd stores them', () => {
+    expect(normalizeImageRef('nginx')).toBe('docker.io/library/nginx:latest');
+    expect(normalizeImageRef('calico/node:v3.28.2')).toBe('docker.io/calico/node:v3.28.2');
+    expect(normalizeImageRef('k8s.gcr.io/pause:3.2')).toBe('k8s.gcr.io/pause:3.2');
+    expect(normalizeImageRef('localhost:5000/x')).toBe('localhost:5000/x:latest');
+    expect(normalizeImageRef('k8slab.local/app:1')).toBe('k8slab.local/app:1');
+    expect(imageBaseName('k8s.gcr.io/coredns/coredns:v1.8.0')).toBe('coredns');
+  });
+
+  it('package file names, epochs URL-encoded as apt-get download writes them', () => {
+    expect(parseDebFile('conntrack_1%3a1.4.7-1+b2_amd64.deb')).toEqual({ file: 'conntrack_1%3a1.4.7-1+b2_amd64.deb', name: 'conntrack', version: '1:1.4.7-1+b2' });
+    expect(parseDebFile('README')).toBeUndefined();
+    expect(parseRpmFile('containerd.io-1.6.20-3.1.el9.x86_64.rpm')).toMatchObject({ name: 'containerd.io', version: '1.6.20-3.1.el9' });
+    expect(containerdVersion([parseRpmFile('containerd.io-1.7.2-3.1.el9.x86_64.rpm')!])).toBe('1.7.2');
+  });
+
+  it('manifest image references', () => {
+    const yaml = 'spec:\n  containers:\n    - name: a\n      image: docker.io/calico/cni:v3.28.2\n    - image: "calico/node:v3.28.2" # pinned\n  x: notimage: y\n';
+    expect(manifestImageRefs(yaml)).toEqual(['calico/node:v3.28.2', 'docker.io/calico/cni:v3.28.2']);
+  });
+
+  it('kubeadm config API of each release', () => {
+    expect([18, 20, 21, 22, 30, 31, 35].map(kubeadmApiVersion)).toEqual([
+      'kubeadm.k8s.io/v1beta2',
+      'kubeadm.k8s.io/v1beta2',
+      'kubeadm.k8s.io/v1beta2',
+      'kubeadm.k8s.io/v1beta3',
+      'kubeadm.k8s.io/v1beta3',
+      'kubeadm.k8s.io/v1beta4',
+      'kubeadm.k8s.io/v1beta4',
+    ]);
+  });
+});
