@@ -1,0 +1,326 @@
+// The SSH layer against real OpenSSH daemons, each in a network namespace of its own that plays a
+// node. Needs root and `ip netns` (CI runs as root).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectSsh } from '../../src/nodes/connect.js';
+import { SshClosedError, SshCommandError, SshConnectError, SshFileError, SshTimeoutError } from '../../src/nodes/errors.js';
+import { sshExecutor } from '../../src/nodes/executors.js';
+import { describeFailures, execOnNodes, onNodes } from '../../src/nodes/parallel.js';
+import type { SshSession } from '../../src/nodes/session.js';
+import { SshTestLab, type TestNode } from './helpers/lab.js';
+import { netnsUnavailableReason } from './helpers/netns.js';
+
+const unavailable = netnsUnavailableReason();
+const hasSudo = existsSync('/usr/bin/sudo');
+
+function remoteProcessAlive(pattern: string): boolean {
+  // the namespaces share the host's pid namespace, so the remote process is visible from here
+  try {
+    execFileSync('pgrep', ['-f', '--', pattern], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function tcpHandles(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap').length;
+}
+
+describe.skipIf(unavailable !== undefined)(`SSH layer against real sshd in network namespaces${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  let lab: SshTestLab;
+  let a: TestNode, b: TestNode, c: TestNode;
+  const sessions: SshSession[] = [];
+  const open = async (n: TestNode): Promise<SshSession> => {
+    const s = await connectSsh(n.target, { deadlineMs: 10_000 });
+    sessions.push(s);
+    return s;
+  };
+  let sa: SshSession;
+
+  beforeAll(async () => {
+    lab = new SshTestLab();
+    [a, b, c] = await Promise.all([lab.addNode('node-a'), lab.addNode('node-b'), lab.addNode('node-c')]);
+    sa = await open(a);
+  });
+
+  afterAll(async () => {
+    await Promise.all(sessions.map((s) => s.close()));
+    lab?.cleanup();
+  });
+
+  describe('exec', () => {
+    it('returns stdout, stderr and the exit code, and quotes the command', async () => {
+      const r = await sa.exec(`echo "it's here"; echo oops >&2; exit 3`);
+      expect(r).toEqual({ stdout: "it's here\n", stderr: 'oops\n', exitCode: 3 });
+    });
+
+    it('runs on the node (its own address) and feeds stdin', async () => {
+      const r = await sa.exec('ip -4 -o addr show dev eth0; cat', { input: 'from stdin' });
+      expect(r.stdout).toContain(`inet ${a.nodeIp}`);
+      expect(r.stdout.endsWith('from stdin')).toBe(true);
+    });
+
+    it('rejects with the output when check is set and the command fails', async () => {
+      const err = await sa.exec('echo bad thing >&2; exit 7', { check: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SshCommandError);
+      expect((err as SshCommandError).exitCode).toBe(7);
+      expect((err as Error).message).toMatch(/node-a exited with 7[\s\S]*bad thing/);
+    });
+
+    it('reports a command killed by a signal as 128 + signal', async () => {
+      const r = await sa.exec('kill -TERM $$');
+      expect(r.exitCode).toBe(143);
+    });
+
+    it.skipIf(!hasSudo)('runs through sudo when asked', async () => {
+      const r = await sa.exec('echo "$SUDO_USER:$(id -u)"', { sudo: true, check: true });
+      expect(r.stdout.trim()).toBe('root:0');
+    });
+
+    it('streams output chunks before the command exits', async () => {
+      const seen: { text: string; at: number }[] = [];
+      const errs: string[] = [];
+      const t0 = Date.now();
+      const r = await sa.exec('echo first; sleep 1; echo second; echo e1 >&2', {
+        onStdout: (text) => seen.push({ text, at: Date.now() - t0 }),
+        onStderr: (text) => errs.push(text),
+      });
+      const total = Date.now() - t0;
+      expect(seen.map((s) => s.text).join('')).toBe('first\nsecond\n');
+      expect(seen[0]!.text).toBe('first\n');
+      // the first chunk arrived well before the command finished
+      expect(total - seen[0]!.at).toBeGreaterThan(700);
+      expect(errs.join('')).toBe('e1\n');
+      expect(r.stdout).toBe('first\nsecond\n');
+    });
+
+    it('kills a command that runs past its timeout, and the remote process is gone', async () => {
+      const marker = `sleep 30.${Date.now() % 100000}`;
+      const t0 = Date.now();
+      const pending = sa.exec(`${marker}; echo never`, { timeoutMs: 1_000 });
+      await waitUntil('the remote sleep to start', () => remoteProcessAlive(marker), 2_000);
+      const err = await pending.catch((e: unknown) => e);
+      const elapsed = Date.now() - t0;
+      expect(err).toBeInstanceOf(SshTimeoutError);
+      expect((err as Error).message).toContain('node-a');
+      expect(elapsed).toBeGreaterThanOrEqual(1_000);
+      expect(elapsed).toBeLessThan(2_500);
+      await waitUntil(`remote "${marker}" to be killed`, () => !remoteProcessAlive(marker), 6_000);
+      // the session is still usable afterwards
+      expect((await sa.exec('echo ok')).stdout).toBe('ok\n');
+    });
+
+    it('queues more commands than the server allows channels at once', async () => {
+      const results = await Promise.all(Array.from({ length: 14 }, (_, i) => sa.exec(`echo ${i}`)));
+      expect(results.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 14 }, (_, i) => String(i)));
+    });
+  });
+
+  describe('connect', () => {
+    it('fails with a clear error after bounded retries when nothing listens', async () => {
+      const down = await lab.addNode('node-down', { sshd: false });
+      const retries: number[] = [];
+      const t0 = Date.now();
+      const err = await connectSsh(down.target, { deadlineMs: 2_000, onRetry: (i) => retries.push(i.attempt) }).catch((e: unknown) => e);
+      const elapsed = Date.now() - t0;
+      expect(err).toBeInstanceOf(SshConnectError);
+      const e = err as SshConnectError;
+      expect(e.message).toContain(`node-down (root@${down.nodeIp}:22)`);
+      expect(e.message).toContain('ECONNREFUSED');
+      expect(e.retryable).toBe(true);
+      expect(e.attempts).toBeGreaterThan(2);
+      expect(e.hint).toMatch(/k8slab status/);
+      expect(retries.length).toBe(e.attempts - 1);
+      expect(elapsed).toBeGreaterThanOrEqual(1_900);
+      expect(elapsed).toBeLessThan(4_000);
+    });
+
+    it('retries until a late node starts sshd', async () => {
+      const late = await lab.addNode('node-late', { sshd: false });
+      const t0 = Date.now();
+      const starting = new Promise<void>((resolve, reject) => {
+        setTimeout(() => late.startSshd().then(() => resolve(), reject), 3_000);
+      });
+      const retries: string[] = [];
+      const s = await connectSsh(late.target, { deadlineMs: 20_000, onRetry: (i) => retries.push(i.error) });
+      sessions.push(s);
+      await starting;
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(3_000);
+      expect(retries.length).toBeGreaterThan(0);
+      expect(retries[0]).toContain('ECONNREFUSED');
+      expect((await s.exec('echo up')).stdout).toBe('up\n');
+    });
+
+    it('does not retry a refused key', async () => {
+      const t0 = Date.now();
+      const err = await connectSsh({ ...b.target, privateKeyPath: lab.keys.strangerKey }, { deadlineMs: 10_000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SshConnectError);
+      expect((err as SshConnectError).attempts).toBe(1);
+      expect((err as SshConnectError).retryable).toBe(false);
+      expect((err as SshConnectError).hint).toMatch(/refused the key/);
+      expect(Date.now() - t0).toBeLessThan(3_000);
+    });
+
+    it('names a missing key file without trying to connect', async () => {
+      const err = await connectSsh({ ...b.target, privateKeyPath: join(lab.dir, 'nope') }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SshConnectError);
+      expect((err as Error).message).toContain(join(lab.dir, 'nope'));
+      expect((err as SshConnectError).attempts).toBe(0);
+    });
+  });
+
+  describe('sftp', () => {
+    it('reads a remote file and downloads it with a private mode', async () => {
+      const remote = join(lab.dir, 'admin.conf');
+      writeFileSync(remote, 'apiVersion: v1\nkind: Config\n');
+      expect((await sa.readFile(remote)).toString()).toBe('apiVersion: v1\nkind: Config\n');
+      const local = join(lab.dir, 'local', 'kubeconfig');
+      await sa.downloadFile(remote, local);
+      expect(readFileSync(local, 'utf8')).toBe('apiVersion: v1\nkind: Config\n');
+      expect(statSync(local).mode & 0o777).toBe(0o600);
+    });
+
+    it('names the node and path of a missing file', async () => {
+      const err = await sa.readFile('/nonexistent/k8slab/admin.conf').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SshFileError);
+      expect((err as SshFileError).sftpCode).toBe(2);
+      expect((err as Error).message).toBe('read /nonexistent/k8slab/admin.conf on node-a failed: no such file');
+    });
+
+    it('uploads a file and a folder tree with modes', async () => {
+      const src = join(lab.dir, 'src');
+      mkdirSync(join(src, 'sub'), { recursive: true });
+      writeFileSync(join(src, 'run.sh'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
+      writeFileSync(join(src, 'sub', 'data.txt'), 'data\n', { mode: 0o644 });
+      const dest = join(lab.dir, 'dest', 'deep');
+      const sent = await sa.uploadDir(src, dest);
+      expect(sent.sort()).toEqual([join(dest, 'run.sh'), join(dest, 'sub', 'data.txt')]);
+      expect(statSync(join(dest, 'run.sh')).mode & 0o777).toBe(0o755);
+      expect(readFileSync(join(dest, 'sub', 'data.txt'), 'utf8')).toBe('data\n');
+      expect((await sa.exec(`${join(dest, 'run.sh')}`)).stdout).toBe('hi\n');
+
+      const one = join(lab.dir, 'dest', 'secret.txt');
+      await sa.uploadFile(join(src, 'sub', 'data.txt'), one, 0o600);
+      expect(statSync(one).mode & 0o777).toBe(0o600);
+      await sa.writeFile(one, 'overwritten\n', 0o640);
+      expect(readFileSync(one, 'utf8')).toBe('overwritten\n');
+      expect(statSync(one).mode & 0o777).toBe(0o640);
+    });
+
+    it.skipIf(!hasSudo)('falls back to sudo cat when SFTP may not read the file', async () => {
+      // this node's SFTP server refuses every open with "permission denied", as for a root-only file
+      const locked = await lab.addNode('node-locked', { sftpFlags: '-P open' });
+      const s = await open(locked);
+      const remote = join(lab.dir, 'root-only.conf');
+      const bytes = Buffer.from([0, 1, 2, 255, 10, 0x27]);
+      writeFileSync(remote, bytes, { mode: 0o600 });
+      const denied = await s.fetchFile(remote).catch((e: unknown) => e);
+      expect(denied).toBeInstanceOf(SshFileError);
+      expect((denied as SshFileError).sftpCode).toBe(3);
+      expect(Buffer.compare(await s.fetchFile(remote, { sudoFallback: true }), bytes)).toBe(0);
+    });
+  });
+
+  describe('port forwarding', () => {
+    it('reaches a server on the node loopback through 127.0.0.1:<port>', async () => {
+      const token = `hello from ${a.ns}`;
+      const script = `require('http').createServer((q, s) => s.end(${JSON.stringify(token)})).listen(18080, '127.0.0.1', () => console.log('ready'))`;
+      const server = lab.spawnIn(a, process.execPath, ['-e', script]);
+      await new Promise<void>((resolve, reject) => {
+        server.stdout!.once('data', () => resolve());
+        server.once('exit', (code) => reject(new Error(`test server exited with ${code}`)));
+      });
+      const fwd = await sa.forwardLocal('127.0.0.1', 18080);
+      expect(fwd.port).toBeGreaterThan(0);
+      const bodies = await Promise.all([1, 2, 3].map(() => fetch(`http://127.0.0.1:${fwd.port}/`).then((r) => r.text())));
+      expect(bodies).toEqual([token, token, token]);
+      await fwd.close();
+      await expect(fetch(`http://127.0.0.1:${fwd.port}/`)).rejects.toThrow();
+    });
+
+    it('reports a tunnel the node cannot open and keeps listening', async () => {
+      const errors: string[] = [];
+      const fwd = await sa.forwardLocal('127.0.0.1', 1, { onError: (e) => errors.push(e.message) });
+      await expect(fetch(`http://127.0.0.1:${fwd.port}/`)).rejects.toThrow();
+      await waitUntil('the forward error', () => errors.length > 0, 3_000);
+      expect(errors[0]).toContain('127.0.0.1:1 through node-a');
+      await fwd.close();
+    });
+  });
+
+  describe('several nodes', () => {
+    it('runs on three nodes at once, per-node results, one failure does not hide the others', async () => {
+      const [sb, sc] = await Promise.all([open(b), open(c)]);
+      const t0 = Date.now();
+      const outcomes = await execOnNodes([sa, sb, sc], 'sleep 1; ip -4 -o addr show dev eth0 | grep -o "inet [0-9.]*"');
+      const elapsed = Date.now() - t0;
+      expect(outcomes.map((o) => o.node)).toEqual(['node-a', 'node-b', 'node-c']);
+      for (const [o, n] of [[outcomes[0], a], [outcomes[1], b], [outcomes[2], c]] as const) {
+        expect(o!.ok).toBe(true);
+        if (o!.ok) expect(o!.value.stdout.trim()).toBe(`inet ${n.nodeIp}`);
+        expect(o!.ms).toBeGreaterThanOrEqual(1_000);
+      }
+      expect(elapsed).toBeLessThan(2_000); // three 1 s commands overlapped
+
+      const dead = await connectSsh(c.target, { deadlineMs: 5_000 });
+      await dead.close();
+      const mixed = await execOnNodes([sa, dead, sb], 'echo fine');
+      expect(mixed.map((o) => o.ok)).toEqual([true, false, true]);
+      expect(mixed[1]!.ok === false && mixed[1]!.error).toBeInstanceOf(SshClosedError);
+      expect(describeFailures(mixed)).toMatch(/^node-c: connection to node-c closed/);
+    });
+
+    it('honours a concurrency limit', async () => {
+      const running: number[] = [];
+      let now = 0;
+      const outcomes = await onNodes(
+        [a, b, c],
+        async (n) => {
+          running.push(++now);
+          await new Promise((r) => setTimeout(r, 200));
+          now--;
+          return n.name;
+        },
+        { concurrency: 2 },
+      );
+      expect(Math.max(...running)).toBe(2);
+      expect(outcomes.map((o) => o.ok && o.value)).toEqual(['node-a', 'node-b', 'node-c']);
+    });
+  });
+
+  describe('executor for the lesson runner', () => {
+    it('runs sh -c through the session, with stdin and exit codes', async () => {
+      const ex = sshExecutor(sa);
+      expect(ex.name).toBe('node-a');
+      expect(await ex.run('tr a-z A-Z; exit 4', { input: 'kube' })).toEqual({ stdout: 'KUBE', stderr: '', exitCode: 4 });
+      await expect(ex.run('sleep 5', { timeoutMs: 300 })).rejects.toBeInstanceOf(SshTimeoutError);
+    });
+  });
+
+  describe('dispose', () => {
+    it('close() releases every socket and listener', async () => {
+      const before = tcpHandles();
+      const s = await connectSsh(b.target, { deadlineMs: 5_000 });
+      await s.exec('true');
+      await s.readFile('/etc/hostname');
+      const fwd = await s.forwardLocal('127.0.0.1', 22);
+      expect(tcpHandles()).toBeGreaterThan(before);
+      await s.close();
+      await s.close(); // twice is fine
+      await expect(fetch(`http://127.0.0.1:${fwd.port}/`)).rejects.toThrow();
+      await waitUntil('sockets to be released', () => tcpHandles() === before, 2_000);
+      expect(() => s.exec('true')).toThrow(SshClosedError);
+    });
+  });
+});
