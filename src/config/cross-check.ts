@@ -181,6 +181,14 @@ export function crossCheck(c: LabConfig): ConfigProblem[] {
         message: `must lie inside network.private ${c.network.private} (L2 mode answers ARP on that network)`,
       });
     }
+    const hostIp = hostAt(net, 1);
+    if (rangeContains(r, hostIp)) {
+      problems.push({
+        path: 'addons.metallb.range',
+        value: mlb.range,
+        message: `includes ${hostIp}, the host's own address on the private network; start the range above it`,
+      });
+    }
     for (const node of nodeAddresses(c)) {
       if (rangeContains(r, node.ip)) {
         problems.push({

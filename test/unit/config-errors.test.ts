@@ -64,6 +64,7 @@ const BAD: BadCase[] = [
   { name: 'MetalLB enabled without a range', yaml: 'addons:\n  metallb:\n    enabled: true', path: 'addons.metallb.range', allowed: /required when MetalLB is enabled, e.g. 192.168.56.200-192.168.56.220/ },
   { name: 'MetalLB range outside the network', yaml: 'addons:\n  metallb:\n    enabled: true\n    range: 10.0.0.1-10.0.0.5', path: 'addons.metallb.range', found: '"10.0.0.1-10.0.0.5"', allowed: /inside network.private 192.168.56.0\/24/ },
   { name: 'MetalLB range covering a node', yaml: 'addons:\n  metallb:\n    enabled: true\n    range: 192.168.56.100-192.168.56.110', path: 'addons.metallb.range', found: '"192.168.56.100-192.168.56.110"', allowed: /includes 192.168.56.101, the address of w1-k8s/ },
+  { name: "MetalLB range covering the host's .1", yaml: 'addons:\n  metallb:\n    enabled: true\n    range: 192.168.56.1-192.168.56.9', path: 'addons.metallb.range', found: '"192.168.56.1-192.168.56.9"', allowed: /includes 192.168.56.1, the host's own address/ },
   { name: 'MetalLB range reversed', yaml: 'addons:\n  metallb:\n    range: 192.168.56.220-192.168.56.200', path: 'addons.metallb.range', found: '"192.168.56.220-192.168.56.200"', allowed: /first <= last/ },
   { name: 'MetalLB enabled as "yes"', yaml: 'addons:\n  metallb:\n    enabled: "yes"', path: 'addons.metallb.enabled', found: '"yes"', allowed: /true or false/ },
   { name: 'unknown storage provider', yaml: 'addons:\n  storage:\n    provider: ceph', path: 'addons.storage.provider', found: '"ceph"', allowed: /one of: none, local-path, nfs/ },
