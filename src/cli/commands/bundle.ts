@@ -80,7 +80,11 @@ export function register(program: Command): void {
         'run `k8slab bundle create` on a host that reaches dl.k8s.io (or pass --mirror), or follow the steps above by hand, then `k8slab bundle check`',
       );
     }
-    await downloadBinaries(o, (l) => process.stdout.write(`${l}\n`));
+    try {
+      await downloadBinaries(o, (l) => process.stdout.write(`${l}\n`));
+    } catch (err) {
+      throw new UserError(`download failed: ${(err as Error).message}`, EXIT.failed, 'run `k8slab bundle create` again; a mismatch that persists means a bad mirror');
+    }
     process.stdout.write(
       `\nbin/ and bundle.json are in ${o.out}. Not done by this command: images, runtime packages, manifests (steps 4-8 above); ` +
         `then \`k8slab bundle check ${o.out}\`.\n`,

@@ -1,0 +1,199 @@
+// `k8slab bundle` against real files: the testbed's Kubernetes v1.20.2 binaries (run for their versions and
+// `kubeadm config images list`), its image tarballs (read with the real tar), a loopback HTTP mirror for
+// `bundle create`, and this host's real lack of internet.
+import { existsSync } from 'node:fs';
+import { copyFile, link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+const CACHE = process.env.K8SLAB_TESTBED_CACHE ?? '/var/cache/k8slab-testbed';
+const BIN = join(CACHE, 'k8s/v1.20.2/bin');
+const IMAGES = join(CACHE, 'images');
+const haveTestbed = existsSync(join(BIN, 'kubeadm')) && existsSync(join(IMAGES, 'index.json'));
+const CORE = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'pause', 'etcd'];
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'k8slab-bundle-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(() => {
+  process.exitCode = undefined;
+  vi.restoreAllMocks();
+});
+
+/** Runs the CLI in-process; returns its exit code and what it printed. */
+async function k8slab(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    const code = await main(['node', 'k8slab', ...args]);
+    return { code, out, err };
+  } finally {
+    process.exitCode = undefined;
+    vi.restoreAllMocks();
+  }
+}
+
+const place = async (src: string, dst: string) => {
+  await link(src, dst).catch(() => copyFile(src, dst));
+};
+
+describe.skipIf(!haveTestbed)('bundle index + check on a bundle made of the testbed files', () => {
+  let b: string;
+  beforeAll(async () => {
+    b = join(dir, 'bundle');
+    await mkdir(join(b, 'bin'), { recursive: true });
+    await mkdir(join(b, 'images'), { recursive: true });
+    for (const f of ['kubeadm', 'kubelet', 'kubectl']) await place(join(BIN, f), join(b, 'bin', f));
+    await place(join(IMAGES, 'pause.tar'), join(b, 'images', 'pause.tar'));
+    await place(join(IMAGES, 'app.tar'), join(b, 'images', 'app.tar'));
+    await writeFile(join(b, 'bundle.json'), JSON.stringify({ format: 1, kubernetes: '1.20.2' }));
+  });
+
+  it('index: names come from the tarballs themselves', async () => {
+    const r = await k8slab('bundle', 'index', b);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('2 tarballs, 2 images');
+    const index = JSON.parse(await readFile(join(b, 'images/index.json'), 'utf8')) as { images: { file: string; images: string[]; sha256: string }[] };
+    expect(index.images.map((e) => [e.file, e.images])).toEqual([
+      ['app.tar', ['k8slab.local/app:1']],
+      ['pause.tar', ['k8s.gcr.io/pause:3.2']],
+    ]);
+    const want = createHash('sha256').update(await readFile(join(b, 'images/pause.tar'))).digest('hex');
+    expect(index.images[1]!.sha256).toBe(want);
+  });
+
+  it('check: the real kubeadm names what is missing; exit 1', async () => {
+    const r = await k8slab('bundle', 'check', b, '--json', '-c', join(dir, 'absent.yaml'));
+    // an explicit --config that does not exist is a usage error, and nothing is checked
+    expect(r.code).toBe(2);
+    const c = await k8slab('bundle', 'check', b, '--json');
+    expect(c.code).toBe(1);
+    const report = JSON.parse(c.out) as { usable: boolean; findings: { code: string; message: string }[]; skippedPhases: string[] };
+    expect(report.usable).toBe(false);
+    const missing = report.findings.filter((f) => f.code === 'image-missing').map((f) => f.message.split(' ')[0]);
+    expect(missing).toEqual([
+      'k8s.gcr.io/kube-apiserver:v1.20.2',
+      'k8s.gcr.io/kube-controller-manager:v1.20.2',
+      'k8s.gcr.io/kube-scheduler:v1.20.2',
+      'k8s.gcr.io/etcd:3.4.13-0',
+    ]);
+    expect(report.skippedPhases).toEqual(['addon/kube-proxy', 'addon/coredns']);
+    expect(report.findings.map((f) => f.code)).not.toContain('binary-version');
+  });
+
+  it('check: with every control-plane image it is usable; the lab is checked too', async () => {
+    for (const img of CORE) await place(join(IMAGES, `${img}.tar`), join(b, 'images', `${img}.tar`)).catch(() => undefined);
+    expect((await k8slab('bundle', 'index', b)).code).toBe(0);
+    const labFile = join(dir, 'lab.yaml');
+    await writeFile(labFile, 'kubernetes: { version: "1.20.2", source: bundle, bundle: ./bundle, cni: bridge }\nimages: { app: "k8slab.local/app:1" }\n');
+    const r = await k8slab('bundle', 'check', '-c', labFile);
+    expect(r.out).toContain(`bundle ${b} for lab "k8slab": Kubernetes 1.20.2`);
+    expect(r.out).toContain('kubeadm phase addon/coredns will be skipped');
+    expect(r.out).toContain('no debs/ or rpms/');
+    expect(r.out).toMatch(/usable: yes/);
+    expect(r.code).toBe(0);
+    const wrong = join(dir, 'lab-1.21.yaml');
+    await writeFile(wrong, 'kubernetes: { version: "1.21.0", source: bundle, bundle: ./bundle, cni: bridge }\n');
+    const w = await k8slab('bundle', 'check', '-c', wrong);
+    expect(w.code).toBe(1);
+    expect(w.out).toContain('lab.yaml asks for Kubernetes 1.21.0, the bundle brings 1.20.2');
+  });
+
+  it('check --verify-hashes: a damaged tarball is caught', async () => {
+    const damaged = join(dir, 'damaged');
+    await mkdir(join(damaged, 'images'), { recursive: true });
+    await mkdir(join(damaged, 'bin'), { recursive: true });
+    for (const f of ['kubeadm', 'kubelet', 'kubectl']) await place(join(BIN, f), join(damaged, 'bin', f));
+    await copyFile(join(b, 'bundle.json'), join(damaged, 'bundle.json'));
+    await copyFile(join(b, 'images/index.json'), join(damaged, 'images/index.json'));
+    for (const img of ['app', ...CORE]) await place(join(b, 'images', `${img}.tar`), join(damaged, 'images', `${img}.tar`));
+    // same size, one byte changed: only the hash can tell
+    const app = join(damaged, 'images/app.tar');
+    const bytes = await readFile(app);
+    await rm(app);
+    bytes[bytes.length - 1] ^= 0xff;
+    await writeFile(app, bytes);
+    expect((await k8slab('bundle', 'check', damaged)).code).toBe(0);
+    const r = await k8slab('bundle', 'check', damaged, '--verify-hashes');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('images/app.tar does not match its SHA-256 in the index');
+  });
+});
+
+describe('bundle create', () => {
+  it('on this host (no internet): prints the steps, says so, exits 3 and creates nothing', async () => {
+    const out = join(dir, 'created-offline');
+    const r = await k8slab('bundle', 'create', '--kubernetes', '1.20.2', '-o', out, '-c', join(dir, 'none.yaml'));
+    expect(r.code).toBe(3);
+    expect(r.out).toContain('https://dl.k8s.io/release/v1.20.2/bin/linux/amd64/$f');
+    expect(r.out).toContain('kubeadm config images list --kubernetes-version v1.20.2');
+    expect(r.err).toMatch(/no internet access: .*dl\.k8s\.io.* Nothing was downloaded/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('without a full version it is a usage error', async () => {
+    const r = await k8slab('bundle', 'create', '--kubernetes', '1.20', '-c', join(dir, 'none.yaml'));
+    expect(r.code).toBe(2);
+  });
+
+  describe.skipIf(!haveTestbed)('from a loopback mirror serving the testbed binaries', () => {
+    let server: Server;
+    let base: string;
+    const tamper = { kubectl: false };
+    beforeAll(async () => {
+      const blobs = new Map<string, Buffer>();
+      for (const f of ['kubeadm', 'kubelet', 'kubectl']) blobs.set(f, await readFile(join(BIN, f)));
+      server = createServer((req, res) => {
+        const m = /^\/release\/v1\.20\.2\/bin\/linux\/amd64\/(\w+)(\.sha256)?$/.exec(req.url ?? '');
+        const blob = m ? blobs.get(m[1]!) : undefined;
+        if (!m || !blob) {
+          res.writeHead(404).end();
+          return;
+        }
+        if (m[2]) {
+          const sum = createHash('sha256').update(blob).digest('hex');
+          res.end(tamper.kubectl && m[1] === 'kubectl' ? sum.replace(/^./, (c) => (c === '0' ? '1' : '0')) : sum);
+        } else res.end(blob);
+      });
+      await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+
+    it('downloads bin/ with SHA-256 checks, writes bundle.json, and exits 1 because images are still to do', async () => {
+      const out = join(dir, 'created-mirror');
+      const r = await k8slab('bundle', 'create', '--kubernetes', '1.20.2', '-o', out, '--mirror', base, '-c', join(dir, 'none.yaml'));
+      expect(r.out).toContain('kubelet: 105021440 bytes, sha256 ok'.replace('105021440', String((await readFile(join(BIN, 'kubelet'))).length)));
+      expect(r.out).toContain('Not done by this command: images');
+      expect(r.code).toBe(1);
+      expect(JSON.parse(await readFile(join(out, 'bundle.json'), 'utf8'))).toMatchObject({ format: 1, kubernetes: '1.20.2', arch: 'amd64' });
+      const check = await k8slab('bundle', 'check', out, '--json');
+      const findings = (JSON.parse(check.out) as { findings: { code: string }[] }).findings.map((f) => f.code);
+      expect(findings).not.toContain('binary-missing');
+      expect(findings).not.toContain('binary-version');
+      expect(findings).toContain('image-index-invalid');
+    });
+
+    it('refuses a binary whose published SHA-256 does not match', async () => {
+      tamper.kubectl = true;
+      const out = join(dir, 'created-bad');
+      const r = await k8slab('bundle', 'create', '--kubernetes', '1.20.2', '-o', out, '--mirror', base, '-c', join(dir, 'none.yaml'));
+      tamper.kubectl = false;
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/download failed: .*kubectl: SHA-256 [0-9a-f]+ does not match the published/);
+      expect(existsSync(join(out, 'bin/kubectl'))).toBe(false);
+    });
+  });
+});
+
