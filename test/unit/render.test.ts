@@ -1,0 +1,195 @@
+// Rendering: golden files, determinism, file modes, the join's security, and the shape of the Vagrantfile.
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { generateSecrets, type LabSecrets } from '../../src/plan/secrets.js';
+import { renderFiles, renderLab, SCRIPTS } from '../../src/render/index.js';
+import { FAKE_TOKEN, FIXTURE_CA_CERT, FIXTURE_SECRETS, GOLDEN_VARIANTS, VARIANTS, planFor } from '../fixtures/render/variants.js';
+
+const GOLDEN_DIR = fileURLToPath(new URL('../golden/', import.meta.url));
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+
+describe.each(GOLDEN_VARIANTS)('golden files: %s', (name) => {
+  const files = renderFiles(planFor(VARIANTS[name]!), FIXTURE_SECRETS);
+
+  test('the fixture renders no private key', () => {
+    expect([...files.keys()]).not.toContain('pki/ca.key');
+  });
+
+  test.each([...files.keys()])('%s matches test/golden (UPDATE_GOLDEN=1 rewrites it)', async (path) => {
+    const golden = join(GOLDEN_DIR, name, path);
+    const content = files.get(path)!.content;
+    if (UPDATE) {
+      await mkdir(dirname(golden), { recursive: true });
+      await writeFile(golden, content);
+    }
+    expect(content).toBe(await readFile(golden, 'utf8'));
+  });
+});
+
+describe('determinism', () => {
+  test.each(Object.keys(VARIANTS))('%s: two renders give the same bytes', (name) => {
+    const a = renderFiles(planFor(VARIANTS[name]!), FIXTURE_SECRETS);
+    const b = renderFiles(planFor(VARIANTS[name]!), FIXTURE_SECRETS);
+    expect([...a.keys()]).toEqual([...b.keys()]);
+    for (const [path, file] of a) expect(b.get(path), path).toEqual(file);
+  });
+
+  test('renderLab twice into two folders: same bytes, same modes', async () => {
+    const secrets = { ...FIXTURE_SECRETS, caKey: 'not a real key: renderLab copies it as it is\n' };
+    const root = await mkdtemp(join(tmpdir(), 'k8slab-render-det-'));
+    try {
+      const plan = planFor(VARIANTS['default']!);
+      const first = await renderLab(plan, secrets, join(root, 'a'));
+      await renderLab(plan, secrets, join(root, 'b'));
+      for (const { path } of first) {
+        const [sa, sb] = [await stat(join(root, 'a', path)), await stat(join(root, 'b', path))];
+        expect(sa.mode, path).toBe(sb.mode);
+        expect(await readFile(join(root, 'a', path), 'utf8')).toBe(await readFile(join(root, 'b', path), 'utf8'));
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('modes and secrets on disk', () => {
+  let root: string;
+  let secrets: LabSecrets;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'k8slab-render-modes-'));
+    secrets = await generateSecrets();
+  });
+  afterAll(async () => rm(root, { recursive: true, force: true }));
+
+  test('scripts 0755, Vagrantfile and ca.crt 0644, ca.key 0600 in a 0700 folder, whatever the umask', async () => {
+    const old = process.umask(0o077);
+    try {
+      const dir = join(root, 'lab');
+      await renderLab(planFor({}, secrets.token, secrets.caCert), secrets, dir);
+      const mode = async (p: string) => (await stat(join(dir, p))).mode & 0o777;
+      for (const s of SCRIPTS) expect(await mode(s), s).toBe(0o755);
+      expect(await mode('Vagrantfile')).toBe(0o644);
+      expect(await mode('pki/ca.crt')).toBe(0o644);
+      expect(await mode('pki/ca.key')).toBe(0o600);
+      expect(await mode('pki')).toBe(0o700);
+      expect(await readFile(join(dir, 'pki/ca.key'), 'utf8')).toBe(secrets.caKey);
+      expect(await readFile(join(dir, 'pki/ca.crt'), 'utf8')).toBe(secrets.caCert);
+    } finally {
+      process.umask(old);
+    }
+  });
+});
+
+describe('join security on every variant', () => {
+  test.each(Object.keys(VARIANTS))('%s: no fixed token, no skipped CA check; the lab token and CA hash are pinned', (name) => {
+    const plan = planFor(VARIANTS[name]!);
+    const files = renderFiles(plan, FIXTURE_SECRETS);
+    for (const [path, { content }] of files) {
+      expect(content, path).not.toContain('123456.1234567890123456');
+      expect(content, path).not.toContain('unsafe-skip-ca-verification');
+    }
+    const worker = files.get('work_nodes.sh')!.content;
+    expect(worker).toContain(`JOIN_TOKEN=${FAKE_TOKEN}\n`);
+    expect(worker).toContain(`CA_CERT_HASH=${plan.join.caCertHash}\n`);
+    expect(worker).toMatch(/--discovery-token-ca-cert-hash "\$CA_CERT_HASH"/);
+    const master = files.get('master_node.sh')!.content;
+    expect(master).toContain(`JOIN_TOKEN=${FAKE_TOKEN}\n`);
+    expect(master).toMatch(/--token "\$JOIN_TOKEN"\n\s+--token-ttl 0/);
+  });
+});
+
+describe('Vagrantfile shape', () => {
+  const vf = renderFiles(planFor(VARIANTS['default']!), FIXTURE_SECRETS).get('Vagrantfile')!.content;
+
+  test("provisioners in the course's order, the CA uploaded before master_node.sh", () => {
+    const order = [
+      'path: "config.sh", args: N',
+      'path: "install_pkg.sh", args: [K8S_VERSION, "Main"]',
+      'source: File.join(PKI_DIR, "ca.crt")',
+      'source: File.join(PKI_DIR, "ca.key")',
+      'path: "master_node.sh"',
+      'path: "config.sh", args: N',
+      'path: "install_pkg.sh", args: K8S_VERSION',
+      'path: "work_nodes.sh"',
+    ];
+    let at = 0;
+    for (const step of order) {
+      const found = vf.indexOf(step, at);
+      expect(found, step).toBeGreaterThan(at - 1);
+      at = found + step.length;
+    }
+  });
+
+  test('both provider blocks, synced folder off, ssh port forwarded with auto_correct', () => {
+    expect(vf).toContain('cfg.vm.provider "virtualbox" do |vb|');
+    expect(vf).toContain('vb.customize ["modifyvm", :id, "--groups", VB_GROUP]');
+    expect(vf).toContain('cfg.vm.provider :libvirt do |lv|');
+    expect(vf).toContain('lv.forward_ssh_port = true');
+    expect(vf).toContain('config.vm.synced_folder ".", "/vagrant", disabled: true');
+    expect(vf).toContain('cfg.vm.network "forwarded_port", guest: 22, host: node[:ssh_port], auto_correct: true, id: "ssh"');
+    expect(vf).toContain("{ name: 'w3-k8s', vm_name: 'k8slab-w3-k8s', ip: '192.168.56.103', ssh_port: 60103, cpus: 1, memory: 2560 }");
+    expect(vf).toContain("CONTROL_PLANE = { name: 'm-k8s', vm_name: 'k8slab-m-k8s', ip: '192.168.56.10', ssh_port: 60010, cpus: 2, memory: 3072 }");
+  });
+
+  test('the libvirt lab carries its driver and CPU mode, and defaults vagrant to libvirt', () => {
+    const lv = renderFiles(planFor(VARIANTS['libvirt-2-workers']!), FIXTURE_SECRETS).get('Vagrantfile')!.content;
+    expect(lv).toContain("LIBVIRT_DRIVER = 'qemu'");
+    expect(lv).toContain("LIBVIRT_CPU_MODE = 'maximum'");
+    expect(lv).toContain(`ENV["VAGRANT_DEFAULT_PROVIDER"] ||= 'libvirt'`);
+    expect(lv).not.toContain('w3-k8s');
+  });
+});
+
+describe('script content follows the plan', () => {
+  const render = (name: string) => renderFiles(planFor(VARIANTS[name]!), FIXTURE_SECRETS);
+
+  test('a patch version is what install_pkg.sh is called with; a minor otherwise', () => {
+    expect(render('k8s-patch').get('Vagrantfile')!.content).toContain("K8S_VERSION = '1.34.2'");
+    expect(render('default').get('Vagrantfile')!.content).toContain("K8S_VERSION = '1.34'");
+  });
+
+  test('Calico by default with the pod CIDR and the private network; no add-ons unless asked', () => {
+    const m = render('default').get('master_node.sh')!.content;
+    expect(m).toContain('CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.31.3/manifests/calico.yaml');
+    expect(m).toContain('POD_CIDR=172.16.0.0/16');
+    expect(m).toContain('PRIVATE_CIDR=192.168.56.0/24');
+    expect(m).toContain('value: "cidr=$PRIVATE_CIDR"');
+    expect(m).not.toMatch(/METALLB|LOCAL_PATH|NFS_/);
+  });
+
+  test('MetalLB and local-path when enabled', () => {
+    const m = render('metallb-local-path').get('master_node.sh')!.content;
+    expect(m).toContain('METALLB_RANGE=192.168.56.200-192.168.56.220');
+    expect(m).toContain('metallb/metallb/v0.15.2/config/manifests/metallb-native.yaml');
+    expect(m).toContain('rancher/local-path-provisioner/v0.0.32/deploy/local-path-storage.yaml');
+    expect(m).toMatch(/^install_metallb$/m);
+    expect(m).toMatch(/^install_local_path$/m);
+  });
+
+  test('NFS: the export on the control plane, the client on every node', () => {
+    const files = render('nfs');
+    expect(files.get('master_node.sh')!.content).toMatch(/^install_nfs$/m);
+    expect(files.get('install_pkg.sh')!.content).toContain('NFS_CLIENT=yes');
+    expect(render('default').get('install_pkg.sh')!.content).toContain('NFS_CLIENT=no');
+  });
+
+  test('no workers: the control plane is untainted', () => {
+    expect(render('no-workers').get('master_node.sh')!.content).toContain('WORKER_COUNT=0');
+    expect(render('no-workers').get('Vagrantfile')!.content).toContain('WORKERS = [\n]');
+  });
+
+  test('bundle + bridge: the offline partials replace the downloads and Calico', () => {
+    const files = render('bundle-bridge');
+    expect(files.get('install_pkg.sh')!.content).not.toContain('install_containerd\n');
+    expect(files.get('master_node.sh')!.content).not.toContain('CALICO_URL');
+    expect(files.get('master_node.sh')!.content).toContain('ROLE=control-plane');
+    expect(files.get('work_nodes.sh')!.content).toContain('ROLE=worker');
+  });
+
+  test('the fixture certificate is the one in pki/ca.crt', () => {
+    expect(render('default').get('pki/ca.crt')!.content).toBe(FIXTURE_CA_CERT);
+  });
+});
