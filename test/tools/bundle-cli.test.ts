@@ -122,7 +122,7 @@ describe.skipIf(!haveTestbed)('bundle index + check on a bundle made of the test
     const app = join(damaged, 'images/app.tar');
     const bytes = await readFile(app);
     await rm(app);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
     await writeFile(app, bytes);
     expect((await k8slab('bundle', 'check', damaged)).code).toBe(0);
     const r = await k8slab('bundle', 'check', damaged, '--verify-hashes');
