@@ -2,7 +2,8 @@
 // controller-manager, scheduler; no nodes) and a local executor that runs kubectl against it.
 import { resolve } from 'node:path';
 import { execa } from 'execa';
-import type { Executor, ExecResult } from '../../src/lessons/types.js';
+import type { Executor } from '../../src/lessons/types.js';
+import { localExecutor } from '../../src/nodes/executors.js';
 
 export const TESTBED = resolve(import.meta.dirname, '../../../shared/testbed');
 const CONTROL_PLANE = resolve(TESTBED, 'control-plane.sh');
@@ -28,7 +29,7 @@ export async function startControlPlane(label: string): Promise<ControlPlane> {
     name,
     kubeconfig,
     bin,
-    executor: testLocalExecutor({ KUBECONFIG: kubeconfig, PATH: `${bin}:${process.env.PATH ?? ''}` }),
+    executor: localExecutor({ env: { KUBECONFIG: kubeconfig, PATH: `${bin}:${process.env.PATH ?? ''}` } }),
     down: async () => {
       await execa('bash', [CONTROL_PLANE, 'down', '--name', name], { timeout: 120_000, reject: false });
     },
@@ -42,26 +43,6 @@ function parseEnv(text: string): Record<string, string> {
     if (m) out[m[1]!] = m[2]!.replace(/^'(.*)'$/, '$1');
   }
   return out;
-}
-
-/**
- * Runs command lines with `sh -c` on this machine, as the SSH executor does on the control plane.
- * (Test-only until src/nodes/executors.ts provides localExecutor().)
- */
-export function testLocalExecutor(env: Record<string, string>): Executor {
-  return {
-    name: 'local',
-    async run(command, opts = {}): Promise<ExecResult> {
-      const res = await execa('sh', ['-c', command], {
-        env,
-        extendEnv: true,
-        reject: false,
-        timeout: opts.timeoutMs ?? 60_000,
-        ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }),
-      });
-      return { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode ?? (res.timedOut ? 124 : 1) };
-    },
-  };
 }
 
 /**

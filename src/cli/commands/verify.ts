@@ -1,12 +1,168 @@
+// `k8slab verify`: runs the course lessons on the cluster and reports every check. By default kubectl
+// runs on the lab's control plane over SSH; with --kubeconfig it runs here (offline users, tests).
+import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { addLabOptions, labPaths, loadLab, type GlobalOptions } from '../context.js';
+import { EXIT } from '../exit-codes.js';
 import { UserError } from '../../util/errors.js';
+import { LESSONS, selectLessons } from '../../lessons/index.js';
+import { runLessons, namespaceFor, type RunEvent } from '../../lessons/runner.js';
+import { DEFAULT_IMAGES, resolveImages, type ImageKey } from '../../lessons/images.js';
+import type { Executor } from '../../lessons/types.js';
+import { renderJson, renderJunit, renderTable, formatTranscript } from '../../report/index.js';
+import { localExecutor, sshExecutor, connectSsh, type SshSession } from '../../nodes/index.js';
+import { Vagrant } from '../../provider/vagrant.js';
 
-// Placeholder until the command lands; it refuses to run rather than pretend.
+interface VerifyOptions extends GlobalOptions {
+  lesson?: string[];
+  list?: boolean;
+  keep?: boolean;
+  json?: boolean;
+  junit?: string;
+  kubeconfig?: string;
+}
+
 export function register(program: Command): void {
-  program
-    .command('verify')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UserError('`k8slab verify` is not built yet');
+  addLabOptions(
+    program
+      .command('verify')
+      .description('run the course lessons on the cluster and report each check (passed, failed, skipped)')
+      .option('--lesson <name...>', 'run only these lessons (repeatable); see --list')
+      .option('--list', 'list the lessons and their checks, and exit')
+      .option('--keep', 'leave the lesson namespaces and objects for inspection')
+      .option('--json', 'print the whole report as JSON on stdout (progress goes to stderr)')
+      .option('--junit <file>', 'also write a JUnit XML report, one testcase per check')
+      .option('--kubeconfig <file>', 'run kubectl on this machine against this cluster instead of over SSH'),
+  ).action(async (opts: VerifyOptions) => {
+    process.exitCode = await verify(opts);
+  });
+}
+
+export async function verify(opts: VerifyOptions): Promise<number> {
+  const lessons = selectLessons(opts.lesson ?? []);
+  if (opts.list) {
+    process.stdout.write(opts.json ? `${JSON.stringify(listing(lessons), null, 2)}\n` : listText(lessons));
+    return EXIT.ok;
+  }
+  const images = await labImages(opts);
+  const target = opts.kubeconfig ? await localTarget(opts.kubeconfig) : await labTarget(opts);
+  try {
+    const run = await runLessons({
+      executor: target.executor,
+      images,
+      lessons,
+      keep: opts.keep ?? false,
+      onEvent: progress,
+      // internetImages: can the nodes pull a small image from Docker Hub, as the course's images need?
+      detect: { probeImage: DEFAULT_IMAGES.busybox },
     });
+    if (opts.junit) await writeFile(resolve(opts.junit), renderJunit(run));
+    if (opts.json) {
+      process.stdout.write(renderJson(run));
+    } else {
+      for (const r of run.results.filter((r) => r.status === 'failed')) {
+        process.stdout.write(`\n--- ${r.lesson}/${r.check} failed: ${r.reason ?? ''}\n${r.notes.map((n) => `# ${n}\n`).join('')}${formatTranscript(r.transcript)}\n`);
+      }
+      process.stdout.write(`\n${renderTable(run.results, { color: process.stdout.isTTY === true, width: process.stdout.columns ?? 160 })}`);
+      if (opts.keep) process.stdout.write(`kept: ${lessons.map(namespaceFor).join(', ')} (delete them with kubectl delete namespace ...)\n`);
+    }
+    return run.results.some((r) => r.status === 'failed') ? EXIT.failed : EXIT.ok;
+  } finally {
+    await target.close();
+  }
+}
+
+/** lab.yaml's image overrides when there is a lab.yaml; the course's images otherwise (--kubeconfig). */
+async function labImages(opts: VerifyOptions): Promise<Record<ImageKey, string>> {
+  if (opts.kubeconfig && !existsSync(labPaths(opts).configFile)) return resolveImages({});
+  const { config } = await loadLab(opts);
+  return resolveImages(config.images);
+}
+
+interface Target {
+  executor: Executor;
+  close(): Promise<void>;
+}
+
+async function localTarget(kubeconfig: string): Promise<Target> {
+  const file = resolve(kubeconfig);
+  if (!existsSync(file)) throw new UserError(`--kubeconfig ${kubeconfig}: no such file`, EXIT.usage);
+  const executor = localExecutor({ env: { KUBECONFIG: file } });
+  const probe = await executor.run('kubectl version --client -o json', { timeoutMs: 30_000 });
+  if (probe.exitCode !== 0) {
+    throw new UserError('kubectl is not installed here', EXIT.environment, 'install kubectl, or drop --kubeconfig to run it on the control plane over SSH');
+  }
+  return { executor, close: async () => {} };
+}
+
+/** kubectl on the control plane, as root with kubeadm's admin.conf, over the lab's SSH. */
+async function labTarget(opts: VerifyOptions): Promise<Target> {
+  const { paths, config } = await loadLab(opts);
+  const vagrant = new Vagrant({ cwd: paths.labDir, provider: config.provider });
+  const name = config.controlPlane.name;
+  const entry = existsSync(paths.labDir) ? (await vagrant.sshConfig([name])).find((e) => e.name === name) : undefined;
+  if (!entry) {
+    throw new UserError(`the control plane ${name} is not running`, EXIT.failed, 'start the lab with `k8slab up`, or pass --kubeconfig FILE');
+  }
+  const session: SshSession = await connectSsh(
+    { name, host: entry.host, port: entry.port, user: entry.user, privateKeyPath: entry.identityFile },
+    { deadlineMs: 30_000 },
+  );
+  const ssh = sshExecutor(session, { sudo: true });
+  return {
+    executor: {
+      name: ssh.name,
+      run: (command, runOpts) => ssh.run(`export KUBECONFIG=/etc/kubernetes/admin.conf\n${command}`, runOpts),
+    },
+    close: () => session.close(),
+  };
+}
+
+/** One line per event on stderr: stdout stays clean for --json. */
+function progress(e: RunEvent): void {
+  const out = (s: string) => process.stderr.write(`${s}\n`);
+  switch (e.type) {
+    case 'facts': {
+      const missing = [...e.facts.missing.keys()];
+      out(`cluster: ${e.facts.schedulableNodes.length} schedulable node(s); ${missing.length === 0 ? 'every capability present' : `missing: ${missing.join(', ')}`}`);
+      break;
+    }
+    case 'lesson-start':
+      out(`▶ ${e.lesson} (namespace ${e.namespace})`);
+      break;
+    case 'check-start':
+      out(`  … ${e.lesson}/${e.check}`);
+      break;
+    case 'check-end': {
+      const r = e.result;
+      const mark = { passed: '✓', failed: '✗', skipped: '-' }[r.status];
+      out(`  ${mark} ${r.lesson}/${r.check} ${r.status}${r.status === 'skipped' ? '' : ` ${r.seconds.toFixed(1)}s`}${r.reason ? `: ${r.reason}` : ''}`);
+      break;
+    }
+    case 'lesson-end':
+      out(`■ ${e.lesson} cleanup ${e.cleanup}`);
+      break;
+  }
+}
+
+function listing(lessons: readonly (typeof LESSONS)[number][]) {
+  return lessons.map((l) => ({
+    lesson: l.id,
+    title: l.title,
+    source: l.source,
+    parallelSafe: l.parallelSafe,
+    checks: l.checks.map((c) => ({ id: c.id, title: c.title, needs: [...(c.needs ?? [])] })),
+  }));
+}
+
+function listText(lessons: readonly (typeof LESSONS)[number][]): string {
+  return lessons
+    .map((l) => {
+      const checks = l.checks.map((c) => `  ${c.id.padEnd(24)} ${c.title}${c.needs?.length ? ` [needs ${c.needs.join(', ')}]` : ''}`);
+      return `${l.id} — ${l.title} (${l.source})\n${checks.join('\n')}`;
+    })
+    .join('\n\n')
+    .concat('\n');
 }
