@@ -1,12 +1,31 @@
 import type { Command } from 'commander';
+import { execa } from 'execa';
+import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
+import { nodeAddresses } from '../../config/cross-check.js';
+import { shQuote } from '../../nodes/shell-quote.js';
 import { UserError } from '../../util/errors.js';
+import { EXIT } from '../exit-codes.js';
+import { classifyVagrantFailure } from '../../provider/errors.js';
 
-// Placeholder until the command lands; it refuses to run rather than pretend.
 export function register(program: Command): void {
-  program
-    .command('ssh')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UserError('`k8slab ssh` is not built yet');
-    });
+  addLabOptions(
+    program
+      .command('ssh')
+      .description('open a shell on a node, or run one command there: k8slab ssh NODE [-- CMD...]')
+      .argument('<node>', 'node name, e.g. m-k8s')
+      .argument('[command...]', 'command to run (after --); its exit code becomes ours'),
+  ).action(async (node: string, command: string[], opts: GlobalOptions) => {
+    const { paths, config } = await loadLab(opts);
+    const names = nodeAddresses(config).map((a) => a.name);
+    if (!names.includes(node)) {
+      throw new UserError(`no node "${node}" in lab ${config.name}`, EXIT.usage, `nodes: ${names.join(', ')}`);
+    }
+    // vagrant ssh runs the command through the remote login shell: quote each word so it arrives intact.
+    const args = ['ssh', node, ...(command.length > 0 ? ['-c', command.map(shQuote).join(' ')] : [])];
+    const r = await execa('vagrant', args, { cwd: paths.labDir, stdio: 'inherit', reject: false });
+    if ((r as { code?: string }).code === 'ENOENT') {
+      throw classifyVagrantFailure({ command: 'vagrant ssh', stdout: '', stderr: '', spawnError: 'ENOENT', provider: config.provider });
+    }
+    process.exitCode = r.exitCode ?? EXIT.failed;
+  });
 }

@@ -1,12 +1,38 @@
-import type { Command } from 'commander';
-import { UserError } from '../../util/errors.js';
+import { Option, type Command } from 'commander';
+import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
+import { openLab } from '../../up/lab.js';
+import { withInterrupt } from '../../up/interrupt.js';
+import { makeProgress } from '../../up/progress.js';
+import { connectNode } from '../../up/ssh-adapter.js';
+import { PHASES, up, type PhaseName } from '../../up/up.js';
 
-// Placeholder until the command lands; it refuses to run rather than pretend.
 export function register(program: Command): void {
-  program
-    .command('up')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UserError('`k8slab up` is not built yet');
-    });
+  addLabOptions(
+    program
+      .command('up')
+      .description('build the lab: render, boot the VMs, provision them over SSH, wait until every node is Ready')
+      .addOption(new Option('--until <phase>', 'stop after this phase (e.g. "vms": VMs up and reachable, no Kubernetes)').choices([...PHASES]))
+      .option('--skip-doctor', 'do not run the host checks first'),
+  ).action(async (opts: GlobalOptions & { until?: PhaseName; skipDoctor?: boolean }) => {
+    const { paths, config } = await loadLab(opts);
+    const lab = await openLab(paths, config);
+    const progress = makeProgress();
+    const result = await withInterrupt((signal) =>
+      up(lab, {
+        signal,
+        progress,
+        connect: connectNode,
+        ...(opts.until ? { until: opts.until } : {}),
+        ...(opts.skipDoctor ? { skipDoctor: true } : {}),
+      }),
+    );
+    const upTo = opts.until ? ` (up to phase ${opts.until})` : '';
+    process.stdout.write(
+      result.ran.length === 0
+        ? `\nlab ${config.name} is already up and healthy${upTo}: nothing to do, nothing changed\n\n`
+        : `\nlab ${config.name} is up${upTo}\n\n`,
+    );
+    process.stdout.write(result.summary);
+    for (const note of result.notes) process.stdout.write(`\n${note}\n`);
+  });
 }

@@ -1,0 +1,90 @@
+// Phases "ready" and "kubeconfig": wait for every node and system pod, then give the host a kubeconfig.
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { canReach, rewriteKubeconfig } from '../cluster/kubeconfig.js';
+import { readiness, waitForCluster, type RunOnControlPlane } from '../cluster/wait.js';
+import type { NodeReadiness } from '../cluster/readiness.js';
+import { sessionsFor, type UpContext } from './context.js';
+import type { Lab } from './lab.js';
+import type { Phase } from './phases.js';
+
+export const KUBECONFIG_FILE = 'kubeconfig';
+
+export async function controlPlaneRunner(ctx: UpContext): Promise<RunOnControlPlane> {
+  const cp = ctx.lab.plan.controlPlane.name;
+  const s = (await sessionsFor(ctx, [cp])).get(cp)!;
+  return (command, o) => s.exec(command, { ...(o?.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), signal: ctx.signal });
+}
+
+export function readyPhase(lab: Lab): Phase<UpContext> {
+  const expected = { nodes: lab.plan.nodes.map((n) => n.name), cni: lab.plan.kubernetes.cni };
+  return {
+    name: 'ready',
+    title: `wait until every node and kube-system pod is Ready (${lab.plan.kubernetes.cni === 'calico' ? 'Calico' : 'bridge CNI'})`,
+    async run(ctx) {
+      const run = await controlPlaneRunner(ctx);
+      const nodes = await waitForCluster(run, expected, {
+        timeoutMs: 20 * 60_000,
+        signal: ctx.signal,
+        onWaiting: (what) => ctx.progress.info(`  waiting for ${what.slice(0, 3).join('; ')}${what.length > 3 ? `; +${what.length - 3} more` : ''}`),
+      });
+      lab.state.facts.nodes = nodes;
+    },
+    async stillDone(ctx) {
+      try {
+        const r = await readiness(await controlPlaneRunner(ctx), expected);
+        if (r.ready) lab.state.facts.nodes = r.nodes;
+        return r.ready;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+export interface KubeconfigFacts {
+  path: string;
+  mode: 'direct' | 'tunnel';
+  server: string;
+  /** for a tunnel: how to open it */
+  tunnelCommand?: string;
+}
+
+export function kubeconfigPhase(lab: Lab): Phase<UpContext> {
+  const file = join(lab.paths.labDir, KUBECONFIG_FILE);
+  return {
+    name: 'kubeconfig',
+    title: `write ${file}`,
+    async run(ctx) {
+      const run = await controlPlaneRunner(ctx);
+      const r = await run('sudo cat /etc/kubernetes/admin.conf', { timeoutMs: 30_000 });
+      if (r.exitCode !== 0) throw new Error(`cannot read admin.conf on the control plane: ${r.stderr.trim()}`);
+      const cp = lab.plan.controlPlane;
+      let facts: KubeconfigFacts;
+      if (await canReach(cp.ip, 6443)) {
+        facts = { path: file, mode: 'direct', server: `https://${cp.ip}:6443` };
+        await writeFile(file, rewriteKubeconfig(r.stdout, facts.server), { mode: 0o600 });
+        ctx.notes.push(`kubeconfig: ${file} talks to ${cp.ip}:6443 directly (the host reaches the private network)`);
+      } else {
+        // The host cannot route to the private network: go through the control plane's SSH port.
+        const localPort = cp.sshPort + 1000;
+        const entry = (await lab.vagrant({ signal: ctx.signal }).sshConfig([cp.name]))[0];
+        const tunnelCommand = entry
+          ? `ssh -i ${entry.identityFile} -p ${entry.port} -o StrictHostKeyChecking=no -N -L ${localPort}:${cp.ip}:6443 ${entry.user}@${entry.host}`
+          : `vagrant ssh ${cp.name} -- -N -L ${localPort}:${cp.ip}:6443`;
+        facts = { path: file, mode: 'tunnel', server: `https://127.0.0.1:${localPort}`, tunnelCommand };
+        await writeFile(file, rewriteKubeconfig(r.stdout, facts.server, 'kubernetes'), { mode: 0o600 });
+        ctx.notes.push(
+          `kubeconfig: ${file} goes through an SSH tunnel (the host cannot reach ${cp.ip}); open it with:\n  ${tunnelCommand}`,
+        );
+      }
+      lab.state.facts.kubeconfig = facts;
+    },
+    stillDone: () => Promise.resolve(existsSync(file)),
+  };
+}
+
+export function recordedNodes(lab: Lab): NodeReadiness[] {
+  return (lab.state.facts.nodes as NodeReadiness[] | undefined) ?? [];
+}
