@@ -39,16 +39,27 @@ export function localExecutor(opts: { name?: string; cwd?: string; env?: Record<
     name: opts.name ?? 'local',
     async run(command, runOpts = {}): Promise<ExecResult> {
       const timeoutMs = runOpts.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_EXECUTOR_TIMEOUT_MS;
-      const r = await execa('sh', ['-c', command], {
+      // its own process group, so a timeout kills what `sh` started too: a surviving grandchild
+      // (e.g. `sleep`) would otherwise hold the output pipes open until it ends
+      const child = execa('sh', ['-c', command], {
         reject: false,
-        timeout: timeoutMs,
-        forceKillAfterDelay: 1_000,
+        detached: true,
         stripFinalNewline: false,
         input: runOpts.input ?? '',
         ...(opts.cwd ? { cwd: opts.cwd } : {}),
-        ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.env ? { env: opts.env } : {}), // added to process.env (execa extendEnv)
       });
-      if (r.timedOut) throw new LocalTimeoutError(command, timeoutMs, String(r.stdout ?? ''), String(r.stderr ?? ''));
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }, timeoutMs);
+      const r = await child.finally(() => clearTimeout(timer));
+      if (timedOut) throw new LocalTimeoutError(command, timeoutMs, String(r.stdout ?? ''), String(r.stderr ?? ''));
       if (r.exitCode === undefined && r.signal) {
         const n = osConstants.signals[r.signal as keyof typeof osConstants.signals];
         return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: 128 + (n ?? 127) };
