@@ -44,16 +44,17 @@ export async function renderLab(
   for (const [path, file] of files) {
     const found = await inspect(join(labDir, path));
     if (found.kind === 'missing') plans.push({ path, file, status: 'created' });
-    else if (found.kind === 'other') conflicts.push(`${path} (not a regular file)`);
+    else if (found.kind === 'other') conflicts.push(`${path} (not a regular file; never overwritten)`);
     else if (found.content === file.content) plans.push({ path, file, status: 'unchanged' });
-    else if (manifest.files[path] === sha256(found.content) || options.force) plans.push({ path, file, status: 'updated' });
+    else if (manifest.files[path] === sha256(found.content)) plans.push({ path, file, status: 'updated' });
+    else if (options.force) plans.push({ path, file, status: 'updated' });
     else conflicts.push(manifest.files[path] ? `${path} (edited since k8slab wrote it)` : `${path} (not written by k8slab)`);
   }
-  if (conflicts.length > 0 && !(options.force && conflicts.every((c) => !c.endsWith('(not a regular file)')))) {
+  if (conflicts.length > 0) {
     throw new UserError(
       `${labDir} holds files k8slab would overwrite: ${conflicts.join(', ')}; nothing was written`,
       EXIT.usage,
-      'move them away, choose another folder with --out, or pass --force to overwrite them',
+      'move them away, choose another folder with --out, or pass --force to overwrite edited files',
     );
   }
   await mkdir(labDir, { recursive: true });
