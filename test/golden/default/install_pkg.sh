@@ -164,7 +164,8 @@ install_base_packages() {
     retry 3 10 apt-get update -q
     pkg_install ca-certificates curl gpg conntrack socat ebtables ethtool iptables
   else
-    pkg_install ca-certificates curl gnupg2 conntrack-tools socat ethtool iptables tar
+    # curl is there already (curl-minimal: installing curl beside it would conflict).
+    pkg_install ca-certificates gnupg2 conntrack-tools socat ethtool iptables tar
   fi
 }
 
