@@ -107,8 +107,10 @@ async function ensureVolSts(ctx: CheckContext): Promise<Pod[]> {
   );
 }
 
+/** The claim's uid, or undefined when it is gone or being deleted (a terminating claim is not "kept"). */
 async function claimUid(ctx: CheckContext, claim: string): Promise<string | undefined> {
-  return (await getOrUndefined<Claim>(ctx, ['pvc', claim]))?.metadata.uid;
+  const pvc = await getOrUndefined<Claim>(ctx, ['pvc', claim]);
+  return pvc && pvc.metadata.deletionTimestamp === undefined ? pvc.metadata.uid : undefined;
 }
 
 /** Waits until pod NAME exists again as a new pod (uid other than `oldUid`) and returns it. */

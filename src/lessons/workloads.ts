@@ -229,7 +229,11 @@ export const workloads: Lesson = {
           'create', 'cronjob', name, `--image=${ctx.images.busybox}`, '--schedule=*/1 * * * *', '--restart=OnFailure',
           '--dry-run=client', '-o', 'json', '--', 'sh', '-c', 'date; echo hello from the cronjob',
         ]);
-        const cronJob = JSON.parse(generated.stdout) as { spec: { jobTemplate: { spec: { template: { spec: { containers: { imagePullPolicy?: string }[] } } } } } };
+        const cronJob = JSON.parse(generated.stdout) as {
+          metadata: { namespace?: string };
+          spec: { jobTemplate: { spec: { template: { spec: { containers: { imagePullPolicy?: string }[] } } } } };
+        };
+        delete cronJob.metadata.namespace; // kubectl apply -n puts it in the lesson's namespace
         for (const c of cronJob.spec.jobTemplate.spec.template.spec.containers) c.imagePullPolicy = 'IfNotPresent';
         await applyObjects(ctx, [cronJob], `cronjob/${name}`);
         const cj = await ctx.kubectlJson<Controller>(['get', 'cronjob', name]);

@@ -1,0 +1,102 @@
+// The volumes lesson against a real kube-apiserver + controller-manager with no nodes: PV/PVC binding
+// and the Retain reclaim really run (the PV controller needs no kubelet) and pass; pod checks are
+// skipped; and each check that runs here fails when its object is broken at the step it depends on.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startControlPlane, sabotage, type ControlPlane } from './harness.js';
+import { runLessons, type RunResult } from '../../src/lessons/runner.js';
+import { volumes } from '../../src/lessons/volumes.js';
+import { resolveImages } from '../../src/lessons/images.js';
+import type { CheckResult, Executor, Lesson } from '../../src/lessons/types.js';
+
+const images = resolveImages({ app: 'k8slab.local/app:1', tools: 'k8slab.local/tools:1', busybox: 'k8slab.local/tools:1' });
+
+let cp: ControlPlane;
+beforeAll(async () => {
+  cp = await startControlPlane('volumes');
+}, 900_000);
+afterAll(async () => {
+  await cp?.down();
+});
+
+const kubectl = (args: string) => cp.executor.run(`kubectl ${args}`);
+
+function only(id: string, checks: string[]): Lesson {
+  return { ...volumes, id, checks: volumes.checks.filter((c) => checks.includes(c.id)) };
+}
+
+async function runOne(lesson: Lesson, executor: Executor): Promise<CheckResult> {
+  const run = await runLessons({ executor, images, lessons: [lesson], checkTimeoutMs: 120_000 });
+  expect(run.results).toHaveLength(1);
+  return run.results[0]!;
+}
+
+describe('volumes on a control plane without nodes', () => {
+  let run: RunResult;
+  beforeAll(async () => {
+    run = await runLessons({ executor: cp.executor, images, lessons: [volumes] });
+  }, 400_000);
+
+  it('binds pv-01 to pvc-01 and leaves it Released after the claim is deleted', () => {
+    const status = Object.fromEntries(run.results.map((r) => [r.check, { status: r.status, reason: r.reason }]));
+    expect(status['pv-available-then-bound']).toEqual({ status: 'passed', reason: undefined });
+    expect(status['pvc-delete-retain-released']).toEqual({ status: 'passed', reason: undefined });
+    const bound = run.results.find((r) => r.check === 'pv-available-then-bound')!;
+    expect(bound.notes.join('\n')).toContain('k8slab-volumes-pv-01: Available -> Bound (claim k8slab-volumes/pvc-01)');
+    const apply = bound.transcript.find((t) => t.command === 'kubectl -n k8slab-volumes apply -f -' && t.input?.includes('PersistentVolume'))!;
+    expect(apply.input).toContain('name: k8slab-volumes-pv-01');
+    expect(apply.input).toContain('k8slab.io/lesson: volumes');
+  });
+
+  it('skips the pod checks and dynamic provisioning with the missing capability, never passing them', () => {
+    const skipped = run.results.filter((r) => r.status === 'skipped').map((r) => [r.check, r.reason]);
+    expect(skipped).toEqual([
+      ['emptydir-shared', expect.stringMatching(/^needs nodes: /)],
+      ['hostpath-node-file', expect.stringMatching(/^needs nodes: /)],
+      ['pv-data-survives-pod', expect.stringMatching(/^needs nodes: /)],
+      ['dynamic-delete', expect.stringMatching(/^needs defaultStorageClass: /)],
+    ]);
+    expect(run.results.filter((r) => r.status === 'failed')).toEqual([]);
+  });
+
+  it('deleted the namespace and the lesson PV', async () => {
+    expect((await kubectl('get namespace k8slab-volumes -o json')).exitCode).not.toBe(0);
+    expect(JSON.parse((await kubectl('get pv -l k8slab.io/lesson=volumes -o json')).stdout).items).toEqual([]);
+  });
+});
+
+describe('each volumes check that runs here fails when its object is broken', () => {
+  const cases: { lesson: Lesson; after: RegExp; run: (ns: string) => string[]; reason: RegExp }[] = [
+    {
+      // The PV no longer carries the label pvc-01 selects: no matching volume, the claim stays Pending.
+      lesson: only('brk-vol-select', ['pv-available-then-bound']),
+      after: /get pv k8slab-brk-vol-select-pv-01/,
+      run: (ns) => [`kubectl label pv ${ns}-pv-01 pv=somebody-else --overwrite`],
+      reason: /timed out after 60s waiting for PVC pvc-01 to be Bound/,
+    },
+    {
+      // A claim nobody asked for takes the PV before pvc-01 exists.
+      lesson: only('brk-vol-taken', ['pv-available-then-bound']),
+      after: /get pv k8slab-brk-vol-taken-pv-01/,
+      run: (ns) => [
+        `printf '%s\\n' 'apiVersion: v1' 'kind: PersistentVolumeClaim' 'metadata: {name: intruder}' 'spec: {accessModes: [ReadWriteOnce], storageClassName: "", volumeName: ${ns}-pv-01, resources: {requests: {storage: 1G}}}' | kubectl -n ${ns} apply -f -`,
+      ],
+      reason: /is already Bound to k8slab-brk-vol-taken\/intruder before pvc-01 exists|is bound to nothing|timed out .* PVC pvc-01 to be Bound/,
+    },
+    {
+      // Someone switched the PV to Delete before the claim went away: it is not kept as Released.
+      lesson: only('brk-vol-reclaim', ['pvc-delete-retain-released']),
+      after: /delete pod pod-volume-3/,
+      run: (ns) => [`kubectl patch pv ${ns}-pv-01 -p '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}'`],
+      reason: /went Failed \(reclaim policy Delete\), not Released|reclaim policy is Delete, not Retain|was deleted with its claim/,
+    },
+  ];
+
+  for (const c of cases) {
+    it.concurrent(`${c.lesson.checks[0]!.id} (${c.lesson.id})`, async () => {
+      const executor = sabotage(cp.executor, [{ after: c.after, run: c.run(`k8slab-${c.lesson.id}`) }]);
+      const result = await runOne(c.lesson, executor);
+      expect(executor.fired).toHaveLength(1);
+      expect({ status: result.status, reason: result.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(c.reason) });
+    }, 200_000);
+  }
+});
