@@ -90,7 +90,7 @@ export async function connectSsh(target: SshTarget, opts: ConnectOptions = {}): 
       const kind = classifyConnectError(err);
       const left = deadlineMs - (Date.now() - start);
       if (kind === 'fatal' || left <= 0) {
-        throw new SshConnectError(target, describeConnectError(err), n, kind === 'retry', connectHint(err, kind));
+        throw new SshConnectError(target, describeConnectError(err), n, kind === 'retry', connectHint(err, kind), Date.now() - start);
       }
       const delayMs = backoffMs(n, left);
       opts.onRetry?.({ node: target.name, attempt: n, delayMs, error: describeConnectError(err) });

@@ -10,9 +10,11 @@ export class SshConnectError extends UserError {
     readonly attempts: number,
     readonly retryable: boolean,
     hint: string,
+    elapsedMs = 0,
   ) {
+    const tries = attempts === 0 ? 'before trying' : `after ${attempts} attempt${attempts === 1 ? '' : 's'} in ${(elapsedMs / 1000).toFixed(1)} s`;
     super(
-      `cannot connect to ${describeTarget(target)} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`,
+      `cannot connect to ${describeTarget(target)} ${tries}: ${reason}`,
       1,
       hint,
     );

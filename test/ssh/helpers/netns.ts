@@ -67,17 +67,16 @@ export function deleteNs(ns: string): void {
  * Removes namespaces of our prefix left by earlier runs: created before `runStart` and owned by a
  * process that no longer exists (or older than a day). Returns what it removed.
  */
-export function sweepLeftovers(runStart: number): string[] {
+export function sweepLeftovers(runStart: number, prefix = NS_PREFIX): string[] {
   const removed: string[] = [];
   let names: string[] = [];
   try {
-    names = readdirSync('/run/netns').filter((n) => n.startsWith(NS_PREFIX));
+    names = readdirSync('/run/netns').filter((n) => n.startsWith(prefix));
   } catch {
     names = [];
   }
-  const liveTags = new Set<string>();
   for (const ns of names) {
-    const m = /^k8slab-t-(\d+)-([0-9a-f]{4})-\d+$/.exec(ns);
+    const m = /^(\d+)-([0-9a-f]{4})-\d+$/.exec(ns.slice(prefix.length));
     let mtime = 0;
     try {
       mtime = statSync(`/run/netns/${ns}`).mtimeMs;
@@ -85,29 +84,35 @@ export function sweepLeftovers(runStart: number): string[] {
       continue;
     }
     const owner = m ? Number(m[1]) : 0;
-    const stale = mtime < runStart && (!m || !pidAlive(owner) || Date.now() - mtime > 86_400_000);
-    if (stale) {
+    if (mtime < runStart && (!m || !pidAlive(owner) || Date.now() - mtime > 86_400_000)) {
       deleteNs(ns);
       removed.push(ns);
-    } else if (m) {
-      liveTags.add(m[2]!);
     }
   }
-  // a host-side veth whose namespace is gone (a run killed between creating and moving it)
+  // A host-side veth whose peer never left the root namespace: a run killed between creating the
+  // pair and moving it. (A peer inside a namespace dies with it.) A live run creates its namespace
+  // before its veths, so a tag still named by any namespace is left alone.
+  let tagsInUse = '';
+  try {
+    tagsInUse = readdirSync('/run/netns').join(' ');
+  } catch {
+    tagsInUse = '';
+  }
   let links = '';
   try {
     links = ip(['-o', 'link', 'show', 'type', 'veth']);
   } catch {
     links = '';
   }
-  for (const m of links.matchAll(/^\d+: (k8t([0-9a-f]{4})\d+h)[@:]/gm)) {
-    if (!liveTags.has(m[2]!)) {
-      try {
-        ip(['link', 'del', m[1]!]);
-        removed.push(m[1]!);
-      } catch {
-        /* gone meanwhile */
-      }
+  for (const line of links.split('\n')) {
+    const m = /^\d+: (k8t([0-9a-f]{4})\d+h)@/.exec(line);
+    if (!m || line.includes('link-netns')) continue;
+    if (tagsInUse.includes(`-${m[2]!}-`)) continue;
+    try {
+      ip(['link', 'del', m[1]!]);
+      removed.push(m[1]!);
+    } catch {
+      /* gone meanwhile */
     }
   }
   return removed;
