@@ -1,0 +1,237 @@
+// The end-to-end proof on this machine, with no internet: testbed -> bundle -> `k8slab up` (1 control plane +
+// 2 workers on libvirt, source bundle, cni bridge) -> all nodes Ready -> `k8slab verify` -> snapshot save +
+// reset -> `k8slab down` and nothing left -> the ratio benchmark against a plain serial `vagrant up`.
+// Every phase is timed into test-results/e2e-summary.json; what cannot run is recorded as skipped with why.
+// Run with `npm run test:e2e` (root, libvirt, vagrant; ~30-60 min under software emulation).
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Recorder, type CheckRecord } from './summary.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const TESTBED = resolve(ROOT, '../shared/testbed');
+const CACHE = process.env.K8SLAB_TESTBED_CACHE ?? '/var/cache/k8slab-testbed';
+const WORK = process.env.K8SLAB_E2E_DIR ?? '/var/tmp/k8slab-e2e';
+const LOCK = '/var/lock/k8slab-libvirt.lock';
+const NAME = 'k8slab-e2e';
+const BUNDLE = join(WORK, 'bundle');
+const CONFIG = join(WORK, 'lab.yaml');
+/** the lab folder's name is vagrant-libvirt's domain prefix: unique, so no other lab's VMs are touched */
+const LAB_DIR = join(WORK, `${NAME}-lab`);
+const BENCH_DIR = join(WORK, `${NAME}-plain`);
+const CLI = join(ROOT, 'bin/k8slab.js');
+const LOGS = join(WORK, 'logs');
+const SUMMARY = join(ROOT, 'test-results/e2e-summary.json');
+const BENCH = process.env.K8SLAB_E2E_BENCH !== '0';
+
+const LAB_YAML = `# written by test/e2e/offline-lab.test.ts
+name: ${NAME}
+provider: libvirt
+box: { libvirt: k8slab/debian12 }
+controlPlane: { cpus: 2, memory: 2560, sshPort: 60030 }
+workers: { count: 2, cpus: 1, memory: 1536, sshPortBase: 60130 }
+network: { controlPlaneIp: 192.168.56.30, firstWorkerIp: 192.168.56.31 }
+kubernetes: { version: "1.20.2", source: bundle, bundle: ${BUNDLE}, cni: bridge }
+libvirt: { driver: qemu, cpuMode: maximum }
+images:
+  app: k8slab.local/app:1
+  myweb: k8slab.local/app:1
+  nginx: k8slab.local/app:1
+  init: k8slab.local/tools:1
+  tools: k8slab.local/tools:1
+  busybox: k8slab.local/tools:1
+`;
+
+const driver = existsSync(join(CACHE, 'libvirt/driver')) ? readFileSync(join(CACHE, 'libvirt/driver'), 'utf8').trim() : 'unknown';
+const rec = new Recorder(SUMMARY, {
+  host: { cores: cpus().length, loadAverage: loadavg().map((l) => Math.round(l * 100) / 100), libvirtDriver: driver },
+  lab: { name: NAME, nodes: '1 control plane (2 vCPU, 2560 MiB) + 2 workers (1 vCPU, 1536 MiB)', kubernetes: '1.20.2', source: 'bundle', cni: 'bridge', labDir: LAB_DIR },
+});
+
+/** Runs a command with its output in logs/NAME.log; a failure carries the log's tail. */
+async function sh(log: string, file: string, args: string[], opts: { cwd?: string; lock?: boolean; timeoutMin?: number; okCodes?: number[] } = {}) {
+  mkdirSync(LOGS, { recursive: true });
+  const logFile = join(LOGS, `${log}.log`);
+  const out = createWriteStream(logFile, { flags: 'a' });
+  out.write(`\n$ ${file} ${args.join(' ')}\n`);
+  const [cmd, argv] = opts.lock ? ['flock', [LOCK, file, ...args]] : [file, args];
+  const p = execa(cmd, argv, { cwd: opts.cwd ?? ROOT, all: true, reject: false, timeout: (opts.timeoutMin ?? 60) * 60_000, env: { NO_COLOR: '1' } });
+  p.all?.on('data', (d: Buffer) => out.write(d.toString().replace(/\r/g, '\n')));
+  const r = await p;
+  await new Promise((ok) => out.end(ok));
+  if (!(opts.okCodes ?? [0]).includes(r.exitCode ?? -1)) {
+    const tail = (r.all ?? '').replace(/\r/g, '\n').split('\n').filter((l) => !l.includes('Progress:')).slice(-25).join('\n');
+    throw new Error(`${file} ${args.join(' ')} exited ${r.exitCode ?? r.signal} (log ${logFile}):\n${tail}`);
+  }
+  return r.stdout ?? '';
+}
+const k8slab = (log: string, args: string[], lock = false, timeoutMin = 60) =>
+  sh(log, 'node', [CLI, ...args, '-c', CONFIG, '-l', LAB_DIR], { lock, timeoutMin });
+
+interface NodeStatus { name: string; ready: boolean }
+async function nodesReady(): Promise<NodeStatus[]> {
+  const out = await k8slab('status', ['status', '--json'], true, 5);
+  const s = JSON.parse(out) as { kubernetes: { nodes: { name: string; ready: boolean }[] } | null };
+  return (s.kubernetes?.nodes ?? []).map((n) => ({ name: n.name, ready: n.ready }));
+}
+
+const precondition = (() => {
+  if (process.getuid?.() !== 0) return 'needs root (libvirt, the testbed scripts)';
+  for (const tool of ['vagrant', 'virsh', 'flock']) {
+    try {
+      execaSyncWhich(tool);
+    } catch {
+      return `${tool} is not installed`;
+    }
+  }
+  if (!existsSync(TESTBED)) return `no testbed at ${TESTBED}`;
+  return undefined;
+})();
+
+function execaSyncWhich(tool: string): void {
+  const paths = (process.env.PATH ?? '').split(':');
+  if (!paths.some((p) => existsSync(join(p, tool)))) throw new Error(tool);
+}
+
+let upAttempted = false;
+
+describe('offline lab end to end (libvirt, bundle, bridge)', () => {
+  beforeAll(() => {
+    mkdirSync(WORK, { recursive: true });
+    rec.write();
+  });
+
+  afterAll(async () => {
+    // Whatever failed, leave no VM behind: `down` after any partial failure (recorded as its own phase).
+    if (upAttempted && !rec.phaseRecord('down')) {
+      await rec.phase('cleanup-down', async () => ({ output: await k8slab('down', ['down'], true, 15) }), { always: true }).catch(() => undefined);
+    }
+    rec.write();
+    process.stderr.write(`[e2e] summary: ${SUMMARY}\n`);
+  });
+
+  it('1. prepares the testbed and turns it into a bundle', async () => {
+    if (precondition) {
+      await rec.phase('testbed', async (skip) => skip(precondition));
+      return;
+    }
+    for (const [name, script, args] of [
+      ['testbed-libvirt', 'libvirt.sh', ['up']],
+      ['testbed-box', 'box.sh', []],
+      ['testbed-k8s-binaries', 'k8s-binaries.sh', []],
+      ['testbed-images', 'images.sh', []],
+    ] as const) {
+      await rec.phase(name, async () => {
+        await sh(name, join(TESTBED, script), [...args], { timeoutMin: 90 });
+      });
+    }
+    await rec.phase('build', async () => {
+      await sh('build', 'npm', ['run', 'build']);
+    });
+    await rec.phase('bundle', async () => {
+      await sh('bundle', join(ROOT, 'scripts/bundle-from-testbed.sh'), [BUNDLE]);
+      writeFileSync(CONFIG, LAB_YAML);
+      const report = JSON.parse(await sh('bundle-check', 'node', [CLI, 'bundle', 'check', '-c', CONFIG, '--json'])) as {
+        usable: boolean; skippedPhases: string[]; findings: { level: string; code: string }[];
+      };
+      expect(report.usable).toBe(true);
+      return { usable: report.usable, skippedPhases: report.skippedPhases, warnings: report.findings.filter((f) => f.level === 'warning').map((f) => f.code) };
+    });
+    expect(rec.blocked).toBeUndefined();
+  });
+
+  it('2-3. k8slab up: 1 control plane + 2 workers, all nodes Ready', async () => {
+    await rec.phase('up', async (skip) => {
+      if (precondition) skip(precondition);
+      upAttempted = true;
+      await k8slab('up', ['up', '--skip-doctor'], true, 80);
+    });
+    const nodes = await rec.phase('nodes-ready', async () => {
+      const nodes = await nodesReady();
+      expect(nodes.map((n) => n.name).sort()).toEqual(['m-k8s', 'w1-k8s', 'w2-k8s']);
+      expect(nodes.every((n) => n.ready)).toBe(true);
+      return { nodes };
+    });
+    expect(nodes).toBeDefined();
+  });
+
+  it('4. k8slab verify: the lessons that need no internet pass; the rest are skipped with the reason', async () => {
+    const report = await rec.phase('verify', async () => {
+      // exit 1 means a check failed: the JSON on stdout is still the whole report, judged below
+      const out = await sh('verify', 'node', [CLI, 'verify', '--json', '-c', CONFIG, '-l', LAB_DIR], { timeoutMin: 60, okCodes: [0, 1] });
+      const r = JSON.parse(out) as { summary: Record<string, number>; results: { lesson: string; check: string; status: CheckRecord['status']; reason?: string }[] };
+      rec.summary.checks = r.results.map((c) => ({ lesson: c.lesson, check: c.check, status: c.status, ...(c.reason ? { reason: c.reason } : {}) }));
+      return { summary: r.summary };
+    });
+    const checks = rec.summary.checks;
+    expect(report).toBeDefined();
+    expect(checks.length).toBeGreaterThan(0);
+    const failed = checks.filter((c) => c.status === 'failed');
+    expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
+    // what needs the internet or CoreDNS is skipped, with a reason, never passed
+    for (const c of checks.filter((x) => /dns|calico|mysql/i.test(`${x.lesson} ${x.check}`))) {
+      expect(c.status, `${c.lesson}/${c.check}`).toBe('skipped');
+      expect(c.reason).toBeTruthy();
+    }
+  });
+
+  it('5. snapshot save + reset: the nodes are Ready again', async () => {
+    await rec.phase('snapshot-save', async () => {
+      await k8slab('snapshot', ['snapshot', 'save', 'e2e'], true, 20);
+    });
+    await rec.phase('snapshot-reset', async () => {
+      await k8slab('snapshot', ['reset', 'e2e'], true, 30);
+      const nodes = await nodesReady();
+      expect(nodes.filter((n) => n.ready).map((n) => n.name).sort()).toEqual(['m-k8s', 'w1-k8s', 'w2-k8s']);
+      return { nodes };
+    });
+    expect(rec.phaseRecord('snapshot-reset')?.status).toBe('passed');
+  });
+
+  it('6. k8slab down: no VM, no libvirt network, no lab state left', async () => {
+    await rec.phase('down', async (skip) => {
+      if (!upAttempted) skip(rec.blocked ?? 'up was not attempted');
+      await k8slab('down', ['down'], true, 15);
+    }, { always: true });
+    await rec.phase('nothing-left', async (skip) => {
+      if (!upAttempted) skip('up was not attempted');
+      const domains = (await sh('leftovers', 'virsh', ['list', '--all', '--name'])).split('\n').filter((d) => d.startsWith(`${NAME}-lab_`));
+      const nets = (await sh('leftovers', 'virsh', ['net-list', '--all', '--name'])).split('\n').filter((n) => n.includes(NAME));
+      const state = existsSync(join(LAB_DIR, '.k8slab')) || existsSync(join(LAB_DIR, '.vagrant'));
+      expect({ domains, nets, state }).toEqual({ domains: [], nets: [], state: false });
+      return { domains, nets, state };
+    }, { always: true });
+    const down = rec.phaseRecord('down');
+    expect(down?.status).toBe('passed');
+  });
+
+  it('7. ratio benchmark: k8slab up vs a plain serial `vagrant up` of the same lab (target <= 0.5)', async () => {
+    const upRecord = rec.phaseRecord('up');
+    const skipWhy = !BENCH ? 'K8SLAB_E2E_BENCH=0' : upRecord?.status !== 'passed' ? 'k8slab up did not pass, so there is nothing to compare' : undefined;
+    await rec.phase('benchmark-plain-vagrant-up', async (skip) => {
+      if (skipWhy) skip(skipWhy);
+      await sh('bench', 'node', [CLI, 'render', '-c', CONFIG, '-o', BENCH_DIR, '--force']);
+      const t0 = performance.now();
+      try {
+        await sh('bench', 'vagrant', ['up', '--no-parallel', '--provider=libvirt'], { cwd: BENCH_DIR, lock: true, timeoutMin: 120 });
+        // the course's way ends when the provisioners return; count until the nodes are Ready too, as `up` does
+        await sh('bench', 'vagrant', ['ssh', 'm-k8s', '-c',
+          "sudo sh -c 'for i in $(seq 120); do n=$(kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes --no-headers 2>/dev/null | grep -c \" Ready \"); [ \"$n\" = 3 ] && exit 0; sleep 5; done; exit 1'"],
+          { cwd: BENCH_DIR, timeoutMin: 15 });
+        const plain = Math.round((performance.now() - t0) / 100) / 10;
+        const mine = upRecord!.seconds;
+        rec.summary.benchmark = { status: mine / plain <= 0.5 ? 'passed' : 'failed', k8slabUpSeconds: mine, plainVagrantUpSeconds: plain, ratio: Math.round((mine / plain) * 100) / 100, target: 0.5 };
+        process.stderr.write(`[e2e] benchmark: k8slab up ${mine}s vs plain serial vagrant up ${plain}s: ratio ${rec.summary.benchmark.ratio} (target <= 0.5)\n`);
+        return rec.summary.benchmark;
+      } finally {
+        await sh('bench', 'vagrant', ['destroy', '-f'], { cwd: BENCH_DIR, lock: true, timeoutMin: 15 }).catch(() => undefined);
+      }
+    }, { always: true }).catch(() => undefined);
+    if (skipWhy) rec.summary.benchmark = { status: 'skipped', target: 0.5, reason: skipWhy };
+    rec.write();
+    if (!skipWhy) expect(rec.summary.benchmark.ratio).toBeLessThanOrEqual(0.5);
+  });
+});
+
