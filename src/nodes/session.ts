@@ -52,12 +52,12 @@ export class SshSession {
     if (!this.isOpen) throw new SshClosedError(this.name, `before ${what}${this.lastError ? ` (${this.lastError.message})` : ''}`);
   }
 
-  exec(command: string, opts: ExecOptions = {}): Promise<SshExecResult> {
+  async exec(command: string, opts: ExecOptions = {}): Promise<SshExecResult> {
     this.ensureOpen(`running: ${command}`);
     return this.gate(() => exec(this.client, this.name, command, opts));
   }
 
-  private sftp(): Promise<SFTPWrapper> {
+  private async sftp(): Promise<SFTPWrapper> {
     this.ensureOpen('opening SFTP');
     this.sftpChannel ??= new Promise<SFTPWrapper>((resolve, reject) => {
       this.client.sftp((err, sftp) => {

@@ -146,6 +146,17 @@ describe.skipIf(unavailable !== undefined)(`SSH layer against real sshd in netwo
       expect(elapsed).toBeLessThan(4_000);
     });
 
+    it('gives up on a silent node (packets go nowhere) within its deadline', async () => {
+      const silent = await lab.addNode('node-silent');
+      execFileSync('ip', ['-n', silent.ns, 'link', 'set', 'eth0', 'down']);
+      const t0 = Date.now();
+      const err = await connectSsh(silent.target, { deadlineMs: 1_500, attemptTimeoutMs: 500 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SshConnectError);
+      expect((err as SshConnectError).retryable).toBe(true);
+      expect((err as Error).message).toMatch(/node-silent .*(Timed out|ETIMEDOUT|EHOSTUNREACH)/);
+      expect(Date.now() - t0).toBeLessThan(3_500);
+    });
+
     it('retries until a late node starts sshd', async () => {
       const late = await lab.addNode('node-late', { sshd: false });
       const t0 = Date.now();
@@ -271,7 +282,7 @@ describe.skipIf(unavailable !== undefined)(`SSH layer against real sshd in netwo
         if (o!.ok) expect(o!.value.stdout.trim()).toBe(`inet ${n.nodeIp}`);
         expect(o!.ms).toBeGreaterThanOrEqual(1_000);
       }
-      expect(elapsed).toBeLessThan(2_000); // three 1 s commands overlapped
+      expect(elapsed).toBeLessThan(2_500); // three 1 s commands overlapped (in series: over 3 s)
 
       const dead = await connectSsh(c.target, { deadlineMs: 5_000 });
       await dead.close();
@@ -320,7 +331,8 @@ describe.skipIf(unavailable !== undefined)(`SSH layer against real sshd in netwo
       await s.close(); // twice is fine
       await expect(fetch(`http://127.0.0.1:${fwd.port}/`)).rejects.toThrow();
       await waitUntil('sockets to be released', () => tcpHandles() === before, 2_000);
-      expect(() => s.exec('true')).toThrow(SshClosedError);
+      await expect(s.exec('true')).rejects.toBeInstanceOf(SshClosedError);
+      await expect(s.readFile('/etc/hostname')).rejects.toBeInstanceOf(SshClosedError);
     });
   });
 });
