@@ -1,0 +1,308 @@
+// The runner on a real kube-apiserver (no nodes): namespaces, skip reasons from the detected facts,
+// failures with diagnostics, timeouts, cleanup in every case, bounded parallelism; every manifest
+// accepted by `kubectl apply --dry-run=server`; and `k8slab verify --kubeconfig` end to end.
+import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { XMLParser } from 'fast-xml-parser';
+import { parseAllDocuments } from 'yaml';
+import { startControlPlane, type ControlPlane } from './harness.js';
+import { runLessons, type RunEvent } from '../../src/lessons/runner.js';
+import { resolveImages } from '../../src/lessons/images.js';
+import { labelObjects, substitute } from '../../src/lessons/render.js';
+import { MANIFESTS_DIR } from '../../src/paths.js';
+import type { Check, Lesson } from '../../src/lessons/types.js';
+import { main } from '../../src/cli/main.js';
+
+const images = resolveImages({ app: 'k8slab.local/app:1', tools: 'k8slab.local/tools:1' });
+
+let cp: ControlPlane;
+beforeAll(async () => {
+  cp = await startControlPlane('runner');
+}, 900_000);
+afterAll(async () => {
+  await cp?.down();
+});
+
+const kubectl = (args: string) => cp.executor.run(`kubectl ${args}`);
+const exists = async (args: string) => (await kubectl(`get ${args} -o json`)).exitCode === 0;
+
+function lesson(id: string, checks: Check[], extra: Partial<Lesson> = {}): Lesson {
+  return { id, title: `test lesson ${id}`, source: 'test', dir: 'services', parallelSafe: true, checks, ...extra };
+}
+const mustNotRun = async () => {
+  throw new Error('a check whose capability is missing must not run');
+};
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+describe('capabilities and skips', () => {
+  it('skips checks whose capability the bare control plane lacks, with the detected reason, and runs the rest', async () => {
+    const run = await runLessons({
+      executor: cp.executor,
+      images,
+      lessons: [
+        lesson('rn-skips', [
+          { id: 'dns', title: 'needs DNS', needs: ['dns'], run: mustNotRun },
+          { id: 'nodes', title: 'needs nodes', needs: ['nodes'], run: mustNotRun },
+          { id: 'lb', title: 'needs a load balancer', needs: ['loadBalancer'], run: mustNotRun },
+          { id: 'sc', title: 'needs a default StorageClass', needs: ['defaultStorageClass'], run: mustNotRun },
+          { id: 'host', title: 'needs the host to reach nodes', needs: ['hostNetwork'], run: mustNotRun },
+          {
+            id: 'self',
+            title: 'skips itself',
+            run: async (ctx) => {
+              await ctx.kubectl(['get', 'serviceaccount', 'default', '-o', 'json']);
+              ctx.skip('the lesson decided it cannot tell here');
+            },
+          },
+        ]),
+      ],
+    });
+    const reasons = Object.fromEntries(run.results.map((r) => [r.check, `${r.status}: ${r.reason ?? ''}`]));
+    expect(reasons).toEqual({
+      dns: 'skipped: needs dns: no kube-dns Service in kube-system (CoreDNS is not installed)',
+      nodes: 'skipped: needs nodes: no Ready node (the cluster lists 0 nodes)',
+      lb: 'skipped: needs loadBalancer: no LoadBalancer implementation: MetalLB is not installed (addons.metallb.enabled in lab.yaml)',
+      sc: 'skipped: needs defaultStorageClass: no default StorageClass (0 StorageClasses; addons.storage in lab.yaml)',
+      host: 'skipped: needs hostNetwork: no Ready node (the cluster lists 0 nodes)',
+      self: 'skipped: the lesson decided it cannot tell here',
+    });
+    expect(run.results.find((r) => r.check === 'self')!.transcript[0]!.command).toBe('kubectl -n k8slab-rn-skips get serviceaccount default -o json');
+    expect(run.facts.capabilities.size).toBe(0);
+    expect(run.factsTranscript.map((t) => t.command)).toContain('kubectl get nodes -o json');
+  }, 120_000);
+
+  it('does not even create the namespace when every check would be skipped', async () => {
+    const events: RunEvent[] = [];
+    const run = await runLessons({
+      executor: cp.executor,
+      images,
+      lessons: [lesson('rn-allskip', [{ id: 'x', title: 'needs nodes', needs: ['nodes'], run: mustNotRun }])],
+      onEvent: (e) => events.push(e),
+    });
+    expect(run.lessons[0]!.setup).toEqual([]);
+    expect(events.at(-1)).toEqual({ type: 'lesson-end', lesson: 'rn-allskip', cleanup: 'not needed' });
+    expect(await exists('namespace k8slab-rn-allskip')).toBe(false);
+  }, 60_000);
+});
+
+describe('namespaces and cleanup', () => {
+  it('puts the objects in k8slab-<lesson> with the lesson label, keeps them with keep, and clears leftovers on the next run', async () => {
+    const check: Check = {
+      id: 'apply',
+      title: 'applies clusterip.yaml',
+      run: async (ctx) => {
+        expect(ctx.ns).toBe('k8slab-rn-keep');
+        expect(await ctx.apply('clusterip.yaml')).toEqual(['service/clusterip1', 'pod/pod1']);
+      },
+    };
+    const first = await runLessons({ executor: cp.executor, images, lessons: [lesson('rn-keep', [check])], keep: true });
+    expect(first.results[0]!.status).toBe('passed');
+    const svc = JSON.parse((await kubectl('-n k8slab-rn-keep get service clusterip1 -o json')).stdout);
+    expect(svc.metadata.labels).toEqual({ 'k8slab.io/lesson': 'rn-keep' });
+    const ns = JSON.parse((await kubectl('get namespace k8slab-rn-keep -o json')).stdout);
+    expect(ns.metadata.labels['k8slab.io/lesson']).toBe('rn-keep');
+
+    const second = await runLessons({ executor: cp.executor, images, lessons: [lesson('rn-keep', [check])] });
+    expect(second.results[0]!.status).toBe('passed');
+    expect(second.lessons[0]!.setup.map((t) => t.command)).toContain('kubectl -n k8slab-rn-keep delete namespace k8slab-rn-keep --wait=true --timeout=180s');
+    expect(await exists('namespace k8slab-rn-keep')).toBe(false);
+  }, 240_000);
+
+  it('fails a throwing check with diagnostics, runs the next check, and still deletes namespace and cluster-scoped objects', async () => {
+    const run = await runLessons({
+      executor: cp.executor,
+      images,
+      lessons: [
+        lesson(
+          'rn-fail',
+          [
+            {
+              id: 'boom',
+              title: 'throws after applying',
+              run: async (ctx) => {
+                await ctx.apply('rbac.yaml');
+                throw new Error('boom');
+              },
+            },
+            { id: 'after', title: 'runs after a failure', run: async (ctx) => void (await ctx.kubectl(['get', 'role', 'pod-reader', '-o', 'json'])) },
+          ],
+          { dir: 'access' },
+        ),
+      ],
+    });
+    const [boom, after] = run.results;
+    expect(boom!.status).toBe('failed');
+    expect(boom!.reason).toBe('boom');
+    const commands = boom!.transcript.map((t) => t.command);
+    expect(commands).toContain('kubectl -n k8slab-rn-fail get events -o json');
+    expect(commands).toContain('kubectl -n k8slab-rn-fail describe role/pod-reader');
+    expect(commands.some((c) => c.includes('describe clusterrole'))).toBe(false);
+    expect(after!.status).toBe('passed');
+    expect(await exists('namespace k8slab-rn-fail')).toBe(false);
+    expect(await exists('clusterrole k8slab-rn-fail-node-reader')).toBe(false);
+    expect(await exists('clusterrolebinding k8slab-rn-fail-node-reader')).toBe(false);
+    expect(run.lessons[0]!.cleanup.map((t) => t.command).join('\n')).toMatch(/delete persistentvolumes,.*clusterroles.* -l k8slab.io\/lesson=rn-fail/);
+  }, 240_000);
+
+  it('fails every check when setup fails, and cleans up', async () => {
+    const run = await runLessons({
+      executor: cp.executor,
+      images,
+      lessons: [
+        lesson('rn-setup', [{ id: 'a', title: 'a', run: async () => {} }, { id: 'b', title: 'b', run: async () => {} }], {
+          setup: async (ctx) => void (await ctx.apply('no-such-file.yaml')),
+        }),
+      ],
+    });
+    expect(run.results.map((r) => r.status)).toEqual(['failed', 'failed']);
+    expect(run.results[0]!.reason).toMatch(/^lesson setup failed: .*no-such-file\.yaml/);
+    expect(await exists('namespace k8slab-rn-setup')).toBe(false);
+  }, 120_000);
+
+  it('ends a hanging check at its timeout as failed, stops its later commands, and reports a failing cleanup', async () => {
+    let afterTimeout: unknown;
+    const run = await runLessons({
+      executor: cp.executor,
+      images,
+      checkTimeoutMs: 2_000,
+      lessons: [
+        lesson(
+          'rn-hang',
+          [
+            {
+              id: 'hang',
+              title: 'waits for something that never happens',
+              run: async (ctx) => {
+                await sleep(3_000);
+                // The runner gave up a second ago: this command must not reach the cluster.
+                afterTimeout = await ctx.kubectl(['create', 'configmap', 'late']).catch((e: Error) => e.name);
+              },
+            },
+          ],
+          { cleanup: async () => Promise.reject(new Error('cleanup broke')) },
+        ),
+      ],
+    });
+    expect(run.results[0]).toMatchObject({ check: 'hang', status: 'failed', reason: 'check hang timed out after 2s' });
+    expect(run.results[1]).toMatchObject({ check: 'cleanup', status: 'failed' });
+    expect(run.results[1]!.reason).toMatch(/lesson cleanup: .*cleanup broke/);
+    await vi.waitFor(() => expect(afterTimeout).toBe('CheckAborted'), { timeout: 5_000 });
+    expect(await exists('namespace k8slab-rn-hang')).toBe(false);
+  }, 120_000);
+});
+
+describe('parallelism', () => {
+  it('runs lessons that touch cluster-wide state alone first, then parallel-safe ones side by side within the bound', async () => {
+    const slow: Check = { id: 'slow', title: 'takes a moment', run: async () => sleep(1_500) };
+    const events: string[] = [];
+    await runLessons({
+      executor: cp.executor,
+      images,
+      concurrency: 2,
+      lessons: [lesson('rn-p1', [slow]), lesson('rn-p2', [slow]), lesson('rn-p3', [slow]), lesson('rn-alone', [slow], { parallelSafe: false })],
+      onEvent: (e) => {
+        if (e.type === 'lesson-start') events.push(`start ${e.lesson}`);
+        if (e.type === 'lesson-end') events.push(`end ${e.lesson}`);
+      },
+    });
+    expect(events.slice(0, 2)).toEqual(['start rn-alone', 'end rn-alone']);
+    const rest = events.slice(2);
+    // p1 and p2 overlap; p3 waits for a free lane.
+    expect(rest.slice(0, 2).sort()).toEqual(['start rn-p1', 'start rn-p2']);
+    expect(rest.indexOf('start rn-p3')).toBeGreaterThan(Math.min(rest.indexOf('end rn-p1'), rest.indexOf('end rn-p2')));
+  }, 240_000);
+});
+
+describe('manifests', () => {
+  const dirs = readdirSync(MANIFESTS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory());
+  const files = dirs.flatMap((d) =>
+    readdirSync(join(MANIFESTS_DIR, d.name))
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => ({ dir: d.name, file: f })),
+  );
+
+  it('covers every lesson directory', () => {
+    expect(dirs.map((d) => d.name)).toEqual(expect.arrayContaining(['services', 'access']));
+    expect(files.length).toBeGreaterThan(10);
+  });
+
+  it('every manifest is valid YAML before substitution and accepted by kubectl apply --dry-run=server after it', async () => {
+    const ns = 'k8slab-dryrun';
+    await kubectl(`create namespace ${ns}`);
+    const rejected: string[] = [];
+    const check = async ({ dir, file }: { dir: string; file: string }) => {
+      const raw = readFileSync(join(MANIFESTS_DIR, dir, file), 'utf8');
+      for (const doc of parseAllDocuments(raw, { version: '1.1' }) as { errors: unknown[] }[]) expect(doc.errors, `${dir}/${file}`).toEqual([]);
+      const where = `manifests/${dir}/${file}`;
+      const { text } = labelObjects(substitute(raw, { images, namespace: ns, lesson: dir }, where), dir, where);
+      const res = await cp.executor.run(`kubectl -n ${ns} apply --dry-run=server -f -`, { input: text });
+      if (res.exitCode !== 0) rejected.push(`${where}: ${res.stderr.trim()}`);
+    };
+    // A few kubectl processes at a time: this machine has 2 cores.
+    for (let i = 0; i < files.length; i += 4) await Promise.all(files.slice(i, i + 4).map(check));
+    expect(rejected).toEqual([]);
+  }, 180_000);
+});
+
+describe('k8slab verify --kubeconfig', () => {
+  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
+    const path = process.env.PATH;
+    process.env.PATH = `${cp.bin}:${path ?? ''}`;
+    try {
+      const code = await main(['node', 'k8slab', ...args]);
+      return { code, stdout, stderr };
+    } finally {
+      process.env.PATH = path;
+      process.exitCode = undefined;
+      out.mockRestore();
+      err.mockRestore();
+    }
+  }
+  const noLab = ['--config', '/nonexistent/k8slab-test/lab.yaml'];
+
+  it('runs a lesson, prints JSON, writes JUnit, shows progress on stderr, and exits 0', async () => {
+    const junit = join(mkdtempSync(join(tmpdir(), 'k8slab-junit-')), 'report.xml');
+    const r = await cli(['verify', ...noLab, '--kubeconfig', cp.kubeconfig, '--lesson', 'access', '--json', '--junit', junit]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.results.map((x: { check: string; status: string }) => `${x.check}:${x.status}`)).toEqual(['sa-token:passed', 'rbac-role:passed', 'rbac-clusterrole:passed']);
+    expect(r.stderr).toMatch(/▶ access \(namespace k8slab-access\)/);
+    expect(r.stderr).toMatch(/✓ access\/rbac-role passed/);
+    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(junit, 'utf8'));
+    expect(xml.testsuites.tests).toBe('3');
+    expect(xml.testsuites.testsuite.testcase).toHaveLength(3);
+  }, 180_000);
+
+  it('exits 1 with the table and the failed transcript when a check fails', async () => {
+    // Another Service already holds nodePort 30000, so the lesson's svc-2 cannot have it.
+    await kubectl(`create service nodeport squatter --tcp=9000:8080 --node-port=30000`);
+    try {
+      const r = await cli(['verify', ...noLab, '--kubeconfig', cp.kubeconfig, '--lesson', 'services']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/--- services\/nodeport-allocated failed: .*already allocated/);
+      expect(r.stdout).toMatch(/\$ kubectl -n k8slab-services apply -f - <<'EOF'/);
+      expect(r.stdout).toMatch(/^services\s+nodeport-allocated\s+failed/m);
+      expect(r.stdout).toMatch(/^services\s+clusterip-stable\s+passed/m);
+      expect(r.stdout).toMatch(/^\d+ passed, 1 failed, \d+ skipped$/m);
+    } finally {
+      await kubectl('delete service squatter');
+    }
+  }, 240_000);
+
+  it('lists the lessons, and refuses an unknown one with a hint (exit 2)', async () => {
+    const list = await cli(['verify', '--list', '--json']);
+    expect(list.code).toBe(0);
+    const lessons = JSON.parse(list.stdout).map((l: { lesson: string }) => l.lesson);
+    expect(lessons).toEqual(expect.arrayContaining(['services', 'access']));
+    const bad = await cli(['verify', '--lesson', 'acess', '--list']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown lesson "acess"');
+    expect(bad.stderr).toContain('did you mean "access"');
+  });
+});
