@@ -143,13 +143,14 @@ describe('whole templates with a hostile plan', () => {
     const probe = `module Vagrant; def self.configure(*); end; end
 load ARGV[0]
 require "json"
-print JSON.generate({ box: BOX, group: VB_GROUP, driver: LIBVIRT_DRIVER, cpu: LIBVIRT_CPU_MODE, version: K8S_VERSION, n: N,
+print JSON.generate({ lab: LAB, box: BOX, group: VB_GROUP, driver: LIBVIRT_DRIVER, cpu: LIBVIRT_CPU_MODE, version: K8S_VERSION, n: N,
   cp: CONTROL_PLANE, workers: WORKERS })`;
     const r = await execa('ruby', ['-e', probe, join(dir, 'Vagrantfile')], { reject: false });
     expect(r.stderr).toBe('');
     const got = JSON.parse(r.stdout) as Record<string, unknown>;
     const nodeOf = (n: Plan['nodes'][number]) => ({ name: n.name, vm_name: `${plan.name}-${n.name}`, ip: n.ip, ssh_port: n.sshPort, cpus: n.cpus, memory: n.memory });
     expect(got).toEqual({
+      lab: plan.name,
       box: plan.box,
       group: plan.virtualbox.group,
       driver: plan.libvirt.driver,
