@@ -90,7 +90,7 @@ export function execRaw(
       });
     }, timeoutMs);
 
-    client.exec(line, (openErr, ch) => {
+    const onChannel = (openErr: Error | undefined, ch: ClientChannel): void => {
       if (openErr) {
         finish(() => reject(new SshClosedError(node, `before the command could start (${openErr.message}): ${command}`)));
         return;
@@ -131,7 +131,13 @@ export function execRaw(
       });
       if (opts.input !== undefined) ch.end(opts.input);
       else ch.end();
-    });
+    };
+    try {
+      client.exec(line, onChannel);
+    } catch (e) {
+      // ssh2 throws at once when the socket is already gone
+      finish(() => reject(new SshClosedError(node, `before the command could start (${(e as Error).message}): ${command}`)));
+    }
   });
 }
 

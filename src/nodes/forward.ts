@@ -1,7 +1,7 @@
 // Local port forward (like `ssh -L 127.0.0.1:PORT:HOST:PORT`): a TCP listener on loopback whose every
 // connection is tunnelled to remoteHost:remotePort as seen from the node.
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Client } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
 
 export interface LocalForward {
   /** the port actually bound on 127.0.0.1 (useful with port 0) */
@@ -26,10 +26,13 @@ export async function forwardLocal(client: Client, node: string, remoteHost: str
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => sock.destroy());
     sock.pause(); // hold the client's first bytes until the tunnel is open
-    client.forwardOut('127.0.0.1', sock.remotePort ?? 0, remoteHost, remotePort, (err, stream) => {
+    const failed = (err: Error): void => {
+      opts.onError?.(new Error(`forward to ${remoteHost}:${remotePort} through ${node} failed: ${err.message}`));
+      sock.destroy();
+    };
+    const onStream = (err: Error | undefined, stream: ClientChannel): void => {
       if (err) {
-        opts.onError?.(new Error(`forward to ${remoteHost}:${remotePort} through ${node} failed: ${err.message}`));
-        sock.destroy();
+        failed(err);
         return;
       }
       stream.on('error', () => sock.destroy());
@@ -37,7 +40,12 @@ export async function forwardLocal(client: Client, node: string, remoteHost: str
       stream.on('close', () => sock.destroy());
       sock.pipe(stream).pipe(sock);
       sock.resume();
-    });
+    };
+    try {
+      client.forwardOut('127.0.0.1', sock.remotePort ?? 0, remoteHost, remotePort, onStream);
+    } catch (err) {
+      failed(err as Error); // the connection is already gone
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(new Error(`cannot listen on 127.0.0.1:${opts.localPort ?? 0} for the forward to ${node}: ${e.message}`)));
