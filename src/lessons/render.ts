@@ -1,6 +1,6 @@
 // Turns manifests/<lesson>/<file>.yaml into what the runner applies: placeholders filled in
 // (see manifests/README.md), the lesson label on every object. Pure: text in, text out.
-import { parseAllDocuments, isMap, YAMLMap, type Document } from 'yaml';
+import { parseAllDocuments, isMap, isScalar, YAMLMap, type Document } from 'yaml';
 import { LESSON_LABEL } from './types.js';
 import type { ImageKey } from './images.js';
 
@@ -62,7 +62,8 @@ export function labelObjects(text: string, lesson: string, where: string): { tex
   const out: string[] = [];
   for (const doc of docs as Document[]) {
     if (doc.errors.length > 0) throw new Error(`${where}: ${doc.errors[0]!.message}`);
-    if (doc.contents === null) continue; // an empty document (a leading or trailing ---)
+    // an empty document (a leading or trailing ---)
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
     if (!isMap(doc.contents)) throw new Error(`${where}: every document must be a Kubernetes object (a mapping)`);
     const kind = doc.get('kind');
     const name = doc.getIn(['metadata', 'name']);

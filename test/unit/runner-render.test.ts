@@ -1,0 +1,122 @@
+// Pure parts of the runner: manifest placeholders and labels, replayable command lines, output
+// truncation, which capability a check lacks, and lesson selection.
+import { describe, expect, it } from 'vitest';
+import { parse } from 'shell-quote';
+import { labelObjects, substitute } from '../../src/lessons/render.js';
+import { commandLine, truncate } from '../../src/lessons/command.js';
+import { missingNeed, namespaceFor } from '../../src/lessons/runner.js';
+import { LESSONS, selectLessons } from '../../src/lessons/index.js';
+import { DEFAULT_IMAGES } from '../../src/lessons/images.js';
+import { UserError } from '../../src/util/errors.js';
+import type { ClusterFacts } from '../../src/lessons/types.js';
+
+const vars = { images: { ...DEFAULT_IMAGES, app: 'mirror.local/app:1' }, namespace: 'k8slab-services', lesson: 'services' };
+
+describe('substitute', () => {
+  it('fills image, namespace and lesson placeholders', () => {
+    const out = substitute('image: ${image.app}\nns: ${namespace}\nname: k8slab-${lesson}-x\ntools: ${ image.tools }\n', vars, 'f.yaml');
+    expect(out).toBe('image: mirror.local/app:1\nns: k8slab-services\nname: k8slab-services-x\ntools: praqma/network-multitool\n');
+  });
+
+  it('names the file and line of an unknown placeholder and lists the known ones', () => {
+    expect(() => substitute('a: 1\nimage: ${image.nope}\n', vars, 'manifests/x/pod.yaml')).toThrow(
+      /^manifests\/x\/pod\.yaml:2: unknown placeholder \$\{image\.nope\}; use \$\{image\.<key>\} \(app, init, .*\), \$\{namespace\} or \$\{lesson\}/,
+    );
+    expect(() => substitute('x: ${NAMESPACE}', vars, 'f')).toThrow(/f:1: unknown placeholder/);
+  });
+});
+
+describe('labelObjects', () => {
+  it('adds the lesson label to every object, keeping existing labels and comments', () => {
+    const { text, objects } = labelObjects(
+      '# a comment\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    app: web\n---\nkind: ClusterRole\nmetadata:\n  name: k8slab-r\n---\n',
+      'services',
+      'f',
+    );
+    expect(objects).toEqual([
+      { kind: 'Pod', name: 'p', clusterScoped: false },
+      { kind: 'ClusterRole', name: 'k8slab-r', clusterScoped: true },
+    ]);
+    expect(text).toContain('# a comment');
+    expect(text).toContain('  labels:\n    app: web\n    k8slab.io/lesson: services');
+    expect(text).toContain('kind: ClusterRole\nmetadata:\n  name: k8slab-r\n  labels:\n    k8slab.io/lesson: services');
+    expect(text).not.toContain('!!omap');
+  });
+
+  it('refuses what kubectl would misread or the runner would misplace', () => {
+    expect(() => labelObjects('kind: Pod\nmetadata:\n  name: no\n', 'l', 'f')).toThrow(/Pod has no string metadata.name \(YAML 1.1 reads/);
+    expect(() => labelObjects('kind: Pod\nmetadata:\n  name: p\n  namespace: default\n', 'l', 'f')).toThrow(/sets metadata.namespace/);
+    expect(() => labelObjects('metadata:\n  name: p\n', 'l', 'f')).toThrow(/an object has no kind/);
+    expect(() => labelObjects('- a\n- b\n', 'l', 'f')).toThrow(/must be a Kubernetes object/);
+    expect(() => labelObjects('# nothing\n', 'l', 'f')).toThrow(/holds no object/);
+    expect(() => labelObjects('kind: Pod\nmetadata: [\n', 'l', 'f')).toThrow(/^f: /);
+  });
+});
+
+describe('commandLine', () => {
+  it('leaves plain words plain, so the transcript reads as typed', () => {
+    expect(commandLine(['kubectl', '-n', 'k8slab-services', 'get', 'svc', 'clusterip1', '-o', 'json'])).toBe(
+      'kubectl -n k8slab-services get svc clusterip1 -o json',
+    );
+    expect(commandLine(['kubectl', 'scale', 'rs', 'x', '--replicas=3', '-l', 'a=b,c=d'])).toBe('kubectl scale rs x --replicas=3 -l a=b,c=d');
+  });
+
+  it('quotes anything a shell would read differently, and the shell reads it back unchanged', () => {
+    const argv = ['kubectl', 'exec', 'p', '--', 'sh', '-c', "echo 'hi' $HOME; rm -rf *", 'a b', '{.spec}', '~', '', 'x"y'];
+    const line = commandLine(argv);
+    expect(parse(line, { HOME: 'EXPANDED' })).toEqual(argv);
+  });
+});
+
+describe('truncate', () => {
+  it('keeps short output and cuts long output in the middle, saying how much', () => {
+    expect(truncate('short', 100)).toBe('short');
+    const long = 'a'.repeat(300) + 'b'.repeat(300);
+    const cut = truncate(long, 100);
+    expect(cut.startsWith('a'.repeat(75))).toBe(true);
+    expect(cut.endsWith('b'.repeat(25))).toBe(true);
+    expect(cut).toContain('[500 characters cut]');
+  });
+});
+
+describe('missingNeed', () => {
+  const facts: ClusterFacts = {
+    capabilities: new Set(['nodes', 'podNetwork']),
+    missing: new Map([['dns', 'no kube-dns Service in kube-system']]),
+    nodeIps: new Map(),
+    schedulableNodes: [],
+    arch: [],
+  };
+  it('names the first missing capability with its reason', () => {
+    expect(missingNeed({ needs: ['nodes', 'dns'] }, facts)).toEqual({ cap: 'dns', reason: 'needs dns: no kube-dns Service in kube-system' });
+    expect(missingNeed({ needs: ['loadBalancer'] }, facts)).toEqual({ cap: 'loadBalancer', reason: 'needs loadBalancer: not available' });
+    expect(missingNeed({ needs: ['nodes', 'podNetwork'] }, facts)).toBeUndefined();
+    expect(missingNeed({}, facts)).toBeUndefined();
+  });
+});
+
+describe('lesson registry', () => {
+  it('has unique lesson ids, unique check ids per lesson, and namespaces that are valid names', () => {
+    const ids = LESSONS.map((l) => l.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const l of LESSONS) {
+      const checks = l.checks.map((c) => c.id);
+      expect(new Set(checks).size, l.id).toBe(checks.length);
+      expect(namespaceFor(l)).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+      expect(checks).not.toContain('cleanup');
+    }
+  });
+
+  it('selects by name in registry order, all by default, and refuses unknown names with a suggestion', () => {
+    expect(selectLessons(['access', 'services']).map((l) => l.id)).toEqual(['services', 'access']);
+    expect(selectLessons([])).toHaveLength(LESSONS.length);
+    try {
+      selectLessons(['servics']);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as UserError).exitCode).toBe(2);
+      expect((err as UserError).hint).toContain('did you mean "services"?');
+    }
+  });
+});
