@@ -98,7 +98,7 @@ export class LiveProgress implements Progress {
             ),
         },
       ],
-      { renderer: 'default', rendererOptions: { collapseSubtasks: false, timer: { condition: true } as never }, exitOnError: true },
+      { renderer: 'default', rendererOptions: { collapseSubtasks: false }, exitOnError: true },
     );
     const run = list.run().catch(() => undefined);
     const timer = setInterval(() => this.refresh(), 1000);
