@@ -10,7 +10,7 @@ import { sshExecutor } from '../../src/nodes/executors.js';
 import { describeFailures, execOnNodes, onNodes } from '../../src/nodes/parallel.js';
 import type { SshSession } from '../../src/nodes/session.js';
 import { SshTestLab, type TestNode } from './helpers/lab.js';
-import { netnsUnavailableReason } from './helpers/netns.js';
+import { killNsProcesses, netnsUnavailableReason } from './helpers/netns.js';
 
 const unavailable = netnsUnavailableReason();
 const hasSudo = existsSync('/usr/bin/sudo');
@@ -188,6 +188,23 @@ describe.skipIf(unavailable !== undefined)(`SSH layer against real sshd in netwo
       expect(err).toBeInstanceOf(SshConnectError);
       expect((err as Error).message).toContain(join(lab.dir, 'nope'));
       expect((err as SshConnectError).attempts).toBe(0);
+    });
+  });
+
+  describe('a node that goes away', () => {
+    it('fails the running command and later calls with a closed-connection error', async () => {
+      const gone = await lab.addNode('node-gone');
+      const s = await open(gone);
+      const t0 = Date.now();
+      const running = s.exec('sleep 20', { timeoutMs: 30_000 });
+      await new Promise((r) => setTimeout(r, 500));
+      killNsProcesses(gone.ns); // sshd and its session die, as in a VM crash
+      const err = await running.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SshClosedError);
+      expect((err as Error).message).toMatch(/node-gone closed before the command finished: sleep 20/);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      await waitUntil('the session to notice', () => !s.isOpen, 2_000);
+      await expect(s.exec('true')).rejects.toBeInstanceOf(SshClosedError);
     });
   });
 
