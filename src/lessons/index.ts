@@ -5,10 +5,13 @@ import { EXIT } from '../cli/exit-codes.js';
 import type { Lesson } from './types.js';
 import { services } from './services.js';
 import { access } from './access.js';
+import { volumes } from './volumes.js';
+import { workloads } from './workloads.js';
 import { statefulset } from './statefulset.js';
 import { mysql } from './mysql.js';
 
-export const LESSONS: readonly Lesson[] = [services, statefulset, mysql, access];
+// The course's order: Services and Volumes (000/001), workloads (002/003), StatefulSet and MySQL (004), API access (001).
+export const LESSONS: readonly Lesson[] = [services, volumes, workloads, statefulset, mysql, access];
 
 /** The lessons named (all when none), in registry order; an unknown name is a usage error with a hint. */
 export function selectLessons(names: readonly string[], all: readonly Lesson[] = LESSONS): Lesson[] {
