@@ -27,5 +27,11 @@ export function labPaths(opts: GlobalOptions): LabPaths {
 
 export async function loadLab(opts: GlobalOptions): Promise<{ paths: LabPaths; config: LabConfig }> {
   const paths = labPaths(opts);
-  return { paths, config: await loadConfigFile(paths.configFile) };
+  const config = await loadConfigFile(paths.configFile);
+  // kubernetes.bundle is written relative to lab.yaml, but the Vagrantfile that syncs it lives in the lab
+  // folder: from here on the path is absolute.
+  if (config.kubernetes.bundle !== undefined) {
+    config.kubernetes.bundle = resolve(dirname(paths.configFile), config.kubernetes.bundle);
+  }
+  return { paths, config };
 }

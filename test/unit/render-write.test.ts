@@ -154,6 +154,20 @@ describe('k8slab render', () => {
     expect(await readdir(dir)).toEqual(['lab.yaml']);
   });
 
+  test('a bundle path written relative to lab.yaml reaches the Vagrantfile as an absolute path', async () => {
+    const dir = join(root, 'cli-bundle');
+    await mkdir(join(dir, 'bundle'), { recursive: true });
+    await writeFile(
+      join(dir, 'lab.yaml'),
+      'provider: libvirt\nkubernetes: { version: "1.20.2", source: bundle, bundle: ./bundle, cni: bridge }\n',
+    );
+    const r = await run('render', '-c', join(dir, 'lab.yaml'));
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    const vf = await readFile(join(dir, 'lab', 'Vagrantfile'), 'utf8');
+    expect(vf).toContain(`'${join(dir, 'bundle')}'`);
+    expect(vf).not.toContain("'./bundle'");
+  });
+
   test('a folder with foreign files: exit 2, nothing written, not even the lab state', async () => {
     const dir = join(root, 'cli-foreign');
     await mkdir(join(dir, 'lab'), { recursive: true });
