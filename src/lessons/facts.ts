@@ -30,6 +30,8 @@ interface List<T> {
 export interface DetectOptions {
   /** TCP reachability from this host; the default opens a socket */
   reachable?: (ip: string, port: number) => Promise<boolean>;
+  /** the port that stands for "this host reaches the node" (default 10250, the kubelet's) */
+  kubeletPort?: number;
   /** image reference whose pull is tried in a probe pod (skipped when there are no nodes) */
   probeImage?: string;
   probeTimeoutMs?: number;
@@ -61,7 +63,7 @@ export async function detectFacts(k: Kubectl, opts: DetectOptions = {}): Promise
   decide('dns', await dnsMissing(k));
   decide('loadBalancer', await loadBalancerMissing(k));
   decide('defaultStorageClass', await storageClassMissing(k));
-  decide('hostNetwork', noNodes ?? (await unreachable(nodeIps, opts.reachable ?? tcpReachable)));
+  decide('hostNetwork', noNodes ?? (await unreachable(nodeIps, opts.kubeletPort ?? 10250, opts.reachable ?? tcpReachable)));
   decide(
     'internetImages',
     noNodes ?? (opts.probeImage ? await imagePullMissing(k, opts.probeImage, opts.probeTimeoutMs ?? 120_000) : 'image pulls were not probed'),
@@ -125,12 +127,13 @@ async function storageClassMissing(k: Kubectl): Promise<string | undefined> {
 /** The kubelet port answers on every node that runs one, so it stands for "the host can reach this node". */
 async function unreachable(
   nodeIps: ReadonlyMap<string, string>,
+  port: number,
   reachable: (ip: string, port: number) => Promise<boolean>,
 ): Promise<string | undefined> {
-  const results = await Promise.all([...nodeIps].map(async ([name, ip]) => ((await reachable(ip, 10250)) ? undefined : `${name} (${ip})`)));
+  const results = await Promise.all([...nodeIps].map(async ([name, ip]) => ((await reachable(ip, port)) ? undefined : `${name} (${ip})`)));
   const bad = results.filter((r): r is string => r !== undefined);
   if (nodeIps.size === 0) return 'no node reports an InternalIP';
-  return bad.length === 0 ? undefined : `this host cannot reach ${bad.join(', ')} on port 10250`;
+  return bad.length === 0 ? undefined : `this host cannot reach ${bad.join(', ')} on port ${port}`;
 }
 
 export function tcpReachable(ip: string, port: number, timeoutMs = 3000): Promise<boolean> {
