@@ -22,7 +22,12 @@ export function register(program: Command): void {
     }
     // vagrant ssh runs the command through the remote login shell: quote each word so it arrives intact.
     const args = ['ssh', node, ...(command.length > 0 ? ['-c', command.map(shQuote).join(' ')] : [])];
-    const r = await execa('vagrant', args, { cwd: paths.labDir, stdio: 'inherit', reject: false });
+    // Ctrl-C belongs to the remote command (the terminal sends it to vagrant/ssh too): we wait for its exit code.
+    const ignore = () => undefined;
+    process.on('SIGINT', ignore);
+    const r = await execa('vagrant', args, { cwd: paths.labDir, stdio: 'inherit', reject: false }).finally(() =>
+      process.off('SIGINT', ignore),
+    );
     if ((r as { code?: string }).code === 'ENOENT') {
       throw classifyVagrantFailure({ command: 'vagrant ssh', stdout: '', stderr: '', spawnError: 'ENOENT', provider: config.provider });
     }
