@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'ssh2';
-import { SshConnectError } from './errors.js';
+import { SshAbortedError, SshConnectError } from './errors.js';
 import { backoffMs, classifyConnectError, connectHint, describeConnectError } from './retry.js';
 import { SshSession } from './session.js';
 import type { SshTarget } from './target.js';
@@ -17,6 +17,8 @@ export interface ConnectOptions {
   onRetry?: (info: { node: string; attempt: number; delayMs: number; error: string }) => void;
   /** keepalive probe interval; 3 missed probes end the session (default 15 s) */
   keepaliveIntervalMs?: number;
+  /** aborting stops the retries at once and rejects with SshAbortedError */
+  signal?: AbortSignal;
 }
 
 /** ssh2 reports a socket closed before the handshake as a bare 'close'; make it a retryable error. */
@@ -24,17 +26,21 @@ function closedBeforeReady(): Error {
   return Object.assign(new Error('connection closed before the SSH handshake finished'), { level: 'handshake' });
 }
 
-function attempt(target: SshTarget, privateKey: Buffer, timeoutMs: number, keepaliveMs: number): Promise<Client> {
+function attempt(target: SshTarget, privateKey: Buffer, timeoutMs: number, keepaliveMs: number, signal?: AbortSignal): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     let ready = false;
+    const onAbort = (): void => fail(new SshAbortedError(target.name, 'connecting'));
     const fail = (err: unknown): void => {
+      signal?.removeEventListener('abort', onAbort);
       client.removeAllListeners('ready');
       client.destroy();
       reject(err);
     };
+    signal?.addEventListener('abort', onAbort, { once: true });
     client.once('ready', () => {
       ready = true;
+      signal?.removeEventListener('abort', onAbort);
       client.removeListener('error', onError);
       client.removeListener('close', onClose);
       resolve(client);
@@ -81,12 +87,15 @@ export async function connectSsh(target: SshTarget, opts: ConnectOptions = {}): 
     );
   }
   const start = Date.now();
+  const aborted = (): SshAbortedError => new SshAbortedError(target.name, 'connecting');
   for (let n = 1; ; n++) {
+    if (opts.signal?.aborted) throw aborted();
     const remaining = deadlineMs - (Date.now() - start);
     try {
-      const client = await attempt(target, key, Math.max(1_000, Math.min(attemptTimeoutMs, remaining)), keepaliveMs);
+      const client = await attempt(target, key, Math.max(1_000, Math.min(attemptTimeoutMs, remaining)), keepaliveMs, opts.signal);
       return new SshSession(target, client);
     } catch (err) {
+      if (err instanceof SshAbortedError) throw err;
       const kind = classifyConnectError(err);
       const left = deadlineMs - (Date.now() - start);
       if (kind === 'fatal' || left <= 0) {
@@ -94,7 +103,11 @@ export async function connectSsh(target: SshTarget, opts: ConnectOptions = {}): 
       }
       const delayMs = backoffMs(n, left);
       opts.onRetry?.({ node: target.name, attempt: n, delayMs, error: describeConnectError(err) });
-      await sleep(delayMs);
+      try {
+        await sleep(delayMs, undefined, opts.signal ? { signal: opts.signal } : {});
+      } catch {
+        throw aborted(); // the only way this sleep fails
+      }
     }
   }
 }

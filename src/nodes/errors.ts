@@ -73,3 +73,11 @@ export class SshClosedError extends Error {
     this.name = 'SshClosedError';
   }
 }
+
+/** The caller aborted (Ctrl-C): connecting stopped, or the command was killed like on a timeout. */
+export class SshAbortedError extends Error {
+  constructor(readonly node: string, what: string) {
+    super(`${what} on ${node} was interrupted`);
+    this.name = 'SshAbortedError';
+  }
+}

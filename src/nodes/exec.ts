@@ -3,7 +3,7 @@
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
-import { SshClosedError, SshCommandError, SshTimeoutError } from './errors.js';
+import { SshAbortedError, SshClosedError, SshCommandError, SshTimeoutError } from './errors.js';
 import { shQuote } from './shell-quote.js';
 
 export interface ExecOptions {
@@ -18,6 +18,8 @@ export interface ExecOptions {
   input?: string | Buffer;
   /** reject with SshCommandError on a non-zero exit instead of resolving */
   check?: boolean;
+  /** aborting kills the command as a timeout does and rejects with SshAbortedError */
+  signal?: AbortSignal;
 }
 
 export interface SshExecResult {
@@ -71,24 +73,38 @@ export function execRaw(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       fn();
+    };
+    const kill = (): void => {
+      if (!channel) return; // still opening: closed as soon as it opens
+      // ask sshd to kill it, then drop the channel; the `timeout` backstop covers a refusal
+      try {
+        channel.signal('KILL');
+      } catch {
+        /* channel already gone */
+      }
+      channel.close();
     };
     const timer = setTimeout(() => {
       finish(() => {
-        if (channel) {
-          // ask sshd to kill it, then drop the channel; the `timeout` backstop covers a refusal
-          try {
-            channel.signal('KILL');
-          } catch {
-            /* channel already gone */
-          }
-          channel.close();
-        }
+        kill();
         reject(
           new SshTimeoutError(node, command, timeoutMs, Buffer.concat(out).toString('utf8'), Buffer.concat(err).toString('utf8')),
         );
       });
     }, timeoutMs);
+    const onAbort = (): void => {
+      finish(() => {
+        kill();
+        reject(new SshAbortedError(node, `command "${command}"`));
+      });
+    };
+    if (opts.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     const onChannel = (openErr: Error | undefined, ch: ClientChannel): void => {
       if (openErr) {
@@ -97,7 +113,7 @@ export function execRaw(
       }
       channel = ch;
       if (settled) {
-        ch.close(); // timed out while the channel was opening
+        ch.close(); // timed out or aborted while the channel was opening
         return;
       }
       ch.on('data', (chunk: Buffer) => {

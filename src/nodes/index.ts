@@ -8,5 +8,5 @@ export type { LocalForward, ForwardOptions } from './forward.js';
 export type { UploadDirOptions } from './sftp.js';
 export { onNodes, execOnNodes, describeFailures, type NodeOutcome, type ParallelOptions } from './parallel.js';
 export { sshExecutor, localExecutor, LocalTimeoutError } from './executors.js';
-export { SshConnectError, SshTimeoutError, SshCommandError, SshFileError, SshClosedError } from './errors.js';
+export { SshConnectError, SshTimeoutError, SshCommandError, SshFileError, SshClosedError, SshAbortedError } from './errors.js';
 export { shQuote } from './shell-quote.js';

@@ -46,6 +46,9 @@ describe.skipIf(unavailable !== undefined)(`leftover sweep${unavailable ? ` (ski
     expect(existsSync(`/run/netns/${live}`)).toBe(true);
     expect(existsSync(`/run/netns/${foreign}`)).toBe(true);
     expect(await exited).toBe('SIGKILL');
+    // the kernel tears a deleted namespace (and the veth inside it) down asynchronously
+    const end = Date.now() + 5_000;
+    while (linkExists(`k8t${tag}0h`) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     expect(linkExists(`k8t${tag}0h`)).toBe(false);
   });
 

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'no
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSsh } from '../../src/nodes/connect.js';
-import { SshClosedError, SshCommandError, SshConnectError, SshFileError, SshTimeoutError } from '../../src/nodes/errors.js';
+import { SshAbortedError, SshClosedError, SshCommandError, SshConnectError, SshFileError, SshTimeoutError } from '../../src/nodes/errors.js';
 import { sshExecutor } from '../../src/nodes/executors.js';
 import { describeFailures, execOnNodes, onNodes } from '../../src/nodes/parallel.js';
 import type { SshSession } from '../../src/nodes/session.js';
@@ -121,6 +121,17 @@ describe.skipIf(unavailable !== undefined)(`SSH layer against real sshd in netwo
       expect((await sa.exec('echo ok')).stdout).toBe('ok\n');
     });
 
+    it('kills the command when the caller aborts', async () => {
+      const ac = new AbortController();
+      const t0 = Date.now();
+      setTimeout(() => ac.abort(), 500);
+      const err = await sa.exec('sleep 30', { timeoutMs: 5_000, signal: ac.signal }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SshAbortedError);
+      expect((err as Error).message).toBe('command "sleep 30" on node-a was interrupted');
+      expect(Date.now() - t0).toBeLessThan(1_500);
+      await expect(sa.exec('true', { signal: ac.signal })).rejects.toBeInstanceOf(SshAbortedError);
+    });
+
     it('queues more commands than the server allows channels at once', async () => {
       const results = await Promise.all(Array.from({ length: 14 }, (_, i) => sa.exec(`echo ${i}`)));
       expect(results.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 14 }, (_, i) => String(i)));
@@ -144,6 +155,16 @@ describe.skipIf(unavailable !== undefined)(`SSH layer against real sshd in netwo
       expect(retries.length).toBe(e.attempts - 1);
       expect(elapsed).toBeGreaterThanOrEqual(1_900);
       expect(elapsed).toBeLessThan(4_000);
+    });
+
+    it('stops retrying at once when the caller aborts', async () => {
+      const ac = new AbortController();
+      const t0 = Date.now();
+      setTimeout(() => ac.abort(), 700);
+      const err = await connectSsh({ ...a.target, port: 2 }, { deadlineMs: 20_000, signal: ac.signal }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SshAbortedError);
+      expect((err as Error).message).toBe('connecting on node-a was interrupted');
+      expect(Date.now() - t0).toBeLessThan(1_500);
     });
 
     it('gives up on a silent node (packets go nowhere) within its deadline', async () => {
