@@ -1,7 +1,8 @@
 // The VM tier (`npm run test:vm`): the lifecycle commands on real VMs through vagrant-libvirt, with the
 // testbed's offline box. Two small VMs (TCG boots take minutes each). Kubernetes is not installed here
 // (no internet for pkgs.k8s.io): `up --until vms` stops once the VMs are up and reachable over SSH.
-// Every k8slab run that touches libvirt holds the host-wide lock /var/lock/k8slab-libvirt.lock.
+// The tier holds the host-wide lock /var/lock/k8slab-libvirt.lock from start to end (libvirt is shared by
+// everything on the host; holding it once avoids another job's long run landing between two steps).
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,9 +47,23 @@ network:
 `;
 }
 
-/** k8slab under the libvirt lock. */
+let lockHolder: ResultPromise | undefined;
+
+/**
+ * Takes the libvirt lock with a child `flock` that holds it until its stdin closes: afterAll closes it,
+ * and so does the end of this process, however it ends.
+ */
+async function takeLock(): Promise<void> {
+  lockHolder = execa('flock', [LOCK, 'sh', '-c', 'echo locked; exec cat >/dev/null'], { reject: false });
+  await new Promise<void>((resolve, reject) => {
+    lockHolder!.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
+    void lockHolder!.then(() => reject(new Error('flock ended before taking the lock')));
+  });
+}
+
+/** The CLI as users run it (bin/k8slab.js), in the lab's folder. */
 function k8slab(lab: { dir: string; labDir: string }, args: string[]): ResultPromise<{ reject: false }> {
-  return execa('flock', [LOCK, process.execPath, CLI, ...args, '--lab-dir', lab.labDir], {
+  return execa(process.execPath, [CLI, ...args, '--lab-dir', lab.labDir], {
     cwd: lab.dir,
     reject: false,
     env: { K8SLAB_PLAIN: '1' },
@@ -78,6 +93,7 @@ beforeAll(async () => {
   await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, reject: false });
   expect(existsSync(join(ROOT, 'dist/cli/main.js'))).toBe(true);
   await execa(join(TESTBED, 'libvirt.sh'), ['up'], { stdio: 'inherit' });
+  await timed('wait-for-libvirt-lock', takeLock);
   const box = await execa(join(TESTBED, 'box.sh'), ['--name', BOX]); // waits for the box lock
   expect(box.stdout.trim().split('\n').pop()).toBe(BOX);
   for (const [lab, name, box] of [
@@ -92,6 +108,8 @@ beforeAll(async () => {
 afterAll(async () => {
   // Whatever happened, leave nothing behind.
   for (const lab of [labA, labB]) await k8slab(lab, ['down']);
+  lockHolder?.stdin?.end();
+  await lockHolder;
   process.stdout.write(`VM tier timings (s): ${JSON.stringify(timings)}\n`);
 });
 
@@ -121,10 +139,8 @@ describe('lifecycle on real VMs (libvirt, TCG)', () => {
       if (Date.now() - t0 > 30 * 60_000) throw new Error('VM creation never started');
       await new Promise((r) => setTimeout(r, 1000));
     }
-    // SIGINT to k8slab itself (flock's child), as a terminal would; flock passes on its exit code.
-    const node = Number((await execa('pgrep', ['-P', String(child.pid)])).stdout.trim().split('\n')[0]);
     const tSig = Date.now();
-    process.kill(node, 'SIGINT');
+    child.kill('SIGINT'); // as a terminal's Ctrl-C would
     const r = await child;
     timings['interrupt-to-exit'] = (Date.now() - tSig) / 1000;
     expect(r.exitCode).toBe(130);
