@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { MANIFESTS_DIR } from '../paths.js';
 import { labelObjects, substitute } from './render.js';
 import type { CheckContext } from './types.js';
@@ -137,8 +137,8 @@ export async function applyChanged(
 
 /** Applies objects built in code, labelled like everything ctx.apply creates (so cleanup finds them). */
 export async function applyObjects(ctx: CheckContext, objects: readonly object[], where: string): Promise<void> {
-  // JSON is YAML whose strings are always quoted, so the YAML 1.1 reading cannot turn "on" into a boolean.
-  const { text } = labelObjects(objects.map((o) => JSON.stringify(o, null, 2)).join('\n---\n'), lessonIdOf(ctx), where);
+  // Written as YAML 1.1, the version labelObjects and kubectl read, so a string such as "on" stays quoted.
+  const { text } = labelObjects(objects.map((o) => stringify(o, { version: '1.1' })).join('---\n'), lessonIdOf(ctx), where);
   await ctx.kubectl(['apply', '-f', '-'], { input: text });
 }
 
