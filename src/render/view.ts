@@ -2,6 +2,7 @@
 // the Handlebars instance runs in strict mode: a typo in a template is an error, not an empty string.
 import { DEFAULT_VERSIONS } from '../config/versions.js';
 import type { Plan, PlannedNode } from '../plan/plan.js';
+import { sh } from './helpers.js';
 import { upstream } from './urls.js';
 
 /** Where the Vagrantfile's file provisioners put the lab CA on the control plane; master_node.sh moves it. */
@@ -42,6 +43,8 @@ export interface RenderView {
   libvirt: Plan['libvirt'];
   vbGroup: string;
   pkiUploadDir: string;
+  /** Run (as root) before the upload: the CA key then lands in a folder only the SSH user can read. */
+  pkiPrepareCommand: string;
 }
 
 export function makeView(plan: Plan): RenderView {
@@ -95,5 +98,6 @@ export function makeView(plan: Plan): RenderView {
     libvirt: plan.libvirt,
     vbGroup: plan.virtualbox.group,
     pkiUploadDir: PKI_UPLOAD_DIR,
+    pkiPrepareCommand: `install -d -m 0700 -o "\${SUDO_USER:-vagrant}" ${sh(PKI_UPLOAD_DIR)}`,
   };
 }

@@ -79,6 +79,18 @@ describe('/etc/hosts block (config.sh)', () => {
   });
 });
 
+test("the Vagrantfile's inline step makes the CA key's upload folder private (mode 0700, the SSH user's)", async () => {
+  const vf = script('Vagrantfile');
+  const line = vf.split('\n').find((l) => l.includes('provision "shell", inline:'))!;
+  // Read the command back with real ruby, aimed at a temp folder instead of /tmp/k8slab-pki.
+  const cmd = (await execa('ruby', ['-e', `def x(*a, **o) print o[:inline] end\nx "shell", ${line.split('provision "shell", ')[1]!.replace(/ #.*$/, '')}`])).stdout;
+  const dir = join(tmp, 'pki-upload');
+  const r = await bash(cmd.replace('/tmp/k8slab-pki', dir), { SUDO_USER: 'root' });
+  expect(r.exitCode, r.stderr).toBe(0);
+  const st = await stat(dir);
+  expect([st.mode & 0o777, st.uid]).toEqual([0o700, 0]);
+});
+
 describe('swap in /etc/fstab (config.sh)', () => {
   test('swap entries commented once; others untouched; a second run changes nothing', async () => {
     const file = join(tmp, 'fstab');
