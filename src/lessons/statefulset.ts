@@ -23,6 +23,9 @@ const TEMPLATE = 'myweb-pvc';
 /** Ordinals myweb-sts-vol ever reaches in this lesson; setup pre-creates a PV for each when needed. */
 const VOL_ORDINALS = [0, 1, 2];
 
+/** Tolerated difference between the API server's and a node's clock when comparing their timestamps. */
+const CLOCK_SKEW_MS = 2000;
+
 const stsPod = (i: number) => `${STS}-${i}`;
 const volPod = (i: number) => `${VOL_STS}-${i}`;
 const volClaim = (i: number) => `${TEMPLATE}-${VOL_STS}-${i}`;
@@ -180,8 +183,10 @@ export const statefulset: Lesson = {
           const prev = pods[k - 1]!;
           const cur = pods[k]!;
           const created = Date.parse(cur.metadata.creationTimestamp ?? '');
+          const prevCreated = Date.parse(prev.metadata.creationTimestamp ?? '');
           const prevReady = Date.parse(readyAt(prev));
-          if (!(created >= prevReady)) {
+          // Timestamps have one-second resolution and Ready comes from the node's clock: allow that much skew.
+          if (!(created > prevCreated && created >= prevReady - CLOCK_SKEW_MS)) {
             ctx.fail(`${cur.metadata.name} was created at ${cur.metadata.creationTimestamp}, before ${prev.metadata.name} was Ready (${readyAt(prev)})`);
           }
           ctx.note(`${prev.metadata.name} Ready ${readyAt(prev)} -> ${cur.metadata.name} created ${cur.metadata.creationTimestamp}`);
