@@ -36,217 +36,221 @@ const mustNotRun = async () => {
 };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-describe('capabilities and skips', () => {
-  it('skips checks whose capability the bare control plane lacks, with the detected reason, and runs the rest', async () => {
-    const run = await runLessons({
-      executor: cp.executor,
-      images,
-      lessons: [
-        lesson('rn-skips', [
-          { id: 'dns', title: 'needs DNS', needs: ['dns'], run: mustNotRun },
-          { id: 'nodes', title: 'needs nodes', needs: ['nodes'], run: mustNotRun },
-          { id: 'lb', title: 'needs a load balancer', needs: ['loadBalancer'], run: mustNotRun },
-          { id: 'sc', title: 'needs a default StorageClass', needs: ['defaultStorageClass'], run: mustNotRun },
-          { id: 'host', title: 'needs the host to reach nodes', needs: ['hostNetwork'], run: mustNotRun },
-          {
-            id: 'self',
-            title: 'skips itself',
-            run: async (ctx) => {
-              await ctx.kubectl(['get', 'serviceaccount', 'default', '-o', 'json']);
-              ctx.skip('the lesson decided it cannot tell here');
-            },
-          },
-        ]),
-      ],
-    });
-    const reasons = Object.fromEntries(run.results.map((r) => [r.check, `${r.status}: ${r.reason ?? ''}`]));
-    expect(reasons).toEqual({
-      dns: 'skipped: needs dns: no kube-dns Service in kube-system (CoreDNS is not installed)',
-      nodes: 'skipped: needs nodes: no Ready node (the cluster lists 0 nodes)',
-      lb: 'skipped: needs loadBalancer: no LoadBalancer implementation: MetalLB is not installed (addons.metallb.enabled in lab.yaml)',
-      sc: 'skipped: needs defaultStorageClass: no default StorageClass (0 StorageClasses; addons.storage in lab.yaml)',
-      host: 'skipped: needs hostNetwork: no Ready node (the cluster lists 0 nodes)',
-      self: 'skipped: the lesson decided it cannot tell here',
-    });
-    expect(run.results.find((r) => r.check === 'self')!.transcript[0]!.command).toBe('kubectl -n k8slab-rn-skips get serviceaccount default -o json');
-    expect(run.facts.capabilities.size).toBe(0);
-    expect(run.factsTranscript.map((t) => t.command)).toContain('kubectl get nodes -o json');
-  }, 120_000);
-
-  it('does not even create the namespace when every check would be skipped', async () => {
-    const events: RunEvent[] = [];
-    const run = await runLessons({
-      executor: cp.executor,
-      images,
-      lessons: [lesson('rn-allskip', [{ id: 'x', title: 'needs nodes', needs: ['nodes'], run: mustNotRun }])],
-      onEvent: (e) => events.push(e),
-    });
-    expect(run.lessons[0]!.setup).toEqual([]);
-    expect(events.at(-1)).toEqual({ type: 'lesson-end', lesson: 'rn-allskip', cleanup: 'not needed' });
-    expect(await exists('namespace k8slab-rn-allskip')).toBe(false);
-  }, 60_000);
-});
-
-describe('namespaces and cleanup', () => {
-  it('puts the objects in k8slab-<lesson> with the lesson label, keeps them with keep, and clears leftovers on the next run', async () => {
-    const check: Check = {
-      id: 'apply',
-      title: 'applies clusterip.yaml',
-      run: async (ctx) => {
-        expect(ctx.ns).toBe('k8slab-rn-keep');
-        expect(await ctx.apply('clusterip.yaml')).toEqual(['service/clusterip1', 'pod/pod1']);
-      },
-    };
-    const first = await runLessons({ executor: cp.executor, images, lessons: [lesson('rn-keep', [check])], keep: true });
-    expect(first.results[0]!.status).toBe('passed');
-    const svc = JSON.parse((await kubectl('-n k8slab-rn-keep get service clusterip1 -o json')).stdout);
-    expect(svc.metadata.labels).toEqual({ 'k8slab.io/lesson': 'rn-keep' });
-    const ns = JSON.parse((await kubectl('get namespace k8slab-rn-keep -o json')).stdout);
-    expect(ns.metadata.labels['k8slab.io/lesson']).toBe('rn-keep');
-
-    const second = await runLessons({ executor: cp.executor, images, lessons: [lesson('rn-keep', [check])] });
-    expect(second.results[0]!.status).toBe('passed');
-    expect(second.lessons[0]!.setup.map((t) => t.command)).toContain('kubectl -n k8slab-rn-keep delete namespace k8slab-rn-keep --wait=true --timeout=180s');
-    expect(await exists('namespace k8slab-rn-keep')).toBe(false);
-  }, 240_000);
-
-  it('fails a throwing check with diagnostics, runs the next check, and still deletes namespace and cluster-scoped objects', async () => {
-    const run = await runLessons({
-      executor: cp.executor,
-      images,
-      lessons: [
-        lesson(
-          'rn-fail',
-          [
+// Independent lessons (own namespaces): these run side by side to keep the tier short.
+describe.concurrent('runner', () => {
+  describe('capabilities and skips', () => {
+    it('skips checks whose capability the bare control plane lacks, with the detected reason, and runs the rest', async () => {
+      const run = await runLessons({
+        executor: cp.executor,
+        images,
+        lessons: [
+          lesson('rn-skips', [
+            { id: 'dns', title: 'needs DNS', needs: ['dns'], run: mustNotRun },
+            { id: 'nodes', title: 'needs nodes', needs: ['nodes'], run: mustNotRun },
+            { id: 'lb', title: 'needs a load balancer', needs: ['loadBalancer'], run: mustNotRun },
+            { id: 'sc', title: 'needs a default StorageClass', needs: ['defaultStorageClass'], run: mustNotRun },
+            { id: 'host', title: 'needs the host to reach nodes', needs: ['hostNetwork'], run: mustNotRun },
             {
-              id: 'boom',
-              title: 'throws after applying',
+              id: 'self',
+              title: 'skips itself',
               run: async (ctx) => {
-                await ctx.apply('rbac.yaml');
-                throw new Error('boom');
+                await ctx.kubectl(['get', 'serviceaccount', 'default', '-o', 'json']);
+                ctx.skip('the lesson decided it cannot tell here');
               },
             },
-            { id: 'after', title: 'runs after a failure', run: async (ctx) => void (await ctx.kubectl(['get', 'role', 'pod-reader', '-o', 'json'])) },
-          ],
-          { dir: 'access' },
-        ),
-      ],
-    });
-    const [boom, after] = run.results;
-    expect(boom!.status).toBe('failed');
-    expect(boom!.reason).toBe('boom');
-    const commands = boom!.transcript.map((t) => t.command);
-    expect(commands).toContain('kubectl -n k8slab-rn-fail get events -o json');
-    expect(commands).toContain('kubectl -n k8slab-rn-fail describe role/pod-reader');
-    expect(commands.some((c) => c.includes('describe clusterrole'))).toBe(false);
-    expect(after!.status).toBe('passed');
-    expect(await exists('namespace k8slab-rn-fail')).toBe(false);
-    expect(await exists('clusterrole k8slab-rn-fail-node-reader')).toBe(false);
-    expect(await exists('clusterrolebinding k8slab-rn-fail-node-reader')).toBe(false);
-    expect(run.lessons[0]!.cleanup.map((t) => t.command).join('\n')).toMatch(/delete persistentvolumes,.*clusterroles.* -l k8slab.io\/lesson=rn-fail/);
-  }, 240_000);
+          ]),
+        ],
+      });
+      const reasons = Object.fromEntries(run.results.map((r) => [r.check, `${r.status}: ${r.reason ?? ''}`]));
+      expect(reasons).toEqual({
+        dns: 'skipped: needs dns: no kube-dns Service in kube-system (CoreDNS is not installed)',
+        nodes: 'skipped: needs nodes: no Ready node (the cluster lists 0 nodes)',
+        lb: 'skipped: needs loadBalancer: no LoadBalancer implementation: MetalLB is not installed (addons.metallb.enabled in lab.yaml)',
+        sc: 'skipped: needs defaultStorageClass: no default StorageClass (0 StorageClasses; addons.storage in lab.yaml)',
+        host: 'skipped: needs hostNetwork: no Ready node (the cluster lists 0 nodes)',
+        self: 'skipped: the lesson decided it cannot tell here',
+      });
+      expect(run.results.find((r) => r.check === 'self')!.transcript[0]!.command).toBe('kubectl -n k8slab-rn-skips get serviceaccount default -o json');
+      expect(run.facts.capabilities.size).toBe(0);
+      expect(run.factsTranscript.map((t) => t.command)).toContain('kubectl get nodes -o json');
+    }, 120_000);
 
-  it('fails every check when setup fails, and cleans up', async () => {
-    const run = await runLessons({
-      executor: cp.executor,
-      images,
-      lessons: [
-        lesson('rn-setup', [{ id: 'a', title: 'a', run: async () => {} }, { id: 'b', title: 'b', run: async () => {} }], {
-          setup: async (ctx) => void (await ctx.apply('no-such-file.yaml')),
-        }),
-      ],
-    });
-    expect(run.results.map((r) => r.status)).toEqual(['failed', 'failed']);
-    expect(run.results[0]!.reason).toMatch(/^lesson setup failed: .*no-such-file\.yaml/);
-    expect(await exists('namespace k8slab-rn-setup')).toBe(false);
-  }, 120_000);
-
-  it('ends a hanging check at its timeout as failed, stops its later commands, and reports a failing cleanup', async () => {
-    let afterTimeout: unknown;
-    const run = await runLessons({
-      executor: cp.executor,
-      images,
-      checkTimeoutMs: 2_000,
-      lessons: [
-        lesson(
-          'rn-hang',
-          [
-            {
-              id: 'hang',
-              title: 'waits for something that never happens',
-              run: async (ctx) => {
-                await sleep(3_000);
-                // The runner gave up a second ago: this command must not reach the cluster.
-                afterTimeout = await ctx.kubectl(['create', 'configmap', 'late']).catch((e: Error) => e.name);
-              },
-            },
-          ],
-          { cleanup: async () => Promise.reject(new Error('cleanup broke')) },
-        ),
-      ],
-    });
-    expect(run.results[0]).toMatchObject({ check: 'hang', status: 'failed', reason: 'check hang timed out after 2s' });
-    expect(run.results[1]).toMatchObject({ check: 'cleanup', status: 'failed' });
-    expect(run.results[1]!.reason).toMatch(/lesson cleanup: .*cleanup broke/);
-    await vi.waitFor(() => expect(afterTimeout).toBe('CheckAborted'), { timeout: 5_000 });
-    expect(await exists('namespace k8slab-rn-hang')).toBe(false);
-  }, 120_000);
-});
-
-describe('parallelism', () => {
-  it('runs lessons that touch cluster-wide state alone first, then parallel-safe ones side by side within the bound', async () => {
-    const slow: Check = { id: 'slow', title: 'takes a moment', run: async () => sleep(1_500) };
-    const events: string[] = [];
-    await runLessons({
-      executor: cp.executor,
-      images,
-      concurrency: 2,
-      lessons: [lesson('rn-p1', [slow]), lesson('rn-p2', [slow]), lesson('rn-p3', [slow]), lesson('rn-alone', [slow], { parallelSafe: false })],
-      onEvent: (e) => {
-        if (e.type === 'lesson-start') events.push(`start ${e.lesson}`);
-        if (e.type === 'lesson-end') events.push(`end ${e.lesson}`);
-      },
-    });
-    expect(events.slice(0, 2)).toEqual(['start rn-alone', 'end rn-alone']);
-    const rest = events.slice(2);
-    // p1 and p2 overlap; p3 waits for a free lane.
-    expect(rest.slice(0, 2).sort()).toEqual(['start rn-p1', 'start rn-p2']);
-    expect(rest.indexOf('start rn-p3')).toBeGreaterThan(Math.min(rest.indexOf('end rn-p1'), rest.indexOf('end rn-p2')));
-  }, 240_000);
-});
-
-describe('manifests', () => {
-  const dirs = readdirSync(MANIFESTS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory());
-  const files = dirs.flatMap((d) =>
-    readdirSync(join(MANIFESTS_DIR, d.name))
-      .filter((f) => /\.ya?ml$/.test(f))
-      .map((f) => ({ dir: d.name, file: f })),
-  );
-
-  it('covers every lesson directory', () => {
-    expect(dirs.map((d) => d.name)).toEqual(expect.arrayContaining(['services', 'access']));
-    expect(files.length).toBeGreaterThan(10);
+    it('does not even create the namespace when every check would be skipped', async () => {
+      const events: RunEvent[] = [];
+      const run = await runLessons({
+        executor: cp.executor,
+        images,
+        lessons: [lesson('rn-allskip', [{ id: 'x', title: 'needs nodes', needs: ['nodes'], run: mustNotRun }])],
+        onEvent: (e) => events.push(e),
+      });
+      expect(run.lessons[0]!.setup).toEqual([]);
+      expect(events.at(-1)).toEqual({ type: 'lesson-end', lesson: 'rn-allskip', cleanup: 'not needed' });
+      expect(await exists('namespace k8slab-rn-allskip')).toBe(false);
+    }, 60_000);
   });
 
-  it('every manifest is valid YAML before substitution and accepted by kubectl apply --dry-run=server after it', async () => {
-    const ns = 'k8slab-dryrun';
-    await kubectl(`create namespace ${ns}`);
-    const rejected: string[] = [];
-    const check = async ({ dir, file }: { dir: string; file: string }) => {
-      const raw = readFileSync(join(MANIFESTS_DIR, dir, file), 'utf8');
-      for (const doc of parseAllDocuments(raw, { version: '1.1' }) as { errors: unknown[] }[]) expect(doc.errors, `${dir}/${file}`).toEqual([]);
-      const where = `manifests/${dir}/${file}`;
-      const { text } = labelObjects(substitute(raw, { images, namespace: ns, lesson: dir }, where), dir, where);
-      const res = await cp.executor.run(`kubectl -n ${ns} apply --dry-run=server -f -`, { input: text });
-      if (res.exitCode !== 0) rejected.push(`${where}: ${res.stderr.trim()}`);
-    };
-    // A few kubectl processes at a time: this machine has 2 cores.
-    for (let i = 0; i < files.length; i += 4) await Promise.all(files.slice(i, i + 4).map(check));
-    expect(rejected).toEqual([]);
-  }, 180_000);
+  describe('namespaces and cleanup', () => {
+    it('puts the objects in k8slab-<lesson> with the lesson label, keeps them with keep, and clears leftovers on the next run', async () => {
+      const check: Check = {
+        id: 'apply',
+        title: 'applies clusterip.yaml',
+        run: async (ctx) => {
+          expect(ctx.ns).toBe('k8slab-rn-keep');
+          expect(await ctx.apply('clusterip.yaml')).toEqual(['service/clusterip1', 'pod/pod1']);
+        },
+      };
+      const first = await runLessons({ executor: cp.executor, images, lessons: [lesson('rn-keep', [check])], keep: true });
+      expect(first.results[0]!.status).toBe('passed');
+      const svc = JSON.parse((await kubectl('-n k8slab-rn-keep get service clusterip1 -o json')).stdout);
+      expect(svc.metadata.labels).toEqual({ 'k8slab.io/lesson': 'rn-keep' });
+      const ns = JSON.parse((await kubectl('get namespace k8slab-rn-keep -o json')).stdout);
+      expect(ns.metadata.labels['k8slab.io/lesson']).toBe('rn-keep');
+
+      const second = await runLessons({ executor: cp.executor, images, lessons: [lesson('rn-keep', [check])] });
+      expect(second.results[0]!.status).toBe('passed');
+      expect(second.lessons[0]!.setup.map((t) => t.command)).toContain('kubectl -n k8slab-rn-keep delete namespace k8slab-rn-keep --wait=true --timeout=180s');
+      expect(await exists('namespace k8slab-rn-keep')).toBe(false);
+    }, 240_000);
+
+    it('fails a throwing check with diagnostics, runs the next check, and still deletes namespace and cluster-scoped objects', async () => {
+      const run = await runLessons({
+        executor: cp.executor,
+        images,
+        lessons: [
+          lesson(
+            'rn-fail',
+            [
+              {
+                id: 'boom',
+                title: 'throws after applying',
+                run: async (ctx) => {
+                  await ctx.apply('rbac.yaml');
+                  throw new Error('boom');
+                },
+              },
+              { id: 'after', title: 'runs after a failure', run: async (ctx) => void (await ctx.kubectl(['get', 'role', 'pod-reader', '-o', 'json'])) },
+            ],
+            { dir: 'access' },
+          ),
+        ],
+      });
+      const [boom, after] = run.results;
+      expect(boom!.status).toBe('failed');
+      expect(boom!.reason).toBe('boom');
+      const commands = boom!.transcript.map((t) => t.command);
+      expect(commands).toContain('kubectl -n k8slab-rn-fail get events -o json');
+      expect(commands).toContain('kubectl -n k8slab-rn-fail describe role/pod-reader');
+      expect(commands.some((c) => c.includes('describe clusterrole'))).toBe(false);
+      expect(after!.status).toBe('passed');
+      expect(await exists('namespace k8slab-rn-fail')).toBe(false);
+      expect(await exists('clusterrole k8slab-rn-fail-node-reader')).toBe(false);
+      expect(await exists('clusterrolebinding k8slab-rn-fail-node-reader')).toBe(false);
+      expect(run.lessons[0]!.cleanup.map((t) => t.command).join('\n')).toMatch(/delete persistentvolumes,.*clusterroles.* -l k8slab.io\/lesson=rn-fail/);
+    }, 240_000);
+
+    it('fails every check when setup fails, and cleans up', async () => {
+      const run = await runLessons({
+        executor: cp.executor,
+        images,
+        lessons: [
+          lesson('rn-setup', [{ id: 'a', title: 'a', run: async () => {} }, { id: 'b', title: 'b', run: async () => {} }], {
+            setup: async (ctx) => void (await ctx.apply('no-such-file.yaml')),
+          }),
+        ],
+      });
+      expect(run.results.map((r) => r.status)).toEqual(['failed', 'failed']);
+      expect(run.results[0]!.reason).toMatch(/^lesson setup failed: .*no-such-file\.yaml/);
+      expect(await exists('namespace k8slab-rn-setup')).toBe(false);
+    }, 120_000);
+
+    it('ends a hanging check at its timeout as failed, stops its later commands, and reports a failing cleanup', async () => {
+      let afterTimeout: unknown;
+      const run = await runLessons({
+        executor: cp.executor,
+        images,
+        checkTimeoutMs: 2_000,
+        lessons: [
+          lesson(
+            'rn-hang',
+            [
+              {
+                id: 'hang',
+                title: 'waits for something that never happens',
+                run: async (ctx) => {
+                  await sleep(3_000);
+                  // The runner gave up a second ago: this command must not reach the cluster.
+                  afterTimeout = await ctx.kubectl(['create', 'configmap', 'late']).catch((e: Error) => e.name);
+                },
+              },
+            ],
+            { cleanup: async () => Promise.reject(new Error('cleanup broke')) },
+          ),
+        ],
+      });
+      expect(run.results[0]).toMatchObject({ check: 'hang', status: 'failed', reason: 'check hang timed out after 2s' });
+      expect(run.results[1]).toMatchObject({ check: 'cleanup', status: 'failed' });
+      expect(run.results[1]!.reason).toMatch(/lesson cleanup: .*cleanup broke/);
+      await vi.waitFor(() => expect(afterTimeout).toBe('CheckAborted'), { timeout: 5_000 });
+      expect(await exists('namespace k8slab-rn-hang')).toBe(false);
+    }, 120_000);
+  });
+
+  describe('parallelism', () => {
+    it('runs lessons that touch cluster-wide state alone first, then parallel-safe ones side by side within the bound', async () => {
+      const slow: Check = { id: 'slow', title: 'takes a moment', run: async () => sleep(1_500) };
+      const events: string[] = [];
+      await runLessons({
+        executor: cp.executor,
+        images,
+        concurrency: 2,
+        lessons: [lesson('rn-p1', [slow]), lesson('rn-p2', [slow]), lesson('rn-p3', [slow]), lesson('rn-alone', [slow], { parallelSafe: false })],
+        onEvent: (e) => {
+          if (e.type === 'lesson-start') events.push(`start ${e.lesson}`);
+          if (e.type === 'lesson-end') events.push(`end ${e.lesson}`);
+        },
+      });
+      expect(events.slice(0, 2)).toEqual(['start rn-alone', 'end rn-alone']);
+      const rest = events.slice(2);
+      // p1 and p2 overlap; p3 waits for a free lane.
+      expect(rest.slice(0, 2).sort()).toEqual(['start rn-p1', 'start rn-p2']);
+      expect(rest.indexOf('start rn-p3')).toBeGreaterThan(Math.min(rest.indexOf('end rn-p1'), rest.indexOf('end rn-p2')));
+    }, 240_000);
+  });
+
+  describe('manifests', () => {
+    const dirs = readdirSync(MANIFESTS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory());
+    const files = dirs.flatMap((d) =>
+      readdirSync(join(MANIFESTS_DIR, d.name))
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => ({ dir: d.name, file: f })),
+    );
+
+    it('covers every lesson directory', () => {
+      expect(dirs.map((d) => d.name)).toEqual(expect.arrayContaining(['services', 'access']));
+      expect(files.length).toBeGreaterThan(10);
+    });
+
+    it('every manifest is valid YAML before substitution and accepted by kubectl apply --dry-run=server after it', async () => {
+      const ns = 'k8slab-dryrun';
+      await kubectl(`create namespace ${ns}`);
+      const rejected: string[] = [];
+      const check = async ({ dir, file }: { dir: string; file: string }) => {
+        const raw = readFileSync(join(MANIFESTS_DIR, dir, file), 'utf8');
+        for (const doc of parseAllDocuments(raw, { version: '1.1' }) as { errors: unknown[] }[]) expect(doc.errors, `${dir}/${file}`).toEqual([]);
+        const where = `manifests/${dir}/${file}`;
+        const { text } = labelObjects(substitute(raw, { images, namespace: ns, lesson: dir }, where), dir, where);
+        const res = await cp.executor.run(`kubectl -n ${ns} apply --dry-run=server -f -`, { input: text });
+        if (res.exitCode !== 0) rejected.push(`${where}: ${res.stderr.trim()}`);
+      };
+      // A few kubectl processes at a time: this machine has 2 cores.
+      for (let i = 0; i < files.length; i += 4) await Promise.all(files.slice(i, i + 4).map(check));
+      expect(rejected).toEqual([]);
+    }, 180_000);
+  });
 });
 
-describe('k8slab verify --kubeconfig', () => {
+// Sequential: these capture process.stdout.
+describe.sequential('k8slab verify --kubeconfig', () => {
   async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = '';
     let stderr = '';
