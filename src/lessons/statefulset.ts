@@ -23,6 +23,8 @@ const TEMPLATE = 'myweb-pvc';
 /** Ordinals myweb-sts-vol ever reaches in this lesson; setup pre-creates a PV for each when needed. */
 const VOL_ORDINALS = [0, 1, 2];
 
+/** Checks that wait for real pods (image pulls, one pod at a time): longer than the runner's default. */
+const POD_CHECK_TIMEOUT_MS = 480_000;
 /** Tolerated difference between the API server's and a node's clock when comparing their timestamps. */
 const CLOCK_SKEW_MS = 2000;
 
@@ -172,6 +174,7 @@ export const statefulset: Lesson = {
   checks: [
     {
       id: 'ordered-creation',
+      timeoutMs: POD_CHECK_TIMEOUT_MS,
       title: 'Pods are named myweb-sts-0..2 and each is created only after the previous one is Ready',
       needs: ['nodes'],
       async run(ctx: CheckContext) {
@@ -195,6 +198,7 @@ export const statefulset: Lesson = {
     },
     {
       id: 'per-pod-dns',
+      timeoutMs: POD_CHECK_TIMEOUT_MS,
       title: 'Each pod has a DNS name through the headless service: myweb-sts-N.myweb-svc-headless',
       needs: ['nodes', 'dns'],
       async run(ctx: CheckContext) {
@@ -222,6 +226,7 @@ export const statefulset: Lesson = {
     },
     {
       id: 'scale-down-order',
+      timeoutMs: POD_CHECK_TIMEOUT_MS,
       title: 'Scaling down removes the highest ordinal first, one pod at a time',
       needs: ['nodes'],
       async run(ctx: CheckContext) {
@@ -245,9 +250,12 @@ export const statefulset: Lesson = {
     },
     {
       id: 'pvc-per-pod',
+      timeoutMs: POD_CHECK_TIMEOUT_MS,
       title: 'volumeClaimTemplates give each pod its own PVC, kept after scale-down and reused after scale-up',
       async run(ctx: CheckContext) {
         const pods = await ensureVolSts(ctx);
+        const named = (await listPods(ctx, 'app=web-vol')).filter((p) => !isTerminating(p)).map((p) => p.metadata.name);
+        if (named.join(',') !== VOL_ORDINALS.map(volPod).join(',')) ctx.fail(`the pods are ${named.join(', ')}, not ${VOL_ORDINALS.map(volPod).join(', ')}`);
         for (const i of VOL_ORDINALS) {
           const pod = pods.find((p) => p.metadata.name === volPod(i));
           const claims = pod ? claimsOf(pod) : [];
@@ -273,6 +281,7 @@ export const statefulset: Lesson = {
     },
     {
       id: 'same-identity-after-delete',
+      timeoutMs: POD_CHECK_TIMEOUT_MS,
       title: 'A deleted pod comes back with the same name and the same PVC',
       async run(ctx: CheckContext) {
         const pods = await ensureVolSts(ctx);
@@ -290,6 +299,7 @@ export const statefulset: Lesson = {
     },
     {
       id: 'pvc-data-kept',
+      timeoutMs: POD_CHECK_TIMEOUT_MS,
       title: "Each pod's data stays its own: a file is still there after deleting the pod and after scaling down and up",
       needs: ['nodes'],
       async run(ctx: CheckContext) {
