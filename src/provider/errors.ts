@@ -124,9 +124,10 @@ export function classifyVagrantFailure(run: FailedRun): VagrantError {
   );
 }
 
+/** Vagrant's message on one line; long ones keep their start and their end (where the cause usually is). */
 function oneLine(s: string): string {
-  const oneLine = s.replace(/\s*\n\s*/g, ' ').trim();
-  return oneLine.length > 300 ? `${oneLine.slice(0, 297)}...` : oneLine;
+  const flat = s.replace(/\s*\n\s*/g, ' ').trim();
+  return flat.length > 500 ? `${flat.slice(0, 160)} ... ${flat.slice(-320)}` : flat;
 }
 
 function lastLines(s: string, n = 5): string {

@@ -83,6 +83,11 @@ async function virsh(...args: string[]): Promise<string> {
   return (await execa('virsh', ['-c', 'qemu:///system', ...args])).stdout;
 }
 
+/** Keeps a lab's logs (down deletes them) beside the test's work folder, for the report. */
+async function saveLogs(lab: { labDir: string }, tag: string): Promise<void> {
+  await execa('cp', ['-r', join(lab.labDir, 'logs'), join(work, `logs-${tag}`)], { reject: false });
+}
+
 function state(lab: { labDir: string }): { phases: Record<string, { status: string }>; facts: { libvirt?: { networksCreated: string[]; domains: string[] } } } {
   return JSON.parse(readFileSync(join(lab.labDir, '.k8slab', 'state.json'), 'utf8'));
 }
@@ -107,10 +112,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Whatever happened, leave nothing behind.
+  await saveLogs(labA, 'a-end');
   for (const lab of [labA, labB]) await k8slab(lab, ['down']);
   lockHolder?.stdin?.end();
   await lockHolder;
-  process.stdout.write(`VM tier timings (s): ${JSON.stringify(timings)}\n`);
+  process.stdout.write(`VM tier timings (s): ${JSON.stringify(timings)}; logs kept in ${work}\n`);
 });
 
 describe('lifecycle on real VMs (libvirt, TCG)', () => {
@@ -121,6 +127,7 @@ describe('lifecycle on real VMs (libvirt, TCG)', () => {
     expect(up.stderr).toContain('vagrant box add');
     expect(state(labB).phases.vms?.status).toBe('failed');
 
+    await saveLogs(labB, 'b');
     const down = await timed('down-after-failed-up', () => k8slab(labB, ['down', '--json']));
     expect(down.exitCode).toBe(0);
     const report = JSON.parse(down.stdout);
@@ -203,6 +210,7 @@ describe('lifecycle on real VMs (libvirt, TCG)', () => {
 
   it('down removes the VMs, the networks the lab created and its disks, and nothing is left', async () => {
     const recorded = state(labA).facts.libvirt!;
+    await saveLogs(labA, 'a');
     const r = await timed('down', () => k8slab(labA, ['down', '--json']));
     expect(r.exitCode, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);

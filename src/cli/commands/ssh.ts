@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
 import { nodeAddresses } from '../../config/cross-check.js';
@@ -20,6 +22,9 @@ export function register(program: Command): void {
     if (!names.includes(node)) {
       throw new UserError(`no node "${node}" in lab ${config.name}`, EXIT.usage, `nodes: ${names.join(', ')}`);
     }
+    if (!existsSync(join(paths.labDir, 'Vagrantfile'))) {
+      throw new UserError(`lab ${config.name} has no VMs yet (no Vagrantfile in ${paths.labDir})`, EXIT.failed, 'run `k8slab up` first');
+    }
     // vagrant ssh runs the command through the remote login shell: quote each word so it arrives intact.
     const args = ['ssh', node, ...(command.length > 0 ? ['-c', command.map(shQuote).join(' ')] : [])];
     // Ctrl-C belongs to the remote command (the terminal sends it to vagrant/ssh too): we wait for its exit code.
@@ -28,8 +33,12 @@ export function register(program: Command): void {
     const r = await execa('vagrant', args, { cwd: paths.labDir, stdio: 'inherit', reject: false }).finally(() =>
       process.off('SIGINT', ignore),
     );
-    if ((r as { code?: string }).code === 'ENOENT') {
-      throw classifyVagrantFailure({ command: 'vagrant ssh', stdout: '', stderr: '', spawnError: 'ENOENT', provider: config.provider });
+    if (r.exitCode === undefined) {
+      // vagrant never ran, or died of a signal
+      if ((r as { code?: string }).code === 'ENOENT') {
+        throw classifyVagrantFailure({ command: 'vagrant ssh', stdout: '', stderr: '', spawnError: 'ENOENT', provider: config.provider });
+      }
+      throw new UserError(`\`vagrant ssh ${node}\` failed: ${r.shortMessage}`, EXIT.failed);
     }
     process.exitCode = r.exitCode ?? EXIT.failed;
   });
