@@ -224,16 +224,37 @@ async function collectDiagnostics(ctx: LessonContext, scope: LessonScope): Promi
         ctx.note(`event ${e.type ?? ''} ${e.reason ?? ''} ${e.involvedObject?.kind ?? ''}/${e.involvedObject?.name ?? ''}: ${e.message ?? ''}`.trim());
       }
     }
-    const seen = new Set<string>();
-    for (const o of scope.applied.filter((o) => !o.clusterScoped)) {
-      const ref = `${o.kind.toLowerCase()}/${o.name}`;
-      if (seen.has(ref) || seen.size >= 8) continue;
-      seen.add(ref);
-      await ctx.kubectl(['describe', ref], { allowFailure: true, timeoutMs: 20_000 });
-    }
+    // Pods made by controllers (Deployment, StatefulSet) were never applied by name: find the unready ones.
+    const pods = await ctx.kubectl(['get', 'pods', '-o', 'json'], { allowFailure: true });
+    const unready = pods.exitCode === 0 ? notReadyPods(JSON.parse(pods.stdout) as { items: DiagPod[] }) : [];
+    for (const p of unready) ctx.note(`pod ${p.name} not Ready: ${p.why}`);
+    const refs = [
+      ...new Set([...scope.applied.filter((o) => !o.clusterScoped).map((o) => `${o.kind.toLowerCase()}/${o.name}`), ...unready.map((p) => `pod/${p.name}`)]),
+    ];
+    for (const ref of refs.slice(0, 10)) await ctx.kubectl(['describe', ref], { allowFailure: true, timeoutMs: 20_000 });
   } catch {
     // Diagnostics are best effort: the check already has its verdict.
   }
+}
+
+interface DiagPod {
+  metadata: { name: string };
+  status?: {
+    phase?: string;
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: { name: string; state?: { waiting?: { reason?: string; message?: string } }; restartCount?: number }[];
+  };
+}
+
+function notReadyPods(list: { items: DiagPod[] }): { name: string; why: string }[] {
+  return list.items
+    .filter((p) => !(p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'))
+    .map((p) => {
+      const waiting = (p.status?.containerStatuses ?? []).flatMap((c) =>
+        c.state?.waiting?.reason ? [`${c.name} ${c.state.waiting.reason}${c.state.waiting.message ? ` (${c.state.waiting.message})` : ''}`] : [],
+      );
+      return { name: p.metadata.name, why: [p.status?.phase ?? 'no phase', ...waiting].join(', ') };
+    });
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number, ctx: LessonContext, what: string): Promise<T> {

@@ -291,6 +291,9 @@ describe.sequential('k8slab verify --kubeconfig', () => {
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/--- services\/nodeport-allocated failed: .*already allocated/);
       expect(r.stdout).toMatch(/\$ kubectl -n k8slab-services apply -f - <<'EOF'/);
+      // Diagnostics: the namespace's unready pods (pod1 from an earlier check) are named and described.
+      expect(r.stdout).toMatch(/^# pod pod1 not Ready: Pending$/m);
+      expect(r.stdout).toMatch(/^\$ kubectl -n k8slab-services describe pod\/pod1$/m);
       expect(r.stdout).toMatch(/^services\s+nodeport-allocated\s+failed/m);
       expect(r.stdout).toMatch(/^services\s+clusterip-stable\s+passed/m);
       expect(r.stdout).toMatch(/^\d+ passed, 1 failed, \d+ skipped$/m);
