@@ -1,7 +1,7 @@
 // The runner on a real kube-apiserver (no nodes): namespaces, skip reasons from the detected facts,
 // failures with diagnostics, timeouts, cleanup in every case, bounded parallelism; every manifest
 // accepted by `kubectl apply --dry-run=server`; and `k8slab verify --kubeconfig` end to end.
-import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
+import { readdirSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -301,6 +301,16 @@ describe.sequential('k8slab verify --kubeconfig', () => {
       await kubectl('delete service squatter');
     }
   }, 240_000);
+
+  it('says it cannot talk to the cluster (exit 1) when the API server does not answer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'k8slab-kc-'));
+    const kc = join(dir, 'kubeconfig');
+    writeFileSync(kc, readFileSync(cp.kubeconfig, 'utf8').replace(/server: https:\/\/[^\s]+/, 'server: https://127.0.0.1:1'));
+    const r = await cli(['verify', ...noLab, '--kubeconfig', kc, '--lesson', 'access']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/k8slab: cannot talk to the cluster: `kubectl get nodes -o json` exited 1: .*127\.0\.0\.1:1/);
+    expect(r.stderr).toContain(`fix: check ${kc}`);
+  }, 60_000);
 
   it('lists the lessons, and refuses an unknown one with a hint (exit 2)', async () => {
     const list = await cli(['verify', '--list', '--json']);

@@ -11,6 +11,7 @@ import { LESSONS, selectLessons } from '../../lessons/index.js';
 import { runLessons, namespaceFor, type RunEvent } from '../../lessons/runner.js';
 import { DEFAULT_IMAGES, resolveImages, type ImageKey } from '../../lessons/images.js';
 import type { Executor } from '../../lessons/types.js';
+import { CommandFailed } from '../../lessons/context.js';
 import { renderJson, renderJunit, renderTable, formatTranscript } from '../../report/index.js';
 import { localExecutor, sshExecutor, connectSsh, type SshSession } from '../../nodes/index.js';
 import { Vagrant } from '../../provider/vagrant.js';
@@ -69,6 +70,12 @@ export async function verify(opts: VerifyOptions): Promise<number> {
       if (opts.keep) process.stdout.write(`kept: ${lessons.map(namespaceFor).join(', ')} (delete them with kubectl delete namespace ...)\n`);
     }
     return run.results.some((r) => r.status === 'failed') ? EXIT.failed : EXIT.ok;
+  } catch (err) {
+    // The first reads (the cluster facts) fail when the API server cannot be reached at all.
+    if (err instanceof CommandFailed) {
+      throw new UserError(`cannot talk to the cluster: ${err.message}`, EXIT.failed, opts.kubeconfig ? `check ${opts.kubeconfig}` : 'is the lab up? see `k8slab status`');
+    }
+    throw err;
   } finally {
     await target.close();
   }
