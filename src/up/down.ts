@@ -67,10 +67,11 @@ export async function down(o: DownOptions): Promise<DownReport> {
   const facts = state ? libvirtFacts(state) : undefined;
 
   // The lab's domain names: recorded by `up`, from .vagrant ids, and the names vagrant-libvirt would use.
-  const prefix = await domainPrefix(o.labDir);
+  const prefix = await domainPrefix(o.labDir, o.config.name);
   const domains = new Set<string>(facts?.domains ?? []);
   for (const n of nodes) {
     domains.add(`${prefix}${n}`);
+    domains.add(`${o.config.name}-${n}`); // what k8slab's Vagrantfile names them, even when it is gone
     const id = libvirt ? await recordedDomainId(o.labDir, n) : undefined;
     const name = id ? await domainName(id) : undefined;
     if (name) domains.add(name);

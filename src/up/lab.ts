@@ -62,13 +62,13 @@ export function setLibvirtFacts(state: LabState, f: LibvirtFacts): void {
 
 /**
  * vagrant-libvirt names a domain <prefix><machine>; the prefix is `libvirt.default_prefix` when the
- * Vagrantfile sets it, else "<lab folder name>_".
+ * Vagrantfile sets it (k8slab's sets "#{LAB}-", LAB being the lab's name), else "<lab folder name>_".
  */
-export async function domainPrefix(labDir: string): Promise<string> {
+export async function domainPrefix(labDir: string, labName: string): Promise<string> {
   const vf = join(labDir, 'Vagrantfile');
   if (existsSync(vf)) {
     const m = /default_prefix\s*=\s*["']([^"']*)["']/.exec(await readFile(vf, 'utf8'));
-    if (m) return m[1]!;
+    if (m) return m[1]!.replaceAll('#{LAB}', labName);
   }
   return `${basename(labDir)}_`;
 }

@@ -50,7 +50,9 @@ export function provisionPhase(lab: Lab): Phase<UpContext> {
         const steps = scriptSteps(lab, node);
         for (const step of steps) await upload(lab, s, step.script);
         if (node.role === 'control-plane') {
-          await s.exec(`mkdir -p ${PKI_UPLOAD_DIR} && chmod 700 ${PKI_UPLOAD_DIR}`, { timeoutMs: 30_000 });
+          // the same private folder the Vagrantfile prepares before its file provisioners
+          const prep = await s.exec(makeView(lab.plan).pkiPrepareCommand, { sudo: true, timeoutMs: 30_000 });
+          if (prep.exitCode !== 0) throw new Error(`preparing ${PKI_UPLOAD_DIR} failed: ${prep.stderr.trim()}`);
           for (const f of [CA_CERT_PATH, CA_KEY_PATH]) {
             const content = await readFile(join(lab.paths.labDir, f));
             await s.put(content, `${PKI_UPLOAD_DIR}/${f.split('/').pop()}`, f === CA_KEY_PATH ? 0o600 : 0o644);

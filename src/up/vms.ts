@@ -49,7 +49,7 @@ export async function recordLibvirt(lab: Lab): Promise<void> {
   const created = new Set(facts.networksCreated);
   for (const n of now) if (!facts.networksBefore.includes(n)) created.add(n);
   const domains = new Set(facts.domains);
-  const prefix = await domainPrefix(lab.paths.labDir);
+  const prefix = await domainPrefix(lab.paths.labDir, lab.config.name);
   for (const node of lab.plan.nodes) {
     const id = await recordedDomainId(lab.paths.labDir, node.name);
     const name = id ? await domainName(id) : undefined;

@@ -17,7 +17,10 @@ const BOX = 'k8slab/debian12';
 
 const work = mkdtempSync(join(tmpdir(), 'k8slab-vm-'));
 const id = work.slice(-6).toLowerCase().replace(/[^a-z0-9]/g, 'x');
-/** Unique folder names: vagrant-libvirt names domains "<folder>_<machine>" and networks "<folder>N". */
+/**
+ * Unique lab names: the Vagrantfile names the domains "<lab>-<node>" and the private network "<lab>".
+ * The subnet is one no other lab here uses: libvirt cannot hold two networks on one subnet.
+ */
 const labA = { dir: join(work, 'a'), labDir: join(work, 'a', `vmt${id}a`), cp: `vmt${id}-m` };
 const labB = { dir: join(work, 'b'), labDir: join(work, 'b', `vmt${id}b`), cp: `vmt${id}-b` };
 const timings: Record<string, number> = {};
@@ -41,9 +44,9 @@ workers:
   memory: 1024
   sshPortBase: 60160
 network:
-  private: 192.168.56.0/24
-  controlPlaneIp: 192.168.56.60
-  firstWorkerIp: 192.168.56.61
+  private: 192.168.63.0/24
+  controlPlaneIp: 192.168.63.60
+  firstWorkerIp: 192.168.63.61
 `;
 }
 
@@ -134,7 +137,7 @@ describe('lifecycle on real VMs (libvirt, TCG)', () => {
     expect(report.left).toEqual({ vms: [], networks: [], volumes: [] });
     expect(report.removed.files).toContain('.k8slab');
     expect(existsSync(join(labB.dir, 'lab.yaml'))).toBe(true);
-    expect(await virsh('list', '--all', '--name')).not.toContain(`vmt${id}b_`);
+    expect(await virsh('list', '--all', '--name')).not.toContain(`vmt${id}b-`);
   });
 
   it('an up interrupted during VM creation exits 130, records it, and the next up resumes', async () => {
@@ -184,7 +187,7 @@ describe('lifecycle on real VMs (libvirt, TCG)', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(labA.cp);
     const ip = await k8slab(labA, ['ssh', 'w1-k8s', '--', 'ip', '-4', '-o', 'addr', 'show', 'eth1']);
-    expect(ip.stdout).toContain('192.168.56.61/24');
+    expect(ip.stdout).toContain('192.168.63.61/24');
     const seven = await k8slab(labA, ['ssh', labA.cp, '--', 'sh', '-c', 'exit 7']);
     expect(seven.exitCode).toBe(7);
     const bad = await k8slab(labA, ['ssh', 'nope']);
@@ -214,18 +217,19 @@ describe('lifecycle on real VMs (libvirt, TCG)', () => {
     const r = await timed('down', () => k8slab(labA, ['down', '--json']));
     expect(r.exitCode, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.removed.vms.sort()).toEqual([`vmt${id}a_${labA.cp}`, `vmt${id}a_w1-k8s`].sort());
+    expect(report.removed.vms.sort()).toEqual([`vmt${id}a-${labA.cp}`, `vmt${id}a-w1-k8s`].sort());
+    expect(report.removed.networks).toContain(`vmt${id}a`);
     expect(report.left).toEqual({ vms: [], networks: [], volumes: [] });
     expect(existsSync(join(labA.dir, 'lab.yaml'))).toBe(true);
     expect(existsSync(join(labA.labDir, '.k8slab'))).toBe(false);
 
     const domains = await virsh('list', '--all', '--name');
-    expect(domains).not.toContain(`vmt${id}a_`);
+    expect(domains).not.toContain(`vmt${id}a-`);
     const nets = (await virsh('net-list', '--all', '--name')).split('\n').map((s) => s.trim());
     for (const n of recorded.networksCreated) {
       if (!report.kept.networks.includes(n)) expect(nets).not.toContain(n);
     }
-    expect(await virsh('vol-list', 'default')).not.toContain(`vmt${id}a_`);
+    expect(await virsh('vol-list', 'default')).not.toContain(`vmt${id}a-`);
 
     const again = await k8slab(labA, ['down']);
     expect(again.exitCode).toBe(0);
