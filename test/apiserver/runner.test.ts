@@ -14,6 +14,9 @@ import { labelObjects, substitute } from '../../src/lessons/render.js';
 import { MANIFESTS_DIR } from '../../src/paths.js';
 import type { Check, Lesson } from '../../src/lessons/types.js';
 import { main } from '../../src/cli/main.js';
+import { withKubeconfig } from '../../src/cli/commands/verify.js';
+import { localExecutor } from '../../src/nodes/executors.js';
+import { access } from '../../src/lessons/access.js';
 
 const images = resolveImages({ app: 'k8slab.local/app:1', tools: 'k8slab.local/tools:1' });
 
@@ -301,6 +304,13 @@ describe.sequential('k8slab verify --kubeconfig', () => {
       await kubectl('delete service squatter');
     }
   }, 240_000);
+
+  it('runs through the control-plane wrapper the SSH path uses (KUBECONFIG exported in the command)', async () => {
+    const bare = localExecutor({ env: { PATH: `${cp.bin}:${process.env.PATH ?? ''}`, KUBECONFIG: '/nonexistent' } });
+    const run = await runLessons({ executor: withKubeconfig(bare, cp.kubeconfig), images, lessons: [{ ...access, id: 'rn-wrapped' }] });
+    expect(run.results.map((r) => r.status)).toEqual(['passed', 'passed', 'passed']);
+    expect(run.results[0]!.transcript[0]!.command).toMatch(/^kubectl -n k8slab-rn-wrapped /);
+  }, 120_000);
 
   it('says it cannot talk to the cluster (exit 1) when the API server does not answer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'k8slab-kc-'));

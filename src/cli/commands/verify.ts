@@ -12,6 +12,7 @@ import { runLessons, namespaceFor, type RunEvent } from '../../lessons/runner.js
 import { DEFAULT_IMAGES, resolveImages, type ImageKey } from '../../lessons/images.js';
 import type { Executor } from '../../lessons/types.js';
 import { CommandFailed } from '../../lessons/context.js';
+import { shellWord } from '../../lessons/command.js';
 import { renderJson, renderJunit, renderTable, formatTranscript } from '../../report/index.js';
 import { localExecutor, sshExecutor, connectSsh, type SshSession } from '../../nodes/index.js';
 import { Vagrant } from '../../provider/vagrant.js';
@@ -117,13 +118,14 @@ async function labTarget(opts: VerifyOptions): Promise<Target> {
     { name, host: entry.host, port: entry.port, user: entry.user, privateKeyPath: entry.identityFile },
     { deadlineMs: 30_000 },
   );
-  const ssh = sshExecutor(session, { sudo: true });
+  return { executor: withKubeconfig(sshExecutor(session, { sudo: true })), close: () => session.close() };
+}
+
+/** Every command sees kubeadm's admin kubeconfig (the transcript keeps the plain `kubectl ...`). */
+export function withKubeconfig(inner: Executor, kubeconfig = '/etc/kubernetes/admin.conf'): Executor {
   return {
-    executor: {
-      name: ssh.name,
-      run: (command, runOpts) => ssh.run(`export KUBECONFIG=/etc/kubernetes/admin.conf\n${command}`, runOpts),
-    },
-    close: () => session.close(),
+    name: inner.name,
+    run: (command, runOpts) => inner.run(`export KUBECONFIG=${shellWord(kubeconfig)}\n${command}`, runOpts),
   };
 }
 
