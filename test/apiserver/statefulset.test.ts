@@ -1,13 +1,16 @@
 // The statefulset lesson against a real control plane with no nodes: the StatefulSet controller names
 // pods by ordinal and gives each its own claim (podManagementPolicy Parallel, since OrderedReady stops
 // at -0 without kubelets), and without a default StorageClass the lesson's setup pre-binds a PV to each
-// claim. Each check that runs here fails when its claim is deleted at the step it depends on.
+// claim. Each check that runs here fails when its claim is deleted at the step it depends on. With a
+// fake kubelet (it only reports pods Ready and finishes deletions) the ordering checks run against the
+// real StatefulSet controller too, and fail for a StatefulSet that starts and stops its pods in parallel.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, sabotage, type ControlPlane } from './harness.js';
 import { runLessons, type RunResult } from '../../src/lessons/runner.js';
 import { statefulset } from '../../src/lessons/statefulset.js';
 import { resolveImages } from '../../src/lessons/images.js';
-import type { CheckResult, Executor, Lesson } from '../../src/lessons/types.js';
+import type { CheckResult, ClusterFacts, Executor, Lesson } from '../../src/lessons/types.js';
+import { FAKE_NODE, startFakeKubelet } from './fake-kubelet.js';
 
 const images = resolveImages({ app: 'k8slab.local/app:1', tools: 'k8slab.local/tools:1', busybox: 'k8slab.local/tools:1', myweb: 'k8slab.local/app:1' });
 
@@ -110,5 +113,71 @@ describe('each statefulset check that runs here fails when a claim is lost', () 
       expect(executor.fired).toHaveLength(1);
       expect({ status: result.status, reason: result.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(c.reason) });
     }, 200_000);
+  }
+});
+
+describe('ordering checks against the real StatefulSet controller, with a fake kubelet for the nodes', () => {
+  // The fake kubelet is the only "node": the checks may run, nothing else is claimed.
+  const facts: ClusterFacts = { capabilities: new Set(['nodes']), missing: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: ['amd64'] };
+  const parallelSts = [
+    'apiVersion: apps/v1',
+    'kind: StatefulSet',
+    'metadata: {name: myweb-sts}',
+    'spec:',
+    '  replicas: 3',
+    '  serviceName: myweb-svc-headless',
+    '  podManagementPolicy: Parallel',
+    '  selector: {matchLabels: {app: web, env: dev}}',
+    '  template:',
+    '    metadata: {labels: {app: web, env: dev}}',
+    '    spec: {terminationGracePeriodSeconds: 5, containers: [{name: myweb, image: k8slab.local/app:1}]}',
+  ];
+  /** A shell line that creates it (no stdin in sabotage steps: the YAML goes through printf). */
+  const createParallel = (ns: string) => `printf '%s\\n' ${parallelSts.map((l) => `'${l}'`).join(' ')} | kubectl -n ${ns} create -f -`;
+
+  beforeAll(async () => {
+    // A Node object, so the pod garbage collector does not delete pods bound to an unknown node.
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: FAKE_NODE } };
+    expect((await cp.executor.run('kubectl apply -f -', { input: JSON.stringify(node) })).exitCode).toBe(0);
+  });
+  afterAll(async () => {
+    await cp?.executor.run(`kubectl delete node ${FAKE_NODE} --ignore-not-found`);
+  });
+
+  async function runWithFake(lesson: Lesson, executor: Executor = cp.executor): Promise<CheckResult[]> {
+    const kubelet = startFakeKubelet(cp.executor, `k8slab-${lesson.id}`);
+    try {
+      return (await runLessons({ executor, images, lessons: [lesson], facts, checkTimeoutMs: 150_000 })).results;
+    } finally {
+      await kubelet.stop();
+    }
+  }
+
+  it('passes: -0, -1, -2 each created after the previous one is Ready, removed -2 then -1', async () => {
+    const results = await runWithFake(only('sts-order', ['ordered-creation', 'scale-down-order']));
+    expect(results.map((r) => [r.check, r.status, r.reason])).toEqual([
+      ['ordered-creation', 'passed', undefined],
+      ['scale-down-order', 'passed', undefined],
+    ]);
+    expect(results[0]!.notes).toEqual([
+      expect.stringMatching(/^myweb-sts-0 Ready \S+ -> myweb-sts-1 created \S+$/),
+      expect.stringMatching(/^myweb-sts-1 Ready \S+ -> myweb-sts-2 created \S+$/),
+    ]);
+    expect(results[1]!.notes[0]).toMatch(/DELETED myweb-sts-2 .*MODIFIED myweb-sts-1 \(terminating\).*DELETED myweb-sts-1/);
+  }, 400_000);
+
+  for (const check of ['ordered-creation', 'scale-down-order']) {
+    it(`${check} fails for a StatefulSet whose pods start and stop together (podManagementPolicy Parallel)`, async () => {
+      const lesson = only(`brk-par-${check.split('-')[0]}`, [check]);
+      const ns = `k8slab-${lesson.id}`;
+      // Made before the check applies its manifest, which then cannot change the (immutable) policy.
+      const executor = sabotage(cp.executor, [{ after: /apply -f -/, run: [createParallel(ns)] }]);
+      const [result] = await runWithFake(lesson, executor);
+      expect(executor.fired).toHaveLength(1);
+      expect({ status: result!.status, reason: result!.reason }).toEqual({
+        status: 'failed',
+        reason: expect.stringMatching(check === 'ordered-creation' ? /myweb-sts-\d was created at \S+, before myweb-sts-\d was Ready/ : /myweb-sts-1 started terminating before myweb-sts-2 was gone/),
+      });
+    }, 400_000);
   }
 });
