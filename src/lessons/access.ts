@@ -30,29 +30,27 @@ interface ServiceAccount {
   secrets?: { name: string }[];
 }
 
-/** The default ServiceAccount's token: its token Secret (clusters before 1.24) or a TokenRequest. */
+/**
+ * The default ServiceAccount's token: a TokenRequest (`kubectl create token`) on 1.24+, whose clusters no
+ * longer make token Secrets; before that, the Secret the token controller adds to the ServiceAccount.
+ */
 async function defaultToken(ctx: CheckContext): Promise<string> {
+  if ((await serverMinor(ctx)) >= 24) return (await ctx.kubectl(['create', 'token', 'default'])).stdout.trim();
   const secret = await ctx.waitFor(
-    'the default ServiceAccount to have a token',
-    async () => {
-      const sa = await ctx.kubectlJson<ServiceAccount>(['get', 'serviceaccount', 'default']);
-      return sa.secrets?.[0]?.name ?? (await tokenRequestSupported(ctx) ? '' : undefined);
-    },
+    'the token Secret of the default ServiceAccount',
+    async () => (await ctx.kubectlJson<ServiceAccount>(['get', 'serviceaccount', 'default'])).secrets?.[0]?.name,
     { timeoutMs: 30_000 },
   );
-  if (secret === '') {
-    const res = await ctx.kubectl(['create', 'token', 'default']);
-    return res.stdout.trim();
-  }
   const s = await ctx.kubectlJson<{ data?: { token?: string } }>(['get', 'secret', secret]);
   if (!s.data?.token) ctx.fail(`Secret ${secret} holds no token`);
   return Buffer.from(s.data.token, 'base64').toString('utf8');
 }
 
-/** kubectl 1.24+ has `create token`; its clusters no longer make token Secrets. */
-async function tokenRequestSupported(ctx: CheckContext): Promise<boolean> {
-  const res = await ctx.kubectl(['create', 'token', '--help'], { allowFailure: true });
-  return res.exitCode === 0;
+async function serverMinor(ctx: CheckContext): Promise<number> {
+  const v = await ctx.kubectlJson<{ serverVersion?: { major?: string; minor?: string } }>(['version']);
+  const minor = Number.parseInt(v.serverVersion?.minor ?? '', 10);
+  if (v.serverVersion?.major !== '1' || Number.isNaN(minor)) ctx.fail('kubectl version did not report the server version');
+  return minor;
 }
 
 async function apiServerUrl(ctx: CheckContext): Promise<string> {
