@@ -15,7 +15,7 @@ const images = resolveImages({ app: 'k8slab.local/app:1', tools: 'k8slab.local/t
 let cp: ControlPlane;
 beforeAll(async () => {
   cp = await startControlPlane('lessons');
-}, 900_000);
+}, 3_000_000); // a cold cache builds the Kubernetes binaries first (about 36 min on 2 cores)
 afterAll(async () => {
   await cp?.down();
 });
