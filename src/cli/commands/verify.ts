@@ -169,7 +169,8 @@ function listing(lessons: readonly (typeof LESSONS)[number][]) {
 function listText(lessons: readonly (typeof LESSONS)[number][]): string {
   return lessons
     .map((l) => {
-      const checks = l.checks.map((c) => `  ${c.id.padEnd(24)} ${c.title}${c.needs?.length ? ` [needs ${c.needs.join(', ')}]` : ''}`);
+      const width = Math.max(...l.checks.map((c) => c.id.length));
+      const checks = l.checks.map((c) => `  ${c.id.padEnd(width)}  ${c.title}${c.needs?.length ? ` [needs ${c.needs.join(', ')}]` : ''}`);
       return `${l.id} — ${l.title} (${l.source})\n${checks.join('\n')}`;
     })
     .join('\n\n')
