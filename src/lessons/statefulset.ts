@@ -188,8 +188,10 @@ export const statefulset: Lesson = {
           const created = Date.parse(cur.metadata.creationTimestamp ?? '');
           const prevCreated = Date.parse(prev.metadata.creationTimestamp ?? '');
           const prevReady = Date.parse(readyAt(prev));
-          // Timestamps have one-second resolution and Ready comes from the node's clock: allow that much skew.
-          if (!(created > prevCreated && created >= prevReady - CLOCK_SKEW_MS)) {
+          // Timestamps have one-second resolution and Ready comes from the node's clock, so allow some skew;
+          // but a pod created in the same second as its predecessor, which was Ready only later, was not waiting.
+          const together = created <= prevCreated && prevReady > created;
+          if (together || created < prevReady - CLOCK_SKEW_MS) {
             ctx.fail(`${cur.metadata.name} was created at ${cur.metadata.creationTimestamp}, before ${prev.metadata.name} was Ready (${readyAt(prev)})`);
           }
           ctx.note(`${prev.metadata.name} Ready ${readyAt(prev)} -> ${cur.metadata.name} created ${cur.metadata.creationTimestamp}`);
