@@ -130,3 +130,40 @@ describe('the four lessons', () => {
     expect(lessonIdOf({ ns: 'elsewhere' })).toBe('elsewhere');
   });
 });
+
+describe('the mysql checks without pullable images', () => {
+  // A FAKE context: the checks must decide to skip before any kubectl runs, so kubectl here throws.
+  class Skipped extends Error {}
+  const fakeContext = (images: Record<string, string>, caps: Capability[]) =>
+    ({
+      ns: 'k8slab-mysql',
+      images,
+      facts: { capabilities: new Set(caps), missing: new Map(), nodeIps: new Map(), schedulableNodes: ['w1'], arch: ['amd64'] },
+      skip: (reason: string) => {
+        throw new Skipped(reason);
+      },
+      fail: (message: string) => {
+        throw new Error(message);
+      },
+      kubectl: () => {
+        throw new Error('kubectl must not run');
+      },
+      kubectlJson: () => {
+        throw new Error('kubectl must not run');
+      },
+      apply: () => {
+        throw new Error('kubectl must not run');
+      },
+    }) as unknown as Parameters<(typeof mysql.checks)[number]['run']>[0];
+
+  it('skips every check, touching nothing, when the course images cannot be pulled', async () => {
+    const ctx = fakeContext(resolveImages({}), ['nodes', 'dns', 'defaultStorageClass']);
+    for (const check of mysql.checks) {
+      await expect(check.run(ctx), check.id).rejects.toThrow(Skipped);
+      await expect(check.run(ctx), check.id).rejects.toThrow(/come from the Internet/);
+    }
+  });
+  it('declares what it needs, so the runner skips it on a cluster without storage or DNS', () => {
+    for (const check of mysql.checks) expect(check.needs, check.id).toEqual(['nodes', 'dns', 'defaultStorageClass']);
+  });
+});
