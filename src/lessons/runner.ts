@@ -35,7 +35,11 @@ export interface RunOptions {
   manifestsDir?: string;
   fetchText?: LessonScope['fetchText'];
   onEvent?: (event: RunEvent) => void;
+  /** Ctrl-C: the running check ends as failed, the rest are skipped, cleanup still runs */
+  signal?: AbortSignal;
 }
+
+export const INTERRUPTED = 'interrupted (Ctrl-C)';
 
 export interface LessonRun {
   lesson: string;
@@ -101,8 +105,10 @@ async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, 
   emit({ type: 'lesson-start', lesson: lesson.id, namespace: ns });
 
   // Nothing to set up when every check would be skipped anyway.
-  if (lesson.checks.every((c) => missingNeed(c, facts))) {
-    for (const check of lesson.checks) run.results.push(emitEnd(emit, skippedResult(lesson, check, missingNeed(check, facts)!.reason)));
+  if (opts.signal?.aborted || lesson.checks.every((c) => missingNeed(c, facts))) {
+    for (const check of lesson.checks) {
+      run.results.push(emitEnd(emit, skippedResult(lesson, check, opts.signal?.aborted ? INTERRUPTED : missingNeed(check, facts)!.reason)));
+    }
     emit({ type: 'lesson-end', lesson: lesson.id, cleanup: 'not needed' });
     return run;
   }
@@ -112,7 +118,7 @@ async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, 
   let setupError: string | undefined;
   try {
     await prepareNamespace(setupCtx, ns, lesson.id);
-    if (lesson.setup) await withTimeout(lesson.setup(setupCtx), timeoutMs, setupCtx, 'lesson setup');
+    if (lesson.setup) await withTimeout(lesson.setup(setupCtx), timeoutMs, setupCtx, 'lesson setup', opts.signal);
   } catch (err) {
     setupError = message(err);
     await collectDiagnostics(setupCtx, scope);
@@ -121,13 +127,15 @@ async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, 
 
   for (const check of lesson.checks) {
     const need = missingNeed(check, facts);
-    if (need) {
+    if (opts.signal?.aborted) {
+      run.results.push(emitEnd(emit, skippedResult(lesson, check, INTERRUPTED)));
+    } else if (need) {
       run.results.push(emitEnd(emit, skippedResult(lesson, check, need.reason)));
     } else if (setupError !== undefined) {
       run.results.push(emitEnd(emit, { ...base(lesson, check), status: 'failed', reason: `lesson setup failed: ${setupError}` }));
     } else {
       emit({ type: 'check-start', lesson: lesson.id, check: check.id });
-      run.results.push(emitEnd(emit, await runCheck(lesson, check, scope, check.timeoutMs ?? timeoutMs)));
+      run.results.push(emitEnd(emit, await runCheck(lesson, check, scope, check.timeoutMs ?? timeoutMs, opts.signal)));
     }
   }
 
@@ -157,12 +165,12 @@ async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, 
   return run;
 }
 
-async function runCheck(lesson: Lesson, check: Check, scope: LessonScope, timeoutMs: number): Promise<CheckResult> {
+async function runCheck(lesson: Lesson, check: Check, scope: LessonScope, timeoutMs: number, signal?: AbortSignal): Promise<CheckResult> {
   const ctx = new LessonContext(scope);
   const started = Date.now();
   let result: Pick<CheckResult, 'status' | 'reason'>;
   try {
-    await withTimeout(check.run(ctx), timeoutMs, ctx, `check ${check.id}`);
+    await withTimeout(check.run(ctx), timeoutMs, ctx, `check ${check.id}`, signal);
     result = { status: 'passed' };
   } catch (err) {
     result = err instanceof CheckSkipped ? { status: 'skipped', reason: err.message } : { status: 'failed', reason: message(err) };
@@ -257,17 +265,26 @@ function notReadyPods(list: { items: DiagPod[] }): { name: string; why: string }
     });
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, ctx: LessonContext, what: string): Promise<T> {
+/** Ends `work` at its time limit or on Ctrl-C; the context refuses further commands from then on. */
+function withTimeout<T>(work: Promise<T>, ms: number, ctx: LessonContext, what: string, signal?: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    const end = (message: string) => {
       ctx.abort();
-      reject(new CheckAborted(`${what} timed out after ${Math.round(ms / 1000)}s`));
-    }, ms);
+      reject(new CheckAborted(message));
+    };
+    timer = setTimeout(() => end(`${what} timed out after ${Math.round(ms / 1000)}s`), ms);
+    onAbort = () => end(`${what}: ${INTERRUPTED}`);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
   // The abandoned promise may still reject later; it has been accounted for.
   work.catch(() => {});
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([work, stop]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  });
 }
 
 async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {

@@ -198,6 +198,35 @@ describe.concurrent('runner', () => {
     }, 120_000);
   });
 
+  describe('interruption', () => {
+    it('on Ctrl-C ends the running check as failed, skips the rest, and still cleans up', async () => {
+      const controller = new AbortController();
+      const run = await runLessons({
+        executor: cp.executor,
+        images,
+        concurrency: 1,
+        signal: controller.signal,
+        onEvent: (e) => {
+          if (e.type === 'check-start') setTimeout(() => controller.abort(), 1_000);
+        },
+        lessons: [
+          lesson('rn-int-a', [
+            { id: 'waits', title: 'waits for ever', run: async (ctx) => void (await ctx.waitFor('nothing', async () => undefined)) },
+            { id: 'next', title: 'never starts', run: mustNotRun },
+          ]),
+          lesson('rn-int-b', [{ id: 'other', title: 'never starts', run: mustNotRun }]),
+        ],
+      });
+      expect(run.results.map((r) => [r.check, r.status, r.reason])).toEqual([
+        ['waits', 'failed', 'check waits: interrupted (Ctrl-C)'],
+        ['next', 'skipped', 'interrupted (Ctrl-C)'],
+        ['other', 'skipped', 'interrupted (Ctrl-C)'],
+      ]);
+      expect(run.lessons[1]!.setup).toEqual([]);
+      expect(await exists('namespace k8slab-rn-int-a')).toBe(false);
+    }, 120_000);
+  });
+
   describe('parallelism', () => {
     it('runs lessons that touch cluster-wide state alone first, then parallel-safe ones side by side within the bound', async () => {
       const slow: Check = { id: 'slow', title: 'takes a moment', run: async () => sleep(1_500) };

@@ -50,6 +50,7 @@ export async function verify(opts: VerifyOptions): Promise<number> {
   }
   const images = await labImages(opts);
   const target = opts.kubeconfig ? await localTarget(opts.kubeconfig) : await labTarget(opts);
+  const interrupt = onCtrlC();
   try {
     const run = await runLessons({
       executor: target.executor,
@@ -59,6 +60,7 @@ export async function verify(opts: VerifyOptions): Promise<number> {
       onEvent: progress,
       // internetImages: can the nodes pull a small image from Docker Hub, as the course's images need?
       detect: { probeImage: DEFAULT_IMAGES.busybox },
+      signal: interrupt.signal,
     });
     if (opts.junit) await writeFile(resolve(opts.junit), renderJunit(run));
     if (opts.json) {
@@ -70,6 +72,7 @@ export async function verify(opts: VerifyOptions): Promise<number> {
       process.stdout.write(`\n${renderTable(run.results, { color: process.stdout.isTTY === true, width: process.stdout.columns ?? 160 })}`);
       if (opts.keep) process.stdout.write(`kept: ${lessons.map(namespaceFor).join(', ')} (delete them with kubectl delete namespace ...)\n`);
     }
+    if (interrupt.signal.aborted) return EXIT.interrupted;
     return run.results.some((r) => r.status === 'failed') ? EXIT.failed : EXIT.ok;
   } catch (err) {
     // The first reads (the cluster facts) fail when the API server cannot be reached at all.
@@ -78,8 +81,21 @@ export async function verify(opts: VerifyOptions): Promise<number> {
     }
     throw err;
   } finally {
+    interrupt.dispose();
     await target.close();
   }
+}
+
+/** First Ctrl-C: stop the checks but still clean up the cluster. Second: leave at once. */
+function onCtrlC(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const handler = () => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write('\ninterrupted: cleaning up the lesson namespaces (Ctrl-C again to quit now and leave them)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', handler);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', handler) };
 }
 
 /** lab.yaml's image overrides when there is a lab.yaml; the course's images otherwise (--kubeconfig). */
