@@ -1,6 +1,7 @@
 // Small reads and in-cluster probes the lessons share: typed views of the objects they read (-o json),
 // pod IPs, ready endpoint IPs, and HTTP/DNS from the course's request-pod.
 import type { CheckContext } from './types.js';
+import { DEFAULT_IMAGES, type ImageKey } from './images.js';
 
 export interface Condition {
   type: string;
@@ -93,4 +94,25 @@ export async function digInCluster(ctx: CheckContext, name: string, type: 'A' | 
 export function hostnameOf(body: string | undefined): string | undefined {
   const m = /Hostname\s*:\s*(\S+)/.exec(body ?? '');
   return m?.[1];
+}
+
+/** Course images published for amd64 only: on other nodes they crash with "exec format error". */
+const AMD64_ONLY: ReadonlySet<string> = new Set([DEFAULT_IMAGES.app, DEFAULT_IMAGES.init, DEFAULT_IMAGES.tools]);
+
+/**
+ * Skips the check when a pod of it could not start here: a course image (not overridden in lab.yaml)
+ * that the nodes cannot pull, or that exists for amd64 only while a node is not amd64.
+ */
+export function requireImages(ctx: CheckContext, keys: readonly ImageKey[]): void {
+  for (const key of keys) {
+    const image = ctx.images[key];
+    if (image !== DEFAULT_IMAGES[key]) continue; // overridden: a mirror or a local image, the user's choice
+    if (!ctx.facts.capabilities.has('internetImages')) {
+      ctx.skip(`${image} comes from the Internet and the nodes cannot pull it (${ctx.facts.missing.get('internetImages') ?? 'not probed'}); set images.${key} in lab.yaml`);
+    }
+    const other = ctx.facts.arch.filter((a) => a !== 'amd64');
+    if (AMD64_ONLY.has(image) && other.length > 0) {
+      ctx.skip(`${image} exists for amd64 only and the cluster has ${other.join(', ')} nodes; set images.${key} in lab.yaml`);
+    }
+  }
 }

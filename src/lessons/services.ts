@@ -11,6 +11,7 @@ import {
   hostnameOf,
   readyPodIp,
   readyPodIps,
+  requireImages,
   sameSet,
   wgetInCluster,
   type Endpoints,
@@ -78,6 +79,7 @@ export const services: Lesson = {
       title: 'The ClusterIP answers /hostname before and after its pod is re-created with a new pod IP',
       needs: TRAFFIC,
       async run(ctx) {
+        requireImages(ctx, ['app', 'tools']);
         await ctx.apply('clusterip.yaml');
         await clientPod(ctx);
         const { ip } = await allocatedClusterIp(ctx, 'clusterip1');
@@ -116,6 +118,7 @@ export const services: Lesson = {
       title: 'The nodePort answers from this host on every node IP, and the answers come from more than one pod',
       needs: [...TRAFFIC, 'hostNetwork'],
       async run(ctx) {
+        requireImages(ctx, ['app']);
         await readyWeb(ctx);
         await ctx.apply('nodeport.yaml');
         const seen = new Set<string>();
@@ -157,6 +160,7 @@ export const services: Lesson = {
       title: 'With MetalLB, the LoadBalancer Service gets an address from the pool that answers from this host',
       needs: [...TRAFFIC, 'loadBalancer', 'hostNetwork'],
       async run(ctx) {
+        requireImages(ctx, ['app']);
         await readyWeb(ctx);
         await ctx.apply('loadbalancer.yaml');
         const ip = await ctx.waitFor('an EXTERNAL-IP on svc-3', async () => (await getService(ctx, 'svc-3')).status?.loadBalancer?.ingress?.[0]?.ip);
@@ -174,6 +178,7 @@ export const services: Lesson = {
       title: "A Service's DNS name (clusterip1) resolves to its ClusterIP",
       needs: TRAFFIC_DNS,
       async run(ctx) {
+        requireImages(ctx, ['app', 'tools']);
         await ctx.apply('clusterip.yaml');
         await clientPod(ctx);
         const { ip } = await allocatedClusterIp(ctx, 'clusterip1');
@@ -199,6 +204,7 @@ export const services: Lesson = {
       title: 'headless1 resolves to the IPs of its pods, and pod-a.headless1 to pod4',
       needs: TRAFFIC_DNS,
       async run(ctx) {
+        requireImages(ctx, ['app', 'tools']);
         await ctx.apply('headless.yaml');
         await clientPod(ctx);
         const pod4 = await readyPodIp(ctx, 'pod4');
@@ -218,6 +224,7 @@ export const services: Lesson = {
       title: "A Service's Endpoints list exactly the Ready pods its selector picks, also after scaling 1 -> 3",
       needs: ['nodes'],
       async run(ctx) {
+        requireImages(ctx, ['app']);
         await ctx.apply('endpoints.yaml');
         for (const replicas of [1, 3]) {
           if (replicas !== 1) await ctx.kubectl(['scale', 'replicaset', 'endpoint-rs', `--replicas=${replicas}`]);
@@ -261,6 +268,7 @@ export const services: Lesson = {
       title: 'A selector-less Service routes to the pod whose IP was written into its Endpoints by hand (endpoint2 -> pod9)',
       needs: TRAFFIC,
       async run(ctx) {
+        requireImages(ctx, ['app', 'tools']);
         await ctx.apply('manual-route.yaml');
         await clientPod(ctx);
         const { ip } = await allocatedClusterIp(ctx, 'endpoint2');
@@ -292,6 +300,7 @@ export const services: Lesson = {
       title: 'Cluster DNS answers externalname1 with a CNAME to github.github.io',
       needs: TRAFFIC_DNS,
       async run(ctx) {
+        requireImages(ctx, ['tools']);
         await ctx.apply('externalname.yaml');
         await clientPod(ctx);
         const cname = await ctx.waitFor('a CNAME for externalname1', async () => (await digInCluster(ctx, 'externalname1', 'CNAME'))[0]);
@@ -303,6 +312,7 @@ export const services: Lesson = {
       title: 'With sessionAffinity: ClientIP, every request from one client reaches the same pod',
       needs: TRAFFIC,
       async run(ctx) {
+        requireImages(ctx, ['app', 'tools']);
         const pods = await readyWeb(ctx);
         await ctx.apply('affinity.yaml');
         await clientPod(ctx);

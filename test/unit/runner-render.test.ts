@@ -8,6 +8,9 @@ import { missingNeed, namespaceFor } from '../../src/lessons/runner.js';
 import { LESSONS, selectLessons } from '../../src/lessons/index.js';
 import { DEFAULT_IMAGES } from '../../src/lessons/images.js';
 import { UserError } from '../../src/util/errors.js';
+import { LessonContext, CheckSkipped } from '../../src/lessons/context.js';
+import { requireImages } from '../../src/lessons/probes.js';
+import { localExecutor } from '../../src/nodes/executors.js';
 import type { ClusterFacts } from '../../src/lessons/types.js';
 
 const vars = { images: { ...DEFAULT_IMAGES, app: 'mirror.local/app:1' }, namespace: 'k8slab-services', lesson: 'services' };
@@ -118,5 +121,46 @@ describe('lesson registry', () => {
       expect((err as UserError).exitCode).toBe(2);
       expect((err as UserError).hint).toContain('did you mean "services"?');
     }
+  });
+});
+
+describe('requireImages', () => {
+  const ctxWith = (images: Partial<Record<keyof typeof DEFAULT_IMAGES, string>>, caps: string[], arch: string[]) =>
+    new LessonContext({
+      lesson: 'services',
+      ns: 'k8slab-services',
+      manifestsDir: '',
+      executor: localExecutor(),
+      images: { ...DEFAULT_IMAGES, ...images },
+      facts: {
+        capabilities: new Set(caps) as ClusterFacts['capabilities'],
+        missing: new Map([['internetImages', 'cannot pull busybox: ErrImagePull']]),
+        nodeIps: new Map(),
+        schedulableNodes: [],
+        arch,
+      },
+      applied: [],
+    });
+  const outcome = (f: () => void) => {
+    try {
+      f();
+      return 'runs';
+    } catch (err) {
+      return err instanceof CheckSkipped ? `skipped: ${err.message}` : `threw ${String(err)}`;
+    }
+  };
+
+  it('skips when a course image cannot be pulled or has no build for a node architecture', () => {
+    expect(outcome(() => requireImages(ctxWith({}, [], ['amd64']), ['app']))).toBe(
+      'skipped: kubetm/app comes from the Internet and the nodes cannot pull it (cannot pull busybox: ErrImagePull); set images.app in lab.yaml',
+    );
+    expect(outcome(() => requireImages(ctxWith({}, ['internetImages'], ['amd64', 'arm64']), ['app']))).toBe(
+      'skipped: kubetm/app exists for amd64 only and the cluster has arm64 nodes; set images.app in lab.yaml',
+    );
+    expect(outcome(() => requireImages(ctxWith({}, ['internetImages'], ['amd64']), ['app', 'tools']))).toBe('runs');
+  });
+
+  it('trusts an image the user overrode (a mirror or a local image)', () => {
+    expect(outcome(() => requireImages(ctxWith({ app: 'k8slab.local/app:1' }, [], ['arm64']), ['app']))).toBe('runs');
   });
 });
