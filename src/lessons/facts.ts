@@ -150,21 +150,29 @@ export function tcpReachable(ip: string, port: number, timeoutMs = 3000): Promis
   });
 }
 
-const PROBE_NS = 'k8slab-facts';
 const PULL_ERRORS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 
 /** Starts one pod with the image and watches it start or fail to pull; always removes its namespace. */
 async function imagePullMissing(k: Kubectl, image: string, timeoutMs: number): Promise<string | undefined> {
+  // A fresh name each run: an earlier probe namespace may still be terminating.
+  const PROBE_NS = `k8slab-facts-${Date.now().toString(36)}`;
+  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PROBE_NS, labels: { 'k8slab.io/lesson': 'facts' } } };
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'pull-probe', namespace: PROBE_NS },
-    spec: { restartPolicy: 'Never', containers: [{ name: 'probe', image, command: ['sh', '-c', 'true'] }] },
+    spec: { restartPolicy: 'Never', automountServiceAccountToken: false, containers: [{ name: 'probe', image, command: ['sh', '-c', 'true'] }] },
   };
-  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PROBE_NS, labels: { 'k8slab.io/lesson': 'facts' } } };
+  const deadline = Date.now() + timeoutMs;
+  const pause = () => new Promise((r) => setTimeout(r, 2000));
   try {
-    await k.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [ns, pod] }) });
-    const deadline = Date.now() + timeoutMs;
+    await k.kubectl(['apply', '-f', '-'], { input: JSON.stringify(ns) });
+    // Pods are refused until the namespace's default ServiceAccount exists.
+    while ((await k.kubectl(['-n', PROBE_NS, 'get', 'serviceaccount', 'default', '-o', 'json'], { allowFailure: true })).exitCode !== 0) {
+      if (Date.now() > deadline) return `the probe namespace ${PROBE_NS} got no default ServiceAccount`;
+      await pause();
+    }
+    await k.kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) });
     while (Date.now() < deadline) {
       const p = await jsonOrUndefined<K8sPod>(k, ['-n', PROBE_NS, 'get', 'pod', 'pull-probe']);
       const phase = p?.status?.phase;
@@ -172,9 +180,11 @@ async function imagePullMissing(k: Kubectl, image: string, timeoutMs: number): P
       if (phase === 'Failed') return `a pod with ${image} failed to run (wrong architecture?)`;
       const waiting = p?.status?.containerStatuses?.[0]?.state?.waiting;
       if (waiting?.reason && PULL_ERRORS.has(waiting.reason)) return `cannot pull ${image}: ${waiting.message ?? waiting.reason}`;
-      await new Promise((r) => setTimeout(r, 2000));
+      await pause();
     }
     return `a pod with ${image} did not start within ${Math.round(timeoutMs / 1000)}s`;
+  } catch (err) {
+    return `the image pull probe could not run: ${err instanceof Error ? err.message : String(err)}`;
   } finally {
     await k.kubectl(['delete', 'namespace', PROBE_NS, '--ignore-not-found', '--wait=false'], { allowFailure: true });
   }

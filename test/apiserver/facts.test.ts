@@ -43,7 +43,7 @@ async function apply(objects: object[]): Promise<void> {
   expect(res.exitCode, res.stderr).toBe(0);
 }
 
-function detect() {
+function detect(extra: { probeImage?: string; probeTimeoutMs?: number } = {}) {
   const ctx = new LessonContext({
     lesson: 'facts',
     ns: '',
@@ -53,7 +53,7 @@ function detect() {
     facts: { capabilities: new Set(), missing: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: [] },
     applied: [],
   });
-  return detectFacts(ctx, { kubeletPort: port });
+  return detectFacts(ctx, { kubeletPort: port, ...extra });
 }
 
 describe('detectFacts', () => {
@@ -102,5 +102,11 @@ describe('detectFacts', () => {
     expect(second.capabilities.has('dns')).toBe(true);
     expect(second.capabilities.has('defaultStorageClass')).toBe(true);
     expect(second.missing.has('dns')).toBe(false);
+
+    // The pull probe: its pod lands on fake-w1, whose kubelet never starts it.
+    const third = await detect({ probeImage: 'busybox', probeTimeoutMs: 6_000 });
+    expect(third.missing.get('internetImages')).toBe('a pod with busybox did not start within 6s');
+    const left = JSON.parse((await cp.executor.run('kubectl get namespaces -l k8slab.io/lesson=facts -o json')).stdout);
+    expect(left.items.every((n: { metadata: { deletionTimestamp?: string } }) => n.metadata.deletionTimestamp !== undefined)).toBe(true);
   }, 120_000);
 });
