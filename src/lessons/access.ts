@@ -35,12 +35,16 @@ interface ServiceAccount {
  * longer make token Secrets; before that, the Secret the token controller adds to the ServiceAccount.
  */
 async function defaultToken(ctx: CheckContext): Promise<string> {
-  if ((await serverMinor(ctx)) >= 24) return (await ctx.kubectl(['create', 'token', 'default'])).stdout.trim();
+  if ((await serverMinor(ctx)) >= 24) {
+    ctx.note(`$TOKEN below is: TOKEN=$(kubectl -n ${ctx.ns} create token default)`);
+    return (await ctx.kubectl(['create', 'token', 'default'])).stdout.trim();
+  }
   const secret = await ctx.waitFor(
     'the token Secret of the default ServiceAccount',
     async () => (await ctx.kubectlJson<ServiceAccount>(['get', 'serviceaccount', 'default'])).secrets?.[0]?.name,
     { timeoutMs: 30_000 },
   );
+  ctx.note(`$TOKEN below is: TOKEN=$(kubectl -n ${ctx.ns} get secret ${secret} -o jsonpath='{.data.token}' | base64 -d)`);
   const s = await ctx.kubectlJson<{ data?: { token?: string } }>(['get', 'secret', secret]);
   if (!s.data?.token) ctx.fail(`Secret ${secret} holds no token`);
   return Buffer.from(s.data.token, 'base64').toString('utf8');

@@ -96,6 +96,7 @@ describe('services and access on a control plane without nodes', () => {
     // The token never reaches the transcript.
     const token = byId(run)['access/sa-token']!.transcript.filter((t) => t.command.includes('--token='));
     expect(token.map((t) => t.command).some((c) => c.includes('--token=$TOKEN') || c.includes("'--token=$TOKEN'"))).toBe(true);
+    expect(byId(run)['access/sa-token']!.notes.join('\n')).toMatch(/^\$TOKEN below is: TOKEN=\$\(kubectl -n k8slab-access get secret default-token-\w+ -o jsonpath='\{\.data\.token\}' \| base64 -d\)$/m);
   });
 
   it('deleted the namespaces and the labelled cluster-scoped objects', async () => {
