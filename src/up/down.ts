@@ -76,10 +76,24 @@ export async function down(o: DownOptions): Promise<DownReport> {
     const name = id ? await domainName(id) : undefined;
     if (name) domains.add(name);
   }
-  const before = libvirt ? await listDomains() : [];
-  const existing = before.filter((d) => domains.has(d));
+  // What of the lab exists now, so the report can say what went (whoever removed it: vagrant destroy
+  // deletes the networks it made once their last VM is gone).
+  const created = new Set(facts?.networksCreated ?? []);
+  const isLabNetwork = (n: string) => created.has(n) && !(facts?.networksBefore ?? []).includes(n);
+  const isLabVolume = (v: string) => [...domains].some((d) => v === `${d}.img` || v.startsWith(`${d}-`));
+  const inventory = async () =>
+    libvirt
+      ? {
+          vms: (await listDomains()).filter((d) => domains.has(d)),
+          networks: (await listNetworks()).filter(isLabNetwork),
+          // Disks: <domain>.img and extra disks <domain>-<dev>.*; never the shared base-box volume.
+          volumes: (await listVolumes()).filter(isLabVolume),
+        }
+      : { vms: [], networks: [], volumes: [] };
+  const before = await inventory();
 
-  // 1. vagrant destroy, when there is a Vagrantfile (it also removes the networks it made if unused).
+  // 1. vagrant destroy, when there is a Vagrantfile.
+  let vagrantRemoved: string[] = [];
   if (existsSync(join(o.labDir, 'Vagrantfile'))) {
     step('vagrant destroy -f');
     const v = new Vagrant({
@@ -90,10 +104,9 @@ export async function down(o: DownOptions): Promise<DownReport> {
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     });
     const status = await v.status().catch(() => []);
-    const created = status.filter((m) => m.state !== 'not_created').map((m) => m.name);
     try {
       await v.destroy();
-      report.removed.vms.push(...(libvirt ? existing : created));
+      vagrantRemoved = status.filter((m) => m.state !== 'not_created').map((m) => m.name);
     } catch (e) {
       report.problems.push(`vagrant destroy: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
@@ -107,19 +120,15 @@ export async function down(o: DownOptions): Promise<DownReport> {
       step(`virsh undefine ${d}`);
       const err = await destroyDomain(d);
       if (err) report.problems.push(`domain ${d}: ${err}`);
-      else if (!report.removed.vms.includes(d)) report.removed.vms.push(d);
     }
-    // 3. Their disks: <domain>.img and extra disks <domain>-<dev>.*; never the shared base-box volume.
-    const isLabVolume = (v: string) => [...domains].some((d) => v === `${d}.img` || v.startsWith(`${d}-`));
+    // 3. Their disks.
     for (const vol of (await listVolumes()).filter(isLabVolume)) {
       step(`virsh vol-delete ${vol}`);
       const err = await removeVolume(vol);
       if (err) report.problems.push(`volume ${vol}: ${err}`);
-      else report.removed.volumes.push(vol);
     }
     // 4. Networks this lab's `up` created, unless another VM still uses them.
-    const created = new Set(facts?.networksCreated ?? []);
-    const nets = (await listNetworks()).filter((n) => created.has(n) && !(facts?.networksBefore ?? []).includes(n));
+    const nets = (await listNetworks()).filter(isLabNetwork);
     if (nets.length > 0) {
       const others = (await listDomains()).filter((d) => !domains.has(d));
       const used = new Set((await Promise.all(others.map(networksOfDomain))).flat());
@@ -131,16 +140,20 @@ export async function down(o: DownOptions): Promise<DownReport> {
         step(`virsh net-destroy/net-undefine ${n}`);
         const err = await removeNetwork(n);
         if (err) report.problems.push(`network ${n}: ${err}`);
-        else report.removed.networks.push(n);
       }
     }
-    // 5. Check.
-    report.left.vms = (await listDomains()).filter((d) => domains.has(d));
-    report.left.networks = (await listNetworks()).filter((n) => created.has(n) && !report.kept.networks.includes(n));
-    report.left.volumes = (await listVolumes()).filter(isLabVolume);
-  } else if (o.config.provider === 'virtualbox') {
-    const vms = await listVirtualBoxVms();
-    if (vms) report.left.vms = vms.filter((n) => nodes.some((node) => n === `${o.config.name}-${node}`));
+    // 5. Check, and report what went.
+    const after = await inventory();
+    report.left = { ...after, networks: after.networks.filter((n) => !report.kept.networks.includes(n)) };
+    report.removed.vms = before.vms.filter((d) => !after.vms.includes(d));
+    report.removed.networks = before.networks.filter((n) => !after.networks.includes(n));
+    report.removed.volumes = before.volumes.filter((v) => !after.volumes.includes(v));
+  } else {
+    report.removed.vms = vagrantRemoved;
+    if (o.config.provider === 'virtualbox') {
+      const vms = await listVirtualBoxVms();
+      if (vms) report.left.vms = vms.filter((n) => nodes.some((node) => n === `${o.config.name}-${node}`));
+    }
   }
 
   // 6. Files k8slab generated in the lab folder; lab.yaml stays.

@@ -66,7 +66,10 @@ async function takeLock(): Promise<void> {
 
 /** The CLI as users run it (bin/k8slab.js), in the lab's folder. */
 function k8slab(lab: { dir: string; labDir: string }, args: string[]): ResultPromise<{ reject: false }> {
-  return execa(process.execPath, [CLI, ...args, '--lab-dir', lab.labDir], {
+  // --lab-dir goes before "--": what follows it is the remote command of `ssh`.
+  const dash = args.indexOf('--');
+  const at = dash < 0 ? args.length : dash;
+  return execa(process.execPath, [CLI, ...args.slice(0, at), '--lab-dir', lab.labDir, ...args.slice(at)], {
     cwd: lab.dir,
     reject: false,
     env: { K8SLAB_PLAIN: '1' },
