@@ -253,7 +253,8 @@ export class Vagrant {
 export function stepOf(message: string, machine: string): string | undefined {
   const first = message.split('\n')[0]!.trim();
   const stripped = first.replace(new RegExp(`^(==> )?${escapeRe(machine)}: ?`), '').trim();
-  return stripped === '' ? undefined : stripped;
+  // " -- Name: ...": the table of domain settings vagrant-libvirt prints; not a step
+  return stripped === '' || stripped.startsWith('-- ') ? undefined : stripped;
 }
 
 function escapeRe(s: string): string {
