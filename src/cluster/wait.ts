@@ -7,10 +7,12 @@ export type RunOnControlPlane = (command: string, o?: { timeoutMs?: number }) =>
 
 export const KUBECTL = 'sudo kubectl --kubeconfig /etc/kubernetes/admin.conf';
 /** Namespaces whose pods must be Ready: kube-system, plus Calico's own when the operator installs it. */
+/** kubectl under software emulation on a loaded host can take tens of seconds. */
+export const KUBECTL_TIMEOUT_MS = 120_000;
 export const SYSTEM_NAMESPACES = ['kube-system', 'calico-system', 'tigera-operator'];
 
 export async function getNodes(run: RunOnControlPlane): Promise<NodeReadiness[]> {
-  const r = await run(`${KUBECTL} get nodes -o json`, { timeoutMs: 30_000 });
+  const r = await run(`${KUBECTL} get nodes -o json`, { timeoutMs: KUBECTL_TIMEOUT_MS });
   if (r.exitCode !== 0) throw new Error(`kubectl get nodes failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
   return parseNodes(r.stdout);
 }
@@ -20,7 +22,7 @@ export async function readiness(
   expected: { nodes: readonly string[]; cni: 'calico' | 'bridge' },
 ): Promise<ClusterReadiness & { nodes: NodeReadiness[] }> {
   const nodes = await getNodes(run);
-  const r = await run(`${KUBECTL} get pods -A -o json`, { timeoutMs: 30_000 });
+  const r = await run(`${KUBECTL} get pods -A -o json`, { timeoutMs: KUBECTL_TIMEOUT_MS });
   if (r.exitCode !== 0) throw new Error(`kubectl get pods failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
   const pods = parsePods(r.stdout).filter((p) => SYSTEM_NAMESPACES.includes(p.namespace));
   return { ...evaluate(nodes, pods, expected), nodes };

@@ -29,7 +29,12 @@ export async function openControlPlane(
   };
 }
 
-/** Whether `up` got as far as a cluster (so status/reset should look at Kubernetes). */
+/** Whether `up` got as far as a cluster (so reset waits for Kubernetes). */
 export function hasCluster(lab: Lab): boolean {
   return lab.state.phases.provision?.status === 'done';
+}
+
+/** Whether provisioning ever started: kubeadm may have made a control plane even if a worker failed. */
+export function mayHaveCluster(lab: Lab): boolean {
+  return lab.state.phases.provision !== undefined;
 }

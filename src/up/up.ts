@@ -1,8 +1,8 @@
 // `k8slab up`: the phases in order, run with state, progress and Ctrl-C handling.
-import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasFailure, realHost, runDoctor } from '../doctor/index.js';
-import { renderLab } from '../render/index.js';
+import { renderFiles, renderLab } from '../render/index.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { UserError } from '../util/errors.js';
 import { closeSessions, type UpContext } from './context.js';
@@ -49,7 +49,15 @@ function renderPhase(lab: Lab): Phase<UpContext> {
     async run() {
       await renderLab(lab.plan, lab.state.secrets, lab.paths.labDir);
     },
-    stillDone: () => Promise.resolve(existsSync(join(lab.paths.labDir, 'Vagrantfile'))),
+    // Done while every file on disk is what lab.yaml and the templates give now; a change re-renders,
+    // and the phases after it run again (scripts are idempotent, `vagrant up` on running VMs is quick).
+    async stillDone() {
+      for (const [path, file] of renderFiles(lab.plan, lab.state.secrets)) {
+        const on = await readFile(join(lab.paths.labDir, path), 'utf8').catch(() => undefined);
+        if (on !== file.content) return false;
+      }
+      return true;
+    },
   };
 }
 

@@ -3,7 +3,7 @@ import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
 import { openLab } from '../../up/lab.js';
 import { getNodes } from '../../cluster/wait.js';
 import type { NodeReadiness } from '../../cluster/readiness.js';
-import { openControlPlane, hasCluster } from '../../up/control-plane.js';
+import { openControlPlane, mayHaveCluster } from '../../up/control-plane.js';
 import { connectNode } from '../../up/ssh-adapter.js';
 import { table } from '../../up/summary.js';
 import { withInterrupt } from '../../up/interrupt.js';
@@ -23,7 +23,7 @@ export function register(program: Command): void {
       const vms = existed ? await lab.vagrant({ signal }).status() : [];
       const cpRunning = vms.find((m) => m.name === lab.plan.controlPlane.name)?.state === 'running';
       let kubernetes: { reachable: boolean; nodes: NodeReadiness[]; error?: string } | null = null;
-      if (cpRunning && hasCluster(lab)) {
+      if (cpRunning && mayHaveCluster(lab)) {
         try {
           const cp = await openControlPlane(lab, connectNode, signal, 20_000);
           try {
