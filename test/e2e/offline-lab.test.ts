@@ -218,7 +218,7 @@ describe('offline lab end to end (libvirt, bundle, bridge)', () => {
     }, { always: true });
     await rec.phase('nothing-left', async (skip) => {
       if (!upAttempted) skip('up was not attempted');
-      const domains = (await sh('leftovers', 'virsh', ['list', '--all', '--name'])).split('\n').filter((d) => d.startsWith(`${NAME}-lab_`));
+      const domains = (await sh('leftovers', 'virsh', ['list', '--all', '--name'])).split('\n').filter((d) => d.startsWith(`${NAME}-`));
       const nets = (await sh('leftovers', 'virsh', ['net-list', '--all', '--name'])).split('\n').filter((n) => n.includes(NAME));
       const state = existsSync(join(LAB_DIR, '.k8slab')) || existsSync(join(LAB_DIR, '.vagrant'));
       expect({ domains, nets, state }).toEqual({ domains: [], nets: [], state: false });
