@@ -1,20 +1,12 @@
-// Connect (see remote.ts) on top of the SSH layer in src/nodes. Aborting the signal closes the
-// session, which ends its channels: a remote command in flight fails with SshClosedError.
+// Connect (see remote.ts) on top of the SSH layer in src/nodes. Aborting the signal stops connecting,
+// kills a command in flight, and closes the session (its channels and forwards).
 import { connectSsh } from '../nodes/index.js';
 import { LineSplitter } from '../provider/machine-readable.js';
 import type { Connect, ExecOptions, NodeSession } from './remote.js';
 
 export const connectNode: Connect = async (target, o) => {
-  o.signal?.throwIfAborted();
-  const connecting = connectSsh(target, { deadlineMs: o.timeoutMs ?? 300_000 });
-  const aborted = new Promise<never>((_, reject) =>
-    o.signal?.addEventListener('abort', () => reject(new Error(`connecting to ${target.name} was interrupted`)), { once: true }),
-  );
-  aborted.catch(() => undefined);
-  const s = await Promise.race([connecting, aborted]).catch(async (err: unknown) => {
-    void connecting.then((late) => late.close()).catch(() => undefined);
-    throw err;
-  });
+  // The SSH layer stops its boot-time retries at once when the signal aborts.
+  const s = await connectSsh(target, { deadlineMs: o.timeoutMs ?? 300_000, ...(o.signal ? { signal: o.signal } : {}) });
   const onAbort = () => void s.close();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   const session: NodeSession = {
@@ -25,6 +17,7 @@ export const connectNode: Connect = async (target, o) => {
       const r = await s.exec(command, {
         ...(eo.sudo ? { sudo: true } : {}),
         ...(eo.timeoutMs ? { timeoutMs: eo.timeoutMs } : {}),
+        ...(eo.signal ? { signal: eo.signal } : {}),
         ...(eo.onLine
           ? {
               onStdout: (c: string) => out.push(c).forEach((l) => eo.onLine!(l, 'stdout')),
