@@ -46,7 +46,7 @@ describe('localExecutor', () => {
     const err = await localExecutor().run(`echo started; ${marker}; echo never`, { timeoutMs: 300 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LocalTimeoutError);
     expect((err as LocalTimeoutError).stdout).toBe('started\n');
-    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(Date.now() - t0).toBeLessThan(15_000); // far below the 30 s sleep, with margin for a loaded host
     expect(alive(marker)).toBe(false);
   });
 });
