@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckContext, ClusterFacts, ExecResult, Executor, Transcript } from './types.js';
 import type { ImageKey } from './images.js';
-import { commandLine, truncate } from './command.js';
+import { commandLine } from '../util/shell.js';
+import { truncate } from './command.js';
 import { labelObjects, substitute, type ManifestObject } from './render.js';
 
 /** ctx.skip(): the check could not run here; never counted as passed. */

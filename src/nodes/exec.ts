@@ -4,7 +4,7 @@ import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
 import { SshAbortedError, SshClosedError, SshCommandError, SshTimeoutError } from './errors.js';
-import { shQuote } from './shell-quote.js';
+import { shQuote } from '../util/shell.js';
 
 export interface ExecOptions {
   /** kill the command and reject with SshTimeoutError after this long (default 5 minutes) */

@@ -9,4 +9,4 @@ export type { UploadDirOptions } from './sftp.js';
 export { onNodes, execOnNodes, describeFailures, type NodeOutcome, type ParallelOptions } from './parallel.js';
 export { sshExecutor, localExecutor, LocalTimeoutError } from './executors.js';
 export { SshConnectError, SshTimeoutError, SshCommandError, SshFileError, SshClosedError, SshAbortedError } from './errors.js';
-export { shQuote } from './shell-quote.js';
+export { shQuote } from '../util/shell.js';

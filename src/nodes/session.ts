@@ -4,7 +4,7 @@ import { SshClosedError, SshCommandError, SshFileError } from './errors.js';
 import { exec, execRaw, type ExecOptions, type SshExecResult } from './exec.js';
 import { forwardLocal, type ForwardOptions, type LocalForward } from './forward.js';
 import { createLimiter, type Limiter } from './limit.js';
-import { shQuote } from './shell-quote.js';
+import { shQuote } from '../util/shell.js';
 import {
   SFTP_PERMISSION_DENIED,
   sftpDownload,

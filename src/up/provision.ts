@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { shQuote } from '../nodes/shell-quote.js';
+import { shQuote } from '../util/shell.js';
 import { CA_CERT_PATH, CA_KEY_PATH } from '../render/index.js';
 import { makeView, PKI_UPLOAD_DIR } from '../render/view.js';
 import type { PlannedNode } from '../plan/plan.js';

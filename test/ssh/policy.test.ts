@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { remoteCommandLine } from '../../src/nodes/exec.js';
 import { createLimiter } from '../../src/nodes/limit.js';
 import { backoffMs, classifyConnectError, connectHint, describeConnectError } from '../../src/nodes/retry.js';
-import { shQuote } from '../../src/nodes/shell-quote.js';
+import { shQuote } from '../../src/util/shell.js';
 
 const withProps = (message: string, props: Record<string, unknown>): Error => Object.assign(new Error(message), props);
 
@@ -56,7 +56,7 @@ describe('shQuote', () => {
 
 describe('remoteCommandLine', () => {
   it('runs the command under a kill-on-deadline backstop a little after our own timeout', () => {
-    expect(remoteCommandLine("echo 'hi'", { timeoutMs: 1_000 })).toBe(`timeout -s KILL 3 sh -c 'echo '\\''hi'\\'''`);
+    expect(remoteCommandLine("echo 'hi'", { timeoutMs: 1_000 })).toBe(`timeout -s KILL 3 sh -c "echo 'hi'"`);
     expect(remoteCommandLine('id', { timeoutMs: 1_500, sudo: true })).toBe('sudo -n -- timeout -s KILL 4 sh -c id');
   });
 

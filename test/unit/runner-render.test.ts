@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'shell-quote';
 import { labelObjects, substitute } from '../../src/lessons/render.js';
-import { commandLine, truncate } from '../../src/lessons/command.js';
+import { commandLine } from '../../src/util/shell.js';
+import { truncate } from '../../src/lessons/command.js';
 import { missingNeed, namespaceFor } from '../../src/lessons/runner.js';
 import { LESSONS, selectLessons } from '../../src/lessons/index.js';
 import { DEFAULT_IMAGES } from '../../src/lessons/images.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
 import { nodeAddresses } from '../../config/cross-check.js';
-import { shQuote } from '../../nodes/shell-quote.js';
+import { shQuote } from '../../util/shell.js';
 import { UserError } from '../../util/errors.js';
 import { EXIT } from '../exit-codes.js';
 import { classifyVagrantFailure } from '../../provider/errors.js';

@@ -12,7 +12,7 @@ import { runLessons, namespaceFor, type RunEvent } from '../../lessons/runner.js
 import { DEFAULT_IMAGES, resolveImages, type ImageKey } from '../../lessons/images.js';
 import type { Executor } from '../../lessons/types.js';
 import { CommandFailed } from '../../lessons/context.js';
-import { shellWord } from '../../lessons/command.js';
+import { shQuote } from '../../util/shell.js';
 import { renderJson, renderJunit, renderTable, formatTranscript } from '../../report/index.js';
 import { localExecutor, sshExecutor, connectSsh, type SshSession } from '../../nodes/index.js';
 import { Vagrant } from '../../provider/vagrant.js';
@@ -141,7 +141,7 @@ async function labTarget(opts: VerifyOptions): Promise<Target> {
 export function withKubeconfig(inner: Executor, kubeconfig = '/etc/kubernetes/admin.conf'): Executor {
   return {
     name: inner.name,
-    run: (command, runOpts) => inner.run(`export KUBECONFIG=${shellWord(kubeconfig)}\n${command}`, runOpts),
+    run: (command, runOpts) => inner.run(`export KUBECONFIG=${shQuote(kubeconfig)}\n${command}`, runOpts),
   };
 }
 
