@@ -251,10 +251,15 @@ install_kubernetes_packages
 containerd_major=$(containerd --version | sed -E 's/.* v?([0-9]+)\.[0-9]+\.[0-9]+.*/\1/')
 if ((containerd_major >= 2)); then
   cgroup_config="version = 3
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = \"io.containerd.runc.v2\"
 [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
   SystemdCgroup = true"
 else
+  # A runc entry without runtime_type makes every pod fail with "Runtime.Name must be set" on 1.x.
   cgroup_config='version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
   SystemdCgroup = true'
 fi
