@@ -15,7 +15,7 @@ export function register(program: Command): void {
       .command('ssh')
       .description('open a shell on a node, or run one command there: k8slab ssh NODE [-- CMD...]')
       .argument('<node>', 'node name, e.g. m-k8s')
-      .argument('[command...]', 'command to run (after --); its exit code becomes ours'),
+      .argument('[command...]', 'command and its arguments, each kept as one word (after --; for shell syntax: -- sh -c "a; b"); its exit code becomes ours'),
   ).action(async (node: string, command: string[], opts: GlobalOptions) => {
     const { paths, config } = await loadLab(opts);
     const names = nodeAddresses(config).map((a) => a.name);
