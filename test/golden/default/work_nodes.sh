@@ -88,6 +88,23 @@ node_index() {
   return 1
 }
 
+# put_file PATH MODE < CONTENT: writes CONTENT to PATH (parents created) unless PATH holds exactly that
+# already. Returns 0 when it wrote the file and 1 when it was already right, so a caller restarts a
+# service only on change: `if put_file ...; then systemctl restart ...; fi`.
+put_file() {
+  local path=$1 mode=$2 tmp
+  tmp=$(mktemp) || die "cannot create a temporary file"
+  cat >"$tmp" || die "cannot buffer the content of $path"
+  if [[ -f $path ]] && cmp -s "$tmp" "$path"; then
+    rm -f "$tmp"
+    return 1
+  fi
+  install -D -m "$mode" "$tmp" "$path" || die "cannot write $path"
+  rm -f "$tmp"
+  log "wrote $path"
+  return 0
+}
+
 # This machine is the node whose planned private address is on one of its interfaces.
 node=$(node_index "${NODE_IPS[@]}") ||
   die "none of the lab's addresses (${NODE_IPS[*]}) is on this machine: is the private network up, and is this a VM of this lab?"
