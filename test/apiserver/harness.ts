@@ -2,7 +2,10 @@
 // controller-manager, scheduler; no nodes) and a local executor that runs kubectl against it.
 import { resolve } from 'node:path';
 import { execa } from 'execa';
-import type { Executor } from '../../src/lessons/types.js';
+import { expect } from 'vitest';
+import { runLessons } from '../../src/lessons/runner.js';
+import type { ImageKey } from '../../src/lessons/images.js';
+import type { CheckResult, Executor, Lesson } from '../../src/lessons/types.js';
 import { localExecutor } from '../../src/nodes/executors.js';
 
 export const TESTBED = resolve(import.meta.dirname, '../../../shared/testbed');
@@ -70,4 +73,20 @@ export function sabotage(inner: Executor, rules: { after: RegExp; run: string[] 
       return result;
     },
   };
+}
+
+/** The lesson cut down to some of its checks, under another id (so its namespace does not collide). */
+export function onlyChecks(lesson: Lesson, id: string, checks: readonly string[]): Lesson {
+  return { ...lesson, id, checks: lesson.checks.filter((c) => checks.includes(c.id)) };
+}
+
+/** Runs a one-check lesson and returns that check's result. */
+export async function runOne(
+  lesson: Lesson,
+  executor: Executor,
+  images: Readonly<Record<ImageKey, string>>,
+): Promise<CheckResult> {
+  const run = await runLessons({ executor, images, lessons: [lesson], checkTimeoutMs: 120_000 });
+  expect(run.results).toHaveLength(1);
+  return run.results[0]!;
 }

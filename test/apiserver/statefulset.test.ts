@@ -5,7 +5,7 @@
 // fake kubelet (it only reports pods Ready and finishes deletions) the ordering checks run against the
 // real StatefulSet controller too, and fail for a StatefulSet that starts and stops its pods in parallel.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, sabotage, type ControlPlane } from './harness.js';
+import { onlyChecks, runOne as runOneWith, startControlPlane, sabotage, type ControlPlane } from './harness.js';
 import { runLessons, type RunResult } from '../../src/lessons/runner.js';
 import { statefulset } from '../../src/lessons/statefulset.js';
 import { resolveImages } from '../../src/lessons/images.js';
@@ -24,15 +24,7 @@ afterAll(async () => {
 
 const kubectl = (args: string) => cp.executor.run(`kubectl ${args}`);
 
-function only(id: string, checks: string[]): Lesson {
-  return { ...statefulset, id, checks: statefulset.checks.filter((c) => checks.includes(c.id)) };
-}
-
-async function runOne(lesson: Lesson, executor: Executor): Promise<CheckResult> {
-  const run = await runLessons({ executor, images, lessons: [lesson], checkTimeoutMs: 120_000 });
-  expect(run.results).toHaveLength(1);
-  return run.results[0]!;
-}
+const only = (id: string, checks: string[]) => onlyChecks(statefulset, id, checks);
 
 describe('statefulset on a control plane without nodes', () => {
   let run: RunResult;
@@ -109,7 +101,7 @@ describe('each statefulset check that runs here fails when a claim is lost', () 
   for (const c of cases) {
     it.concurrent(`${c.lesson.checks[0]!.id} (${c.lesson.id})`, async () => {
       const executor = sabotage(cp.executor, [{ after: c.after, run: c.run(`k8slab-${c.lesson.id}`) }]);
-      const result = await runOne(c.lesson, executor);
+      const result = await runOneWith(c.lesson, executor, images);
       expect(executor.fired).toHaveLength(1);
       expect({ status: result.status, reason: result.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(c.reason) });
     }, 200_000);

@@ -2,11 +2,11 @@
 // and the Retain reclaim really run (the PV controller needs no kubelet) and pass; pod checks are
 // skipped; and each check that runs here fails when its object is broken at the step it depends on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, sabotage, type ControlPlane } from './harness.js';
+import { onlyChecks, runOne as runOneWith, startControlPlane, sabotage, type ControlPlane } from './harness.js';
 import { runLessons, type RunResult } from '../../src/lessons/runner.js';
 import { volumes } from '../../src/lessons/volumes.js';
 import { resolveImages } from '../../src/lessons/images.js';
-import type { CheckResult, Executor, Lesson } from '../../src/lessons/types.js';
+import type { Lesson } from '../../src/lessons/types.js';
 
 const images = resolveImages({ app: 'k8slab.local/app:1', tools: 'k8slab.local/tools:1', busybox: 'k8slab.local/tools:1' });
 
@@ -20,15 +20,7 @@ afterAll(async () => {
 
 const kubectl = (args: string) => cp.executor.run(`kubectl ${args}`);
 
-function only(id: string, checks: string[]): Lesson {
-  return { ...volumes, id, checks: volumes.checks.filter((c) => checks.includes(c.id)) };
-}
-
-async function runOne(lesson: Lesson, executor: Executor): Promise<CheckResult> {
-  const run = await runLessons({ executor, images, lessons: [lesson], checkTimeoutMs: 120_000 });
-  expect(run.results).toHaveLength(1);
-  return run.results[0]!;
-}
+const only = (id: string, checks: string[]) => onlyChecks(volumes, id, checks);
 
 describe('volumes on a control plane without nodes', () => {
   let run: RunResult;
@@ -94,7 +86,7 @@ describe('each volumes check that runs here fails when its object is broken', ()
   for (const c of cases) {
     it.concurrent(`${c.lesson.checks[0]!.id} (${c.lesson.id})`, async () => {
       const executor = sabotage(cp.executor, [{ after: c.after, run: c.run(`k8slab-${c.lesson.id}`) }]);
-      const result = await runOne(c.lesson, executor);
+      const result = await runOneWith(c.lesson, executor, images);
       expect(executor.fired).toHaveLength(1);
       expect({ status: result.status, reason: result.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(c.reason) });
     }, 200_000);

@@ -3,11 +3,11 @@
 // really run and pass; the rest needs running pods and is skipped; each check that runs here fails
 // when its object is broken at the step it depends on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, sabotage, type ControlPlane } from './harness.js';
+import { onlyChecks, runOne as runOneWith, startControlPlane, sabotage, type ControlPlane } from './harness.js';
 import { runLessons, type RunResult } from '../../src/lessons/runner.js';
 import { workloads, CORDON_ANNOTATION } from '../../src/lessons/workloads.js';
 import { resolveImages } from '../../src/lessons/images.js';
-import type { CheckResult, Executor, Lesson } from '../../src/lessons/types.js';
+import type { Lesson } from '../../src/lessons/types.js';
 
 const images = resolveImages({ app: 'k8slab.local/app:1', tools: 'k8slab.local/tools:1', busybox: 'k8slab.local/tools:1', myweb: 'k8slab.local/app:1' });
 
@@ -19,15 +19,7 @@ afterAll(async () => {
   await cp?.down();
 });
 
-function only(id: string, checks: string[]): Lesson {
-  return { ...workloads, id, checks: workloads.checks.filter((c) => checks.includes(c.id)) };
-}
-
-async function runOne(lesson: Lesson, executor: Executor): Promise<CheckResult> {
-  const run = await runLessons({ executor, images, lessons: [lesson], checkTimeoutMs: 120_000 });
-  expect(run.results).toHaveLength(1);
-  return run.results[0]!;
-}
+const only = (id: string, checks: string[]) => onlyChecks(workloads, id, checks);
 
 describe('workloads on a control plane without nodes', () => {
   let run: RunResult;
@@ -100,7 +92,7 @@ describe('each workloads check that runs here fails when its object is broken', 
   for (const c of cases) {
     it.concurrent(`${c.lesson.checks[0]!.id} (${c.lesson.id})`, async () => {
       const executor = sabotage(cp.executor, [{ after: c.after, run: c.run(`k8slab-${c.lesson.id}`) }]);
-      const result = await runOne(c.lesson, executor);
+      const result = await runOneWith(c.lesson, executor, images);
       expect(executor.fired).toHaveLength(1);
       expect({ status: result.status, reason: result.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(c.reason) });
     }, c.timeout ?? 200_000);
