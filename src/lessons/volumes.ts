@@ -99,7 +99,7 @@ export const volumes: Lesson = {
         if (!node) ctx.fail('node-v-writer is Ready but has no spec.nodeName');
         const secret = token('hostpath');
         await ctx.exec('node-v-writer', ['sh', '-c', `echo ${secret} > /node-v/hello.txt`]);
-        await ctx.kubectl(['delete', 'pod', 'node-v-writer', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
+        await ctx.kubectl(['delete', 'pod', 'node-v-writer', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
         ctx.note(`the file was written on node ${node}`);
         // The course's pod (type: Directory, so the directory must already be there) on the same node.
         await applyChanged(ctx, LESSON, 'pod-volume-2.yaml', pinPodTo(node));
@@ -152,7 +152,7 @@ export const volumes: Lesson = {
         const [first] = await waitPodsReady(ctx, ['pod-volume-3']);
         const secret = token('pvc');
         await ctx.exec('pod-volume-3', ['sh', '-c', `echo ${secret} > /volume/data.txt`]);
-        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
+        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
         await ctx.apply('pod-volume-3.yaml');
         const [second] = await waitPodsReady(ctx, ['pod-volume-3']);
         if (second!.metadata.uid === first!.metadata.uid) ctx.fail('pod-volume-3 was not re-created (same uid)');
@@ -168,8 +168,8 @@ export const volumes: Lesson = {
       title: 'Deleting the PVC leaves a Retain PV Released (kept, not reusable)',
       async run(ctx: CheckContext) {
         await ensurePvc01Bound(ctx);
-        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--ignore-not-found', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
-        await ctx.kubectl(['delete', 'pvc', 'pvc-01', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
+        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--ignore-not-found', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
+        await ctx.kubectl(['delete', 'pvc', 'pvc-01', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
         const pv = await ctx.waitFor(
           `PV ${pv01(ctx)} to be Released`,
           async () => {
@@ -213,8 +213,8 @@ export const volumes: Lesson = {
           ctx.fail(`${pvName} was provisioned with reclaim policy ${pv?.spec.persistentVolumeReclaimPolicy}, not Delete`);
         }
         ctx.note(`${def.metadata.name} (${def.provisioner}) provisioned ${pvName}`);
-        if (waitsForPod) await ctx.kubectl(['delete', 'pod', 'pod-dynamic', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
-        await ctx.kubectl(['delete', 'pvc', 'pvc-dynamic', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
+        if (waitsForPod) await ctx.kubectl(['delete', 'pod', 'pod-dynamic', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
+        await ctx.kubectl(['delete', 'pvc', 'pvc-dynamic', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
         await waitGone(ctx, 'pv', pvName, 120_000);
       },
     },
