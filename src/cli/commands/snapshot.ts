@@ -30,6 +30,28 @@ async function machines(lab: Lab, signal: AbortSignal): Promise<string[]> {
   return names;
 }
 
+/** Runs one vagrant snapshot action on every VM as a progress phase; returns the progress view. */
+async function vagrantPhase(
+  lab: Lab,
+  signal: AbortSignal,
+  phase: string,
+  title: string,
+  names: string[],
+  t0: number,
+  act: (v: ReturnType<Lab['vagrant']>) => Promise<unknown>,
+): Promise<ReturnType<typeof makeProgress>> {
+  const progress = makeProgress();
+  progress.phaseStart(phase, title, names);
+  const v = lab.vagrant({ signal, onProgress: (p) => progress.step(p.machine, p.step) });
+  try {
+    await act(v);
+  } finally {
+    await v.close();
+    await progress.phaseEnd(phase, signal.aborted ? 'interrupted' : 'ran', (Date.now() - t0) / 1000);
+  }
+  return progress;
+}
+
 export function register(program: Command): void {
   const snap = program.command('snapshot').description('save, list and restore snapshots of every VM of the lab');
   addLabOptions(snap.command('save').description('snapshot every VM under NAME').argument('[name]', 'snapshot name', DEFAULT_SNAPSHOT)).action(
@@ -45,15 +67,7 @@ export function register(program: Command): void {
         if (clash.length > 0) {
           throw new UserError(`snapshot "${name}" already exists on ${clash.join(', ')}`, EXIT.usage, 'choose another name (`k8slab snapshot list`)');
         }
-        const progress = makeProgress();
-        progress.phaseStart('snapshot', `save "${name}"`, names);
-        const v = lab.vagrant({ signal, onProgress: (p) => progress.step(p.machine, p.step) });
-        try {
-          await v.snapshotSave(name, names);
-        } finally {
-          await v.close();
-          await progress.phaseEnd('snapshot', signal.aborted ? 'interrupted' : 'ran', (Date.now() - t0) / 1000);
-        }
+        await vagrantPhase(lab, signal, 'snapshot', `save "${name}"`, names, t0, (v) => v.snapshotSave(name, names));
       });
       process.stdout.write(`saved snapshot "${name}" of ${lab.plan.nodes.length} VMs in ${formatSeconds((Date.now() - t0) / 1000)}; restore with \`k8slab reset ${name}\`\n`);
     },
@@ -94,15 +108,7 @@ export function register(program: Command): void {
           known.length > 0 ? `snapshots: ${known.join(', ')}` : 'take one first with `k8slab snapshot save NAME`',
         );
       }
-      const progress = makeProgress();
-      progress.phaseStart('reset', `restore "${name}"`, names);
-      const v = lab.vagrant({ signal, onProgress: (p) => progress.step(p.machine, p.step) });
-      try {
-        await v.snapshotRestore(name, names);
-      } finally {
-        await v.close();
-        await progress.phaseEnd('reset', signal.aborted ? 'interrupted' : 'ran', (Date.now() - t0) / 1000);
-      }
+      const progress = await vagrantPhase(lab, signal, 'reset', `restore "${name}"`, names, t0, (v) => v.snapshotRestore(name, names));
       if (hasCluster(lab)) {
         progress.info('waiting until every node is Ready again');
         const cp = await openControlPlane(lab, connectNode, signal, 300_000);
