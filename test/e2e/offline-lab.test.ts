@@ -176,6 +176,15 @@ describe('offline lab end to end (libvirt, bundle, bridge)', () => {
       return { nodes };
     });
     expect(nodes).toBeDefined();
+    await rec.phase('worker-bundle-trimmed', async () => {
+      // the Vagrantfile's rsync leaves the control-plane-only tarballs off the workers; the control plane has them
+      const ls = async (node: string) => (await sh('ssh', 'node', [CLI, 'ssh', node, '-c', CONFIG, '-l', LAB_DIR, '--', 'ls', '/k8slab-bundle/images'])).split('\n');
+      const [cp, worker] = [await ls('m-k8s'), await ls('w1-k8s')];
+      expect(cp).toContain('etcd.tar');
+      expect(worker).not.toContain('etcd.tar');
+      expect(worker).toContain('kube-proxy.tar');
+      return { controlPlane: cp.length, worker: worker.length };
+    });
   });
 
   it('4. k8slab verify: the lessons that need no internet pass; the rest are skipped with the reason', async () => {
