@@ -1,8 +1,11 @@
 // What every command needs: where lab.yaml and the lab folder are, and the loaded config.
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
 import type { LabConfig } from '../config/schema.js';
+import { UserError } from '../util/errors.js';
+import { EXIT } from './exit-codes.js';
 
 export interface LabPaths {
   configFile: string;
@@ -34,4 +37,11 @@ export async function loadLab(opts: GlobalOptions): Promise<{ paths: LabPaths; c
     config.kubernetes.bundle = resolve(dirname(paths.configFile), config.kubernetes.bundle);
   }
   return { paths, config };
+}
+
+/** For commands that act on existing VMs (ssh, snapshot, reset): a lab never brought up has none. */
+export function requireRenderedLab(paths: LabPaths, config: LabConfig): void {
+  if (!existsSync(join(paths.labDir, 'Vagrantfile'))) {
+    throw new UserError(`lab ${config.name} has no VMs yet (no Vagrantfile in ${paths.labDir})`, EXIT.failed, 'run `k8slab up` first');
+  }
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
+import { addLabOptions, loadLab, requireRenderedLab, type GlobalOptions } from '../context.js';
 import { openLab, type Lab } from '../../up/lab.js';
 import { withInterrupt } from '../../up/interrupt.js';
 import { makeProgress, formatSeconds } from '../../up/progress.js';
@@ -58,6 +58,7 @@ export function register(program: Command): void {
     async (name: string, opts: GlobalOptions) => {
       checkName(name);
       const { paths, config } = await loadLab(opts);
+      requireRenderedLab(paths, config);
       const lab = await openLab(paths, config);
       const t0 = Date.now();
       await withInterrupt(async (signal) => {
@@ -76,6 +77,7 @@ export function register(program: Command): void {
   addLabOptions(snap.command('list').description("every VM's snapshots").option('--json', 'print JSON')).action(
     async (opts: GlobalOptions & { json?: boolean }) => {
       const { paths, config } = await loadLab(opts);
+      requireRenderedLab(paths, config);
       const lab = await openLab(paths, config);
       const list = await withInterrupt((signal) => lab.vagrant({ signal }).snapshotList());
       if (opts.json) {
@@ -94,6 +96,7 @@ export function register(program: Command): void {
   ).action(async (name: string, opts: GlobalOptions) => {
     checkName(name);
     const { paths, config } = await loadLab(opts);
+    requireRenderedLab(paths, config);
     const lab = await openLab(paths, config);
     const t0 = Date.now();
     await withInterrupt(async (signal) => {

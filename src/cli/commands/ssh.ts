@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { execa } from 'execa';
-import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
+import { addLabOptions, loadLab, requireRenderedLab, type GlobalOptions } from '../context.js';
 import { nodeAddresses } from '../../config/cross-check.js';
 import { shQuote } from '../../util/shell.js';
 import { UserError } from '../../util/errors.js';
@@ -22,9 +20,7 @@ export function register(program: Command): void {
     if (!names.includes(node)) {
       throw new UserError(`no node "${node}" in lab ${config.name}`, EXIT.usage, `nodes: ${names.join(', ')}`);
     }
-    if (!existsSync(join(paths.labDir, 'Vagrantfile'))) {
-      throw new UserError(`lab ${config.name} has no VMs yet (no Vagrantfile in ${paths.labDir})`, EXIT.failed, 'run `k8slab up` first');
-    }
+    requireRenderedLab(paths, config);
     // vagrant ssh runs the command through the remote login shell: quote each word so it arrives intact.
     const args = ['ssh', node, ...(command.length > 0 ? ['-c', command.map(shQuote).join(' ')] : [])];
     // Ctrl-C belongs to the remote command (the terminal sends it to vagrant/ssh too): we wait for its exit code.
