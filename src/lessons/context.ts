@@ -41,6 +41,8 @@ export interface LessonScope {
   facts: ClusterFacts;
   /** the objects `apply` created so far in this lesson, for diagnostics */
   applied: ManifestObject[];
+  /** multiplies every time limit (RunOptions.timeScale) */
+  timeScale: number;
   /** HTTP from the host; injectable so tests can point it at a local server */
   fetchText?: (url: string, timeoutMs: number) => Promise<{ status: number; body: string }>;
 }
@@ -74,12 +76,12 @@ export class LessonContext implements CheckContext {
     args: readonly string[],
     opts: { allowFailure?: boolean; input?: string; timeoutMs?: number; redact?: Readonly<Record<string, string>> } = {},
   ): Promise<ExecResult> {
-    const argv = ['kubectl', ...(this.ns === '' || namesNamespace(args) ? [] : ['-n', this.ns]), ...args];
+    const argv = ['kubectl', ...(this.ns === '' || namesNamespace(args) ? [] : ['-n', this.ns]), ...scaleTimeoutFlags(args, this.scope.timeScale)];
     const line = commandLine(argv);
     const shown = redact(line, opts.redact);
     if (this.aborted) throw new CheckAborted(`check timed out before \`${shown}\``);
     const result = await this.scope.executor.run(line, {
-      timeoutMs: opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      timeoutMs: (opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS) * this.scope.timeScale,
       ...(opts.input === undefined ? {} : { input: opts.input }),
     });
     this.record({
@@ -139,7 +141,7 @@ export class LessonContext implements CheckContext {
     probe: () => Promise<T | undefined>,
     opts: { timeoutMs?: number; intervalMs?: number } = {},
   ): Promise<T> {
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+    const timeoutMs = (opts.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS) * this.scope.timeScale;
     const intervalMs = opts.intervalMs ?? 1000;
     const deadline = Date.now() + timeoutMs;
     let last = '';
@@ -201,4 +203,10 @@ async function fetchText(url: string, timeoutMs: number): Promise<{ status: numb
 function describeFetchError(err: Error): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ? `${err.message} (${cause.code})` : (cause?.message ?? err.message);
+}
+
+/** kubectl's own --timeout=Ns flags (rollout status, wait, delete, drain) scaled like the process's limit. */
+export function scaleTimeoutFlags(args: readonly string[], scale: number): readonly string[] {
+  if (scale === 1) return args;
+  return args.map((a) => a.replace(/^--timeout=(\d+)s$/, (_, n: string) => `--timeout=${Math.ceil(Number(n) * scale)}s`));
 }

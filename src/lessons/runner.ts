@@ -29,6 +29,11 @@ export interface RunOptions {
   /** parallel-safe lessons running at once */
   concurrency?: number;
   checkTimeoutMs?: number;
+  /**
+   * Multiplies every time limit (checks, waits, kubectl calls and their --timeout flags): slow labs, such
+   * as software-emulated VMs, get longer without a check changing what it proves. Default 1.
+   */
+  timeScale?: number;
   /** detected from the cluster when absent */
   facts?: ClusterFacts;
   detect?: DetectOptions;
@@ -113,7 +118,8 @@ async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, 
     return run;
   }
 
-  const timeoutMs = opts.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  const scale = scope.timeScale;
+  const timeoutMs = (opts.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS) * scale;
   const setupCtx = new LessonContext(scope);
   let setupError: string | undefined;
   try {
@@ -135,7 +141,7 @@ async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, 
       run.results.push(emitEnd(emit, { ...base(lesson, check), status: 'failed', reason: `lesson setup failed: ${setupError}` }));
     } else {
       emit({ type: 'check-start', lesson: lesson.id, check: check.id });
-      run.results.push(emitEnd(emit, await runCheck(lesson, check, scope, check.timeoutMs ?? timeoutMs, opts.signal)));
+      run.results.push(emitEnd(emit, await runCheck(lesson, check, scope, check.timeoutMs === undefined ? timeoutMs : check.timeoutMs * scale, opts.signal)));
     }
   }
 
@@ -304,6 +310,7 @@ function scopeFor(opts: RunOptions, lesson: Pick<Lesson, 'id' | 'dir'>, ns: stri
     images: opts.images,
     facts,
     applied: [],
+    timeScale: opts.timeScale ?? 1,
     ...(opts.fetchText ? { fetchText: opts.fetchText } : {}),
   };
 }

@@ -47,6 +47,7 @@ function detect(extra: { probeImage?: string; probeTimeoutMs?: number } = {}) {
   const ctx = new LessonContext({
     lesson: 'facts',
     ns: '',
+    timeScale: 1,
     manifestsDir: '',
     executor: cp.executor,
     images: resolveImages({}),

@@ -130,6 +130,7 @@ describe('requireImages', () => {
     new LessonContext({
       lesson: 'services',
       ns: 'k8slab-services',
+      timeScale: 1,
       manifestsDir: '',
       executor: localExecutor(),
       images: { ...DEFAULT_IMAGES, ...images },

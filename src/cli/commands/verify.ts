@@ -24,7 +24,11 @@ interface VerifyOptions extends GlobalOptions {
   json?: boolean;
   junit?: string;
   kubeconfig?: string;
+  timeScale?: string;
 }
+
+/** Software-emulated VMs (libvirt driver qemu) run a check several times slower than hardware-virtualised ones. */
+export const EMULATED_TIME_SCALE = 3;
 
 export function register(program: Command): void {
   addLabOptions(
@@ -36,7 +40,8 @@ export function register(program: Command): void {
       .option('--keep', 'leave the lesson namespaces and objects for inspection')
       .option('--json', 'print the whole report as JSON on stdout (progress goes to stderr)')
       .option('--junit <file>', 'also write a JUnit XML report, one testcase per check')
-      .option('--kubeconfig <file>', 'run kubectl on this machine against this cluster instead of over SSH'),
+      .option('--kubeconfig <file>', 'run kubectl on this machine against this cluster instead of over SSH')
+      .option('--time-scale <factor>', `multiply every time limit (1-20; default ${EMULATED_TIME_SCALE} for a libvirt lab with driver qemu, else 1)`),
   ).action(async (opts: VerifyOptions) => {
     process.exitCode = await verify(opts);
   });
@@ -49,6 +54,7 @@ export async function verify(opts: VerifyOptions): Promise<number> {
     return EXIT.ok;
   }
   const images = await labImages(opts);
+  const timeScale = await labTimeScale(opts);
   const target = opts.kubeconfig ? await localTarget(opts.kubeconfig) : await labTarget(opts);
   const interrupt = onCtrlC();
   try {
@@ -57,6 +63,7 @@ export async function verify(opts: VerifyOptions): Promise<number> {
       images,
       lessons,
       keep: opts.keep ?? false,
+      timeScale,
       onEvent: progress,
       // internetImages: can the nodes pull a small image from Docker Hub, as the course's images need?
       detect: { probeImage: DEFAULT_IMAGES.busybox },
@@ -103,6 +110,24 @@ async function labImages(opts: VerifyOptions): Promise<Record<ImageKey, string>>
   if (opts.kubeconfig && !existsSync(labPaths(opts).configFile)) return resolveImages({});
   const { config } = await loadLab(opts);
   return resolveImages(config.images);
+}
+
+/** --time-scale, else what the lab's provider suggests (software emulation is slow), else 1. */
+async function labTimeScale(opts: VerifyOptions): Promise<number> {
+  if (opts.timeScale !== undefined) {
+    const n = Number(opts.timeScale);
+    if (!Number.isFinite(n) || n < 1 || n > 20) {
+      throw new UserError(`--time-scale ${opts.timeScale}: not a number from 1 to 20`, EXIT.usage, 'e.g. --time-scale 3 for a slow lab');
+    }
+    return n;
+  }
+  if (opts.kubeconfig && !existsSync(labPaths(opts).configFile)) return 1;
+  const { config } = await loadLab(opts);
+  if (config.provider === 'libvirt' && config.libvirt.driver === 'qemu') {
+    process.stderr.write(`software-emulated lab (libvirt driver qemu): time limits x${EMULATED_TIME_SCALE} (--time-scale to change)\n`);
+    return EMULATED_TIME_SCALE;
+  }
+  return 1;
 }
 
 interface Target {
