@@ -74,9 +74,17 @@ export async function clientPod(ctx: CheckContext): Promise<string> {
   return CLIENT_POD;
 }
 
+/**
+ * The GET request-pod runs. The time limit comes from `timeout`, not wget's own -T: Debian 12's static
+ * busybox (1.35) wget crashes with SIGSEGV whenever -T is given.
+ */
+export function wgetCommand(url: string): string[] {
+  return ['timeout', '5', 'wget', '-qO-', url];
+}
+
 /** HTTP GET from inside the cluster (request-pod); the body, or undefined when it did not answer. */
 export async function wgetInCluster(ctx: CheckContext, url: string): Promise<string | undefined> {
-  const res = await ctx.exec(CLIENT_POD, ['wget', '-qO-', '-T', '5', url], { allowFailure: true });
+  const res = await ctx.exec(CLIENT_POD, wgetCommand(url), { allowFailure: true });
   return res.exitCode === 0 ? res.stdout : undefined;
 }
 
