@@ -205,8 +205,11 @@ function describeFetchError(err: Error): string {
   return cause?.code ? `${err.message} (${cause.code})` : (cause?.message ?? err.message);
 }
 
-/** kubectl's own --timeout=Ns flags (rollout status, wait, delete, drain) scaled like the process's limit. */
+/**
+ * kubectl's own --timeout=Ns (rollout status, wait, delete, drain) and --request-timeout=Ns (a watch's
+ * length) flags, scaled like the process's limit.
+ */
 export function scaleTimeoutFlags(args: readonly string[], scale: number): readonly string[] {
   if (scale === 1) return args;
-  return args.map((a) => a.replace(/^--timeout=(\d+)s$/, (_, n: string) => `--timeout=${Math.ceil(Number(n) * scale)}s`));
+  return args.map((a) => a.replace(/^(--timeout|--request-timeout)=(\d+)s$/, (_, flag: string, n: string) => `${flag}=${Math.ceil(Number(n) * scale)}s`));
 }

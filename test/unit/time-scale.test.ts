@@ -44,6 +44,8 @@ describe('scaleTimeoutFlags', () => {
     expect(scaleTimeoutFlags(args, 3)).toEqual(['rollout', 'status', 'deployment/x', '--timeout=540s', '--timeout-note', 'timeout=5s']);
     expect(scaleTimeoutFlags(args, 1.5)[3]).toBe('--timeout=270s');
     expect(scaleTimeoutFlags(args, 1)).toBe(args);
+    // a watch lasts as long as its request: scaled too, so a slow scale-down is still seen to the end
+    expect(scaleTimeoutFlags(['get', 'pods', '--watch', '--request-timeout=50s'], 3)).toEqual(['get', 'pods', '--watch', '--request-timeout=150s']);
   });
 });
 
