@@ -26,7 +26,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          testTimeout: 5_400_000,
+          testTimeout: 14_400_000, // verify alone takes over an hour under software emulation
           hookTimeout: 5_400_000,
           fileParallelism: false,
         },
