@@ -4,12 +4,13 @@ import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { addLabOptions, labPaths, loadLab, type GlobalOptions } from '../context.js';
+import { addLabOptions, labPaths, loadLab, type GlobalOptions, type LabPaths } from '../context.js';
+import type { LabConfig } from '../../config/schema.js';
 import { EXIT } from '../exit-codes.js';
 import { UserError } from '../../util/errors.js';
 import { LESSONS, selectLessons } from '../../lessons/index.js';
 import { runLessons, namespaceFor, type RunEvent } from '../../lessons/runner.js';
-import { DEFAULT_IMAGES, resolveImages, type ImageKey } from '../../lessons/images.js';
+import { DEFAULT_IMAGES, resolveImages } from '../../lessons/images.js';
 import type { Executor } from '../../lessons/types.js';
 import { CommandFailed } from '../../lessons/context.js';
 import { shQuote } from '../../util/shell.js';
@@ -53,9 +54,11 @@ export async function verify(opts: VerifyOptions): Promise<number> {
     process.stdout.write(opts.json ? `${JSON.stringify(listing(lessons), null, 2)}\n` : listText(lessons));
     return EXIT.ok;
   }
-  const images = await labImages(opts);
-  const timeScale = await labTimeScale(opts);
-  const target = opts.kubeconfig ? await localTarget(opts.kubeconfig) : await labTarget(opts);
+  // lab.yaml is read once; with --kubeconfig it may be absent (the course's images, no time scale)
+  const lab = opts.kubeconfig && !existsSync(labPaths(opts).configFile) ? undefined : await loadLab(opts);
+  const images = resolveImages(lab?.config.images ?? {});
+  const timeScale = labTimeScale(opts, lab?.config);
+  const target = opts.kubeconfig ? await localTarget(opts.kubeconfig) : await labTarget(lab!.paths, lab!.config);
   const interrupt = onCtrlC();
   try {
     const run = await runLessons({
@@ -105,15 +108,8 @@ function onCtrlC(): { signal: AbortSignal; dispose(): void } {
   return { signal: controller.signal, dispose: () => process.off('SIGINT', handler) };
 }
 
-/** lab.yaml's image overrides when there is a lab.yaml; the course's images otherwise (--kubeconfig). */
-async function labImages(opts: VerifyOptions): Promise<Record<ImageKey, string>> {
-  if (opts.kubeconfig && !existsSync(labPaths(opts).configFile)) return resolveImages({});
-  const { config } = await loadLab(opts);
-  return resolveImages(config.images);
-}
-
 /** --time-scale, else what the lab's provider suggests (software emulation is slow), else 1. */
-async function labTimeScale(opts: VerifyOptions): Promise<number> {
+function labTimeScale(opts: VerifyOptions, config: LabConfig | undefined): number {
   if (opts.timeScale !== undefined) {
     const n = Number(opts.timeScale);
     if (!Number.isFinite(n) || n < 1 || n > 20) {
@@ -121,9 +117,7 @@ async function labTimeScale(opts: VerifyOptions): Promise<number> {
     }
     return n;
   }
-  if (opts.kubeconfig && !existsSync(labPaths(opts).configFile)) return 1;
-  const { config } = await loadLab(opts);
-  if (config.provider === 'libvirt' && config.libvirt.driver === 'qemu') {
+  if (config?.provider === 'libvirt' && config.libvirt.driver === 'qemu') {
     process.stderr.write(`software-emulated lab (libvirt driver qemu): time limits x${EMULATED_TIME_SCALE} (--time-scale to change)\n`);
     return EMULATED_TIME_SCALE;
   }
@@ -147,8 +141,7 @@ async function localTarget(kubeconfig: string): Promise<Target> {
 }
 
 /** kubectl on the control plane, as root with kubeadm's admin.conf, over the lab's SSH. */
-async function labTarget(opts: VerifyOptions): Promise<Target> {
-  const { paths, config } = await loadLab(opts);
+async function labTarget(paths: LabPaths, config: LabConfig): Promise<Target> {
   const vagrant = new Vagrant({ cwd: paths.labDir, provider: config.provider });
   const name = config.controlPlane.name;
   const entry = existsSync(paths.labDir) ? (await vagrant.sshConfig([name])).find((e) => e.name === name) : undefined;
