@@ -7,8 +7,8 @@ import { runLessons } from '../../src/lessons/runner.js';
 import type { ImageKey } from '../../src/lessons/images.js';
 import type { CheckResult, Executor, Lesson } from '../../src/lessons/types.js';
 import { localExecutor } from '../../src/nodes/executors.js';
+import { TESTBED } from '../testbed.js';
 
-export const TESTBED = resolve(import.meta.dirname, '../../../shared/testbed');
 const CONTROL_PLANE = resolve(TESTBED, 'control-plane.sh');
 
 export interface ControlPlane {

@@ -5,14 +5,12 @@
 // Run with `npm run test:e2e` (root, libvirt, vagrant; ~30-60 min under software emulation).
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CACHE, ROOT, TESTBED } from '../testbed.js';
 import { Recorder, type CheckRecord } from './summary.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TESTBED = resolve(ROOT, '../shared/testbed');
-const CACHE = process.env.K8SLAB_TESTBED_CACHE ?? '/var/cache/k8slab-testbed';
 const WORK = process.env.K8SLAB_E2E_DIR ?? '/var/tmp/k8slab-e2e';
 const LOCK = '/var/lock/k8slab-libvirt.lock';
 const NAME = 'k8slab-e2e';

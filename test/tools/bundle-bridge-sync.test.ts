@@ -10,8 +10,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderFiles } from '../../src/render/files.js';
 import { FIXTURE_SECRETS, planFor } from '../fixtures/render/variants.js';
+import { CACHE, TESTBED } from '../testbed.js';
 
-const TESTBED = resolve(import.meta.dirname, '../../../shared/testbed');
 const CP_NAME = `k8slab-bsync-${process.pid}`;
 const NS = `k8slab-bsync-${process.pid}`;
 const HOST_IF = `k8sbs${process.pid % 100000}`;
@@ -63,7 +63,7 @@ describe.skipIf(!usable)('bridge-sync against a real API server, in a network na
         .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
     kubeconfig = env.KUBECONFIG!;
-    kubectl = join(env.K8SLAB_TESTBED_BIN ?? '/var/cache/k8slab-testbed/k8s/v1.20.2/bin', 'kubectl');
+    kubectl = join(env.K8SLAB_TESTBED_BIN ?? join(CACHE, 'k8s/v1.20.2/bin'), 'kubectl');
   }, 600_000);
 
   afterAll(async () => {

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { CACHE } from '../testbed.js';
 
-const CACHE = process.env.K8SLAB_TESTBED_CACHE ?? '/var/cache/k8slab-testbed';
 const BIN = join(CACHE, 'k8s/v1.20.2/bin');
 const IMAGES = join(CACHE, 'images');
 const haveTestbed = existsSync(join(BIN, 'kubeadm')) && existsSync(join(IMAGES, 'index.json'));

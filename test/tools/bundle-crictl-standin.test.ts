@@ -5,13 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderFiles } from '../../src/render/files.js';
 import { FIXTURE_SECRETS, planFor } from '../fixtures/render/variants.js';
+import { CACHE, TESTBED } from '../testbed.js';
 
-const TESTBED = resolve(import.meta.dirname, '../../../shared/testbed');
-const CACHE = process.env.K8SLAB_TESTBED_CACHE ?? '/var/cache/k8slab-testbed';
 const NAME = `bsc-${process.pid}`;
 const SOCK = join(CACHE, `run/containerd-${NAME}/containerd.sock`);
 const PAUSE = join(CACHE, 'images/pause.tar');

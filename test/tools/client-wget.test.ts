@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wgetCommand } from '../../src/lessons/probes.js';
+import { CACHE } from '../testbed.js';
 
-const CACHE = process.env.K8SLAB_TESTBED_CACHE ?? '/var/cache/k8slab-testbed';
 const TOOLS_TAR = join(CACHE, 'images/tools.tar');
 
 describe.skipIf(!existsSync(TOOLS_TAR))('request-pod GET with the tools image busybox', () => {

@@ -12,6 +12,7 @@ import { EXIT } from '../../src/cli/exit-codes.js';
 import { realHost, runDoctor, type CheckResult } from '../../src/doctor/index.js';
 import { compareVersions } from '../../src/doctor/version.js';
 import { fromInt, parseCidr } from '../../src/config/net.js';
+import { testbedScript } from '../testbed.js';
 
 const FAKE_BIN = resolve(import.meta.dirname, '../fixtures/fake-bin');
 const REAL_PATH = process.env.PATH ?? '/usr/bin:/bin';
@@ -42,7 +43,7 @@ function only(results: CheckResult[], name: string): CheckResult {
 
 /** libvirtd does not survive a reboot here (no systemd): start it with the testbed script, under the shared lock. */
 function ensureLibvirtd(): void {
-  const testbed = resolve(import.meta.dirname, '../../../shared/testbed/libvirt.sh');
+  const testbed = testbedScript('libvirt.sh');
   try {
     execFileSync('virsh', ['--connect', 'qemu:///system', 'version'], { stdio: 'ignore' });
   } catch {

@@ -6,11 +6,10 @@
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, TESTBED } from '../testbed.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TESTBED = resolve(ROOT, '../shared/testbed');
 const LOCK = '/var/lock/k8slab-libvirt.lock';
 const CLI = join(ROOT, 'bin/k8slab.js');
 const BOX = 'k8slab/debian12';
