@@ -13,7 +13,7 @@ import { resolveImages } from '../../src/lessons/images.js';
 import { labelObjects, substitute } from '../../src/lessons/render.js';
 import { MANIFESTS_DIR } from '../../src/paths.js';
 import type { Check, Lesson } from '../../src/lessons/types.js';
-import { main } from '../../src/cli/main.js';
+import { runCli, type CliRun } from '../cli-run.js';
 import { withKubeconfig } from '../../src/cli/commands/verify.js';
 import { localExecutor } from '../../src/nodes/executors.js';
 import { access } from '../../src/lessons/access.js';
@@ -283,21 +283,13 @@ describe.concurrent('runner', () => {
 
 // Sequential: these capture process.stdout.
 describe.sequential('k8slab verify --kubeconfig', () => {
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
+  async function cli(args: string[]): Promise<CliRun> {
     const path = process.env.PATH;
     process.env.PATH = `${cp.bin}:${path ?? ''}`;
     try {
-      const code = await main(['node', 'k8slab', ...args]);
-      return { code, stdout, stderr };
+      return await runCli(...args);
     } finally {
       process.env.PATH = path;
-      process.exitCode = undefined;
-      out.mockRestore();
-      err.mockRestore();
     }
   }
   const noLab = ['--config', '/nonexistent/k8slab-test/lab.yaml'];
@@ -305,11 +297,11 @@ describe.sequential('k8slab verify --kubeconfig', () => {
   it('runs a lesson, prints JSON, writes JUnit, shows progress on stderr, and exits 0', async () => {
     const junit = join(mkdtempSync(join(tmpdir(), 'k8slab-junit-')), 'report.xml');
     const r = await cli(['verify', ...noLab, '--kubeconfig', cp.kubeconfig, '--lesson', 'access', '--json', '--junit', junit]);
-    expect(r.code, r.stderr).toBe(0);
-    const doc = JSON.parse(r.stdout);
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
     expect(doc.results.map((x: { check: string; status: string }) => `${x.check}:${x.status}`)).toEqual(['sa-token:passed', 'rbac-role:passed', 'rbac-clusterrole:passed']);
-    expect(r.stderr).toMatch(/▶ access \(namespace k8slab-access\)/);
-    expect(r.stderr).toMatch(/✓ access\/rbac-role passed/);
+    expect(r.err).toMatch(/▶ access \(namespace k8slab-access\)/);
+    expect(r.err).toMatch(/✓ access\/rbac-role passed/);
     const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(junit, 'utf8'));
     expect(xml.testsuites.tests).toBe('3');
     expect(xml.testsuites.testsuite.testcase).toHaveLength(3);
@@ -321,14 +313,14 @@ describe.sequential('k8slab verify --kubeconfig', () => {
     try {
       const r = await cli(['verify', ...noLab, '--kubeconfig', cp.kubeconfig, '--lesson', 'services']);
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/--- services\/nodeport-allocated failed: .*already allocated/);
-      expect(r.stdout).toMatch(/\$ kubectl -n k8slab-services apply -f - <<'EOF'/);
+      expect(r.out).toMatch(/--- services\/nodeport-allocated failed: .*already allocated/);
+      expect(r.out).toMatch(/\$ kubectl -n k8slab-services apply -f - <<'EOF'/);
       // Diagnostics: the namespace's unready pods (pod1 from an earlier check) are named and described.
-      expect(r.stdout).toMatch(/^# pod pod1 not Ready: Pending$/m);
-      expect(r.stdout).toMatch(/^\$ kubectl -n k8slab-services describe pod\/pod1$/m);
-      expect(r.stdout).toMatch(/^services\s+nodeport-allocated\s+failed/m);
-      expect(r.stdout).toMatch(/^services\s+clusterip-stable\s+passed/m);
-      expect(r.stdout).toMatch(/^\d+ passed, 1 failed, \d+ skipped$/m);
+      expect(r.out).toMatch(/^# pod pod1 not Ready: Pending$/m);
+      expect(r.out).toMatch(/^\$ kubectl -n k8slab-services describe pod\/pod1$/m);
+      expect(r.out).toMatch(/^services\s+nodeport-allocated\s+failed/m);
+      expect(r.out).toMatch(/^services\s+clusterip-stable\s+passed/m);
+      expect(r.out).toMatch(/^\d+ passed, 1 failed, \d+ skipped$/m);
     } finally {
       await kubectl('delete service squatter');
     }
@@ -347,18 +339,18 @@ describe.sequential('k8slab verify --kubeconfig', () => {
     writeFileSync(kc, readFileSync(cp.kubeconfig, 'utf8').replace(/server: https:\/\/[^\s]+/, 'server: https://127.0.0.1:1'));
     const r = await cli(['verify', ...noLab, '--kubeconfig', kc, '--lesson', 'access']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/k8slab: cannot talk to the cluster: `kubectl get nodes -o json` exited 1: .*127\.0\.0\.1:1/);
-    expect(r.stderr).toContain(`fix: check ${kc}`);
+    expect(r.err).toMatch(/k8slab: cannot talk to the cluster: `kubectl get nodes -o json` exited 1: .*127\.0\.0\.1:1/);
+    expect(r.err).toContain(`fix: check ${kc}`);
   }, 60_000);
 
   it('lists the lessons, and refuses an unknown one with a hint (exit 2)', async () => {
     const list = await cli(['verify', '--list', '--json']);
     expect(list.code).toBe(0);
-    const lessons = JSON.parse(list.stdout).map((l: { lesson: string }) => l.lesson);
+    const lessons = JSON.parse(list.out).map((l: { lesson: string }) => l.lesson);
     expect(lessons).toEqual(expect.arrayContaining(['services', 'access']));
     const bad = await cli(['verify', '--lesson', 'acess', '--list']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('unknown lesson "acess"');
-    expect(bad.stderr).toContain('did you mean "access"');
+    expect(bad.err).toContain('unknown lesson "acess"');
+    expect(bad.err).toContain('did you mean "access"');
   });
 });

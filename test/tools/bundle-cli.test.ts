@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli-run.js';
 import { CACHE } from '../testbed.js';
 
 const BIN = join(CACHE, 'k8s/v1.20.2/bin');
@@ -24,26 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-afterEach(() => {
-  process.exitCode = undefined;
-  vi.restoreAllMocks();
-});
-
-/** Runs the CLI in-process; returns its exit code and what it printed. */
-async function k8slab(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    const code = await main(['node', 'k8slab', ...args]);
-    return { code, out, err };
-  } finally {
-    process.exitCode = undefined;
-    vi.restoreAllMocks();
-  }
-}
-
 const place = async (src: string, dst: string) => {
   await link(src, dst).catch(() => copyFile(src, dst));
 };
@@ -61,7 +41,7 @@ describe.skipIf(!haveTestbed)('bundle index + check on a bundle made of the test
   });
 
   it('index: names come from the tarballs themselves', async () => {
-    const r = await k8slab('bundle', 'index', b);
+    const r = await runCli('bundle', 'index', b);
     expect(r.code).toBe(0);
     expect(r.out).toContain('2 tarballs, 2 images');
     const index = JSON.parse(await readFile(join(b, 'images/index.json'), 'utf8')) as { images: { file: string; images: string[]; sha256: string }[] };
@@ -74,10 +54,10 @@ describe.skipIf(!haveTestbed)('bundle index + check on a bundle made of the test
   });
 
   it('check: the real kubeadm names what is missing; exit 1', async () => {
-    const r = await k8slab('bundle', 'check', b, '--json', '-c', join(dir, 'absent.yaml'));
+    const r = await runCli('bundle', 'check', b, '--json', '-c', join(dir, 'absent.yaml'));
     // an explicit --config that does not exist is a usage error, and nothing is checked
     expect(r.code).toBe(2);
-    const c = await k8slab('bundle', 'check', b, '--json');
+    const c = await runCli('bundle', 'check', b, '--json');
     expect(c.code).toBe(1);
     const report = JSON.parse(c.out) as { usable: boolean; findings: { code: string; message: string }[]; skippedPhases: string[] };
     expect(report.usable).toBe(false);
@@ -94,10 +74,10 @@ describe.skipIf(!haveTestbed)('bundle index + check on a bundle made of the test
 
   it('check: with every control-plane image it is usable; the lab is checked too', async () => {
     for (const img of CORE) await place(join(IMAGES, `${img}.tar`), join(b, 'images', `${img}.tar`)).catch(() => undefined);
-    expect((await k8slab('bundle', 'index', b)).code).toBe(0);
+    expect((await runCli('bundle', 'index', b)).code).toBe(0);
     const labFile = join(dir, 'lab.yaml');
     await writeFile(labFile, 'kubernetes: { version: "1.20.2", source: bundle, bundle: ./bundle, cni: bridge }\nimages: { app: "k8slab.local/app:1" }\n');
-    const r = await k8slab('bundle', 'check', '-c', labFile);
+    const r = await runCli('bundle', 'check', '-c', labFile);
     expect(r.out).toContain(`bundle ${b} for lab "k8slab": Kubernetes 1.20.2`);
     expect(r.out).toContain('kubeadm phase addon/coredns will be skipped');
     expect(r.out).toContain('no debs/ or rpms/');
@@ -105,7 +85,7 @@ describe.skipIf(!haveTestbed)('bundle index + check on a bundle made of the test
     expect(r.code).toBe(0);
     const wrong = join(dir, 'lab-1.21.yaml');
     await writeFile(wrong, 'kubernetes: { version: "1.21.0", source: bundle, bundle: ./bundle, cni: bridge }\n');
-    const w = await k8slab('bundle', 'check', '-c', wrong);
+    const w = await runCli('bundle', 'check', '-c', wrong);
     expect(w.code).toBe(1);
     expect(w.out).toContain('lab.yaml asks for Kubernetes 1.21.0, the bundle brings 1.20.2');
   });
@@ -124,8 +104,8 @@ describe.skipIf(!haveTestbed)('bundle index + check on a bundle made of the test
     await rm(app);
     bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
     await writeFile(app, bytes);
-    expect((await k8slab('bundle', 'check', damaged)).code).toBe(0);
-    const r = await k8slab('bundle', 'check', damaged, '--verify-hashes');
+    expect((await runCli('bundle', 'check', damaged)).code).toBe(0);
+    const r = await runCli('bundle', 'check', damaged, '--verify-hashes');
     expect(r.code).toBe(1);
     expect(r.out).toContain('images/app.tar does not match its SHA-256 in the index');
   });
@@ -134,7 +114,7 @@ describe.skipIf(!haveTestbed)('bundle index + check on a bundle made of the test
 describe('bundle create', () => {
   it('on this host (no internet): prints the steps, says so, exits 3 and creates nothing', async () => {
     const out = join(dir, 'created-offline');
-    const r = await k8slab('bundle', 'create', '--kubernetes', '1.20.2', '-o', out, '-c', join(dir, 'none.yaml'));
+    const r = await runCli('bundle', 'create', '--kubernetes', '1.20.2', '-o', out, '-c', join(dir, 'none.yaml'));
     expect(r.code).toBe(3);
     expect(r.out).toContain('https://dl.k8s.io/release/v1.20.2/bin/linux/amd64/$f');
     expect(r.out).toContain('kubeadm config images list --kubernetes-version v1.20.2');
@@ -143,7 +123,7 @@ describe('bundle create', () => {
   });
 
   it('without a full version it is a usage error', async () => {
-    const r = await k8slab('bundle', 'create', '--kubernetes', '1.20', '-c', join(dir, 'none.yaml'));
+    const r = await runCli('bundle', 'create', '--kubernetes', '1.20', '-c', join(dir, 'none.yaml'));
     expect(r.code).toBe(2);
   });
 
@@ -173,12 +153,12 @@ describe('bundle create', () => {
 
     it('downloads bin/ with SHA-256 checks, writes bundle.json, and exits 1 because images are still to do', async () => {
       const out = join(dir, 'created-mirror');
-      const r = await k8slab('bundle', 'create', '--kubernetes', '1.20.2', '-o', out, '--mirror', base, '-c', join(dir, 'none.yaml'));
+      const r = await runCli('bundle', 'create', '--kubernetes', '1.20.2', '-o', out, '--mirror', base, '-c', join(dir, 'none.yaml'));
       expect(r.out).toContain('kubelet: 105021440 bytes, sha256 ok'.replace('105021440', String((await readFile(join(BIN, 'kubelet'))).length)));
       expect(r.out).toContain('Not done by this command: images');
       expect(r.code).toBe(1);
       expect(JSON.parse(await readFile(join(out, 'bundle.json'), 'utf8'))).toMatchObject({ format: 1, kubernetes: '1.20.2', arch: 'amd64' });
-      const check = await k8slab('bundle', 'check', out, '--json');
+      const check = await runCli('bundle', 'check', out, '--json');
       const findings = (JSON.parse(check.out) as { findings: { code: string }[] }).findings.map((f) => f.code);
       expect(findings).not.toContain('binary-missing');
       expect(findings).not.toContain('binary-version');
@@ -188,7 +168,7 @@ describe('bundle create', () => {
     it('refuses a binary whose published SHA-256 does not match', async () => {
       tamper.kubectl = true;
       const out = join(dir, 'created-bad');
-      const r = await k8slab('bundle', 'create', '--kubernetes', '1.20.2', '-o', out, '--mirror', base, '-c', join(dir, 'none.yaml'));
+      const r = await runCli('bundle', 'create', '--kubernetes', '1.20.2', '-o', out, '--mirror', base, '-c', join(dir, 'none.yaml'));
       tamper.kubectl = false;
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/download failed: .*kubectl: SHA-256 [0-9a-f]+ does not match the published/);

@@ -5,14 +5,14 @@ import { constants } from 'node:fs';
 import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { main } from '../../src/cli/main.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { realHost, runDoctor, type CheckResult } from '../../src/doctor/index.js';
 import { compareVersions } from '../../src/doctor/version.js';
 import { fromInt, parseCidr } from '../../src/config/net.js';
 import { testbedScript } from '../testbed.js';
+import { runCli, type CliRun } from '../cli-run.js';
 
 const FAKE_BIN = resolve(import.meta.dirname, '../fixtures/fake-bin');
 const REAL_PATH = process.env.PATH ?? '/usr/bin:/bin';
@@ -218,42 +218,30 @@ describe('doctor: resources of this host', () => {
 
 describe('k8slab doctor (the command)', () => {
   beforeAll(ensureLibvirtd);
-  let out: string;
-  let err: string;
   const savedPath = process.env.PATH;
-  beforeAll(() => {
-    out = '';
-    err = '';
-  });
   afterEach(() => {
-    vi.restoreAllMocks();
     process.env.PATH = savedPath;
-    process.exitCode = undefined;
   });
-  async function run(args: string[], yaml: string, path: string): Promise<number> {
-    out = '';
-    err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((c) => ((err += String(c)), true));
+  async function run(args: string[], yaml: string, path: string): Promise<CliRun> {
     const file = join(dir, 'cli.yaml');
     await writeFile(file, yaml);
     process.env.PATH = path;
-    return main(['node', 'k8slab', 'doctor', '--config', file, '--lab-dir', labDir, ...args]);
+    return runCli('doctor', '--config', file, '--lab-dir', labDir, ...args);
   }
 
   it('PATH without vagrant: fail in the table and exit 1', async () => {
-    const code = await run([], 'network:\n  private: 10.213.47.0/24', FAKE_BIN);
-    expect(code).toBe(EXIT.failed);
-    expect(out).toMatch(/^FAIL\s+vagrant\s+vagrant is not on PATH$/m);
-    expect(out).toMatch(/fix: install Vagrant/);
-    expect(out).toMatch(/^PASS\s+virtualbox\s+VirtualBox 7.0.20$/m);
-    expect(out).toMatch(/\d+ passed, \d+ warnings, [1-9]\d* failed/);
+    const r = await run([], 'network:\n  private: 10.213.47.0/24', FAKE_BIN);
+    expect(r.code).toBe(EXIT.failed);
+    expect(r.out).toMatch(/^FAIL\s+vagrant\s+vagrant is not on PATH$/m);
+    expect(r.out).toMatch(/fix: install Vagrant/);
+    expect(r.out).toMatch(/^PASS\s+virtualbox\s+VirtualBox 7.0.20$/m);
+    expect(r.out).toMatch(/\d+ passed, \d+ warnings, [1-9]\d* failed/);
   });
 
   it('--json gives every check and ok=false on a failure', async () => {
-    const code = await run(['--json'], 'network:\n  private: 10.213.47.0/24', FAKE_BIN);
-    const report = JSON.parse(out) as { ok: boolean; checks: CheckResult[] };
-    expect(code).toBe(EXIT.failed);
+    const r = await run(['--json'], 'network:\n  private: 10.213.47.0/24', FAKE_BIN);
+    const report = JSON.parse(r.out) as { ok: boolean; checks: CheckResult[] };
+    expect(r.code).toBe(EXIT.failed);
     expect(report.ok).toBe(false);
     expect(report.checks.find((c) => c.name === 'vagrant')).toMatchObject({ status: 'fail', fix: expect.stringContaining('install Vagrant') });
     for (const c of report.checks) expect(Object.keys(c).sort()).toEqual(['detail', 'fix', 'name', 'status']);
@@ -262,23 +250,23 @@ describe('k8slab doctor (the command)', () => {
   it('exit 0 when nothing fails (warnings allowed)', async () => {
     // libvirt with software emulation: no KVM needed, a free network, a small lab.
     const yaml = 'provider: libvirt\nlibvirt:\n  driver: qemu\n  cpuMode: maximum\nworkers:\n  count: 1\n  memory: 1024\ncontrolPlane:\n  memory: 2048\nnetwork:\n  private: 10.213.47.0/24';
-    const code = await run(['--json'], yaml, `${REAL_PATH}`);
-    const report = JSON.parse(out) as { ok: boolean; checks: CheckResult[] };
+    const r = await run(['--json'], yaml, `${REAL_PATH}`);
+    const report = JSON.parse(r.out) as { ok: boolean; checks: CheckResult[] };
     expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(code).toBe(EXIT.ok);
+    expect(r.code).toBe(EXIT.ok);
   });
 
   it('a bad lab.yaml exits 2 before checking anything', async () => {
-    const code = await run([], 'workers:\n  count: 10', REAL_PATH);
-    expect(code).toBe(EXIT.usage);
-    expect(err).toContain('workers.count (found 10)');
-    expect(out).toBe('');
+    const r = await run([], 'workers:\n  count: 10', REAL_PATH);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.err).toContain('workers.count (found 10)');
+    expect(r.out).toBe('');
   });
 
   it('reads the lab.yaml given with --config', async () => {
-    await run(['--json'], 'provider: libvirt\nnetwork:\n  private: 10.213.47.0/24', REAL_PATH);
-    const report = JSON.parse(out) as { checks: CheckResult[] };
+    const r = await run(['--json'], 'provider: libvirt\nnetwork:\n  private: 10.213.47.0/24', REAL_PATH);
+    const report = JSON.parse(r.out) as { checks: CheckResult[] };
     expect(report.checks.map((c) => c.name)).toContain('vagrant-libvirt');
     expect(await readFile(join(dir, 'cli.yaml'), 'utf8')).toContain('provider: libvirt');
   });

@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli-run.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -16,26 +16,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function k8slab(...args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const grab = (s: string | Uint8Array) => ((out += String(s)), true);
-  vi.spyOn(process.stdout, 'write').mockImplementation(grab);
-  vi.spyOn(process.stderr, 'write').mockImplementation(grab);
-  try {
-    return { code: await main(['node', 'k8slab', ...args, '-c', join(dir, 'lab.yaml')]), out };
-  } finally {
-    process.exitCode = undefined;
-    vi.restoreAllMocks();
-  }
-}
-
 describe('on a lab that was never brought up', () => {
   for (const args of [['snapshot', 'save'], ['snapshot', 'list'], ['reset'], ['ssh', 'm-k8s']]) {
     it(`k8slab ${args.join(' ')} says there are no VMs yet and to run k8slab up`, async () => {
-      const r = await k8slab(...args);
+      const r = await runCli(...args, '-c', join(dir, 'lab.yaml'));
       expect(r.code).toBe(1);
-      expect(r.out).toContain('lab never-up has no VMs yet');
-      expect(r.out).toContain('run `k8slab up` first');
+      expect(r.all).toContain('lab never-up has no VMs yet');
+      expect(r.all).toContain('run `k8slab up` first');
       expect(existsSync(join(dir, 'lab'))).toBe(false);
     });
   }

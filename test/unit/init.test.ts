@@ -2,35 +2,26 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../cli-run.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { loadConfigFile, parseConfig } from '../../src/config/load.js';
 import { TEMPLATES_DIR } from '../../src/paths.js';
 
 describe('k8slab init', () => {
   let dir: string;
-  let out: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'k8slab-init-'));
-    out = '';
-    const capture = (chunk: unknown) => {
-      out += String(chunk);
-      return true;
-    };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
   });
   afterEach(async () => {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
     await rm(dir, { recursive: true, force: true });
   });
 
   it('writes a commented lab.yaml that loads to the defaults', async () => {
     const file = join(dir, 'lab.yaml');
-    expect(await main(['node', 'k8slab', 'init', '--config', file])).toBe(EXIT.ok);
-    expect(out).toContain(`wrote ${file}`);
+    const r = await runCli('init', '--config', file);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.all).toContain(`wrote ${file}`);
     const text = await readFile(file, 'utf8');
     expect(text).toBe(await readFile(resolve(TEMPLATES_DIR, 'lab.yaml'), 'utf8'));
     expect(text).toMatch(/^# /m);
@@ -40,15 +31,16 @@ describe('k8slab init', () => {
   it('refuses to overwrite an existing file and leaves it alone', async () => {
     const file = join(dir, 'lab.yaml');
     await writeFile(file, 'workers:\n  count: 1\n');
-    expect(await main(['node', 'k8slab', 'init', '--config', file])).toBe(EXIT.usage);
-    expect(out).toMatch(/exists already[\s\S]*--force/);
+    const r = await runCli('init', '--config', file);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.all).toMatch(/exists already[\s\S]*--force/);
     expect(await readFile(file, 'utf8')).toBe('workers:\n  count: 1\n');
   });
 
   it('overwrites with --force', async () => {
     const file = join(dir, 'lab.yaml');
     await writeFile(file, 'workers:\n  count: 1\n');
-    expect(await main(['node', 'k8slab', 'init', '--config', file, '--force'])).toBe(EXIT.ok);
+    expect((await runCli('init', '--config', file, '--force')).code).toBe(EXIT.ok);
     expect((await loadConfigFile(file)).workers.count).toBe(3);
   });
 });

@@ -3,8 +3,8 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCli } from '../cli-run.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { generateSecrets, type LabSecrets } from '../../src/plan/secrets.js';
 import { renderLab } from '../../src/render/index.js';
@@ -98,39 +98,25 @@ describe('renderLab', () => {
 });
 
 describe('k8slab render', () => {
-  const run = async (...args: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-    try {
-      const code = await main(['node', 'k8slab', ...args]);
-      return { code, stdout: out.join(''), stderr: err.join('') };
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-    }
-  };
-
   test('makes the lab secrets once, keeps them, and renders with them', async () => {
     const dir = join(root, 'cli');
     await mkdir(dir, { recursive: true });
     const config = join(dir, 'lab.yaml');
     await writeFile(config, 'workers:\n  count: 1\n');
-    const first = await run('render', '-c', config);
-    expect(first.code, first.stderr).toBe(EXIT.ok);
-    expect(first.stdout).toContain('created   0600  pki/ca.key');
-    expect(first.stdout).toContain('new lab token and cluster CA made');
+    const first = await runCli('render', '-c', config);
+    expect(first.code, first.err).toBe(EXIT.ok);
+    expect(first.out).toContain('created   0600  pki/ca.key');
+    expect(first.out).toContain('new lab token and cluster CA made');
     const state = await readState(join(dir, 'lab'));
     expect(state).toBeDefined();
     const worker = await readFile(join(dir, 'lab', 'work_nodes.sh'), 'utf8');
     expect(worker).toContain(`JOIN_TOKEN=${state!.secrets.token}\n`);
     expect(await readFile(join(dir, 'lab', 'pki', 'ca.key'), 'utf8')).toBe(state!.secrets.caKey);
 
-    const second = await run('render', '-c', config);
+    const second = await runCli('render', '-c', config);
     expect(second.code).toBe(EXIT.ok);
-    expect(second.stdout).toContain('reused from .k8slab/state.json');
-    expect(second.stdout).not.toMatch(/created|updated/);
+    expect(second.out).toContain('reused from .k8slab/state.json');
+    expect(second.out).not.toMatch(/created|updated/);
     expect((await readState(join(dir, 'lab')))!.secrets).toEqual(state!.secrets);
   });
 
@@ -138,8 +124,8 @@ describe('k8slab render', () => {
     const dir = join(root, 'cli-out');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'lab.yaml'), '{}\n');
-    const r = await run('render', '-c', join(dir, 'lab.yaml'), '--out', join(dir, 'elsewhere'));
-    expect(r.code, r.stderr).toBe(EXIT.ok);
+    const r = await runCli('render', '-c', join(dir, 'lab.yaml'), '--out', join(dir, 'elsewhere'));
+    expect(r.code, r.err).toBe(EXIT.ok);
     expect(await readdir(join(dir, 'elsewhere'))).toContain('Vagrantfile');
     expect(await readdir(dir)).not.toContain('lab');
   });
@@ -148,9 +134,9 @@ describe('k8slab render', () => {
     const dir = join(root, 'cli-bad');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'lab.yaml'), 'workers:\n  count: 12\n');
-    const r = await run('render', '-c', join(dir, 'lab.yaml'));
+    const r = await runCli('render', '-c', join(dir, 'lab.yaml'));
     expect(r.code).toBe(EXIT.usage);
-    expect(r.stderr).toContain('workers.count');
+    expect(r.err).toContain('workers.count');
     expect(await readdir(dir)).toEqual(['lab.yaml']);
   });
 
@@ -161,8 +147,8 @@ describe('k8slab render', () => {
       join(dir, 'lab.yaml'),
       'provider: libvirt\nkubernetes: { version: "1.20.2", source: bundle, bundle: ./bundle, cni: bridge }\n',
     );
-    const r = await run('render', '-c', join(dir, 'lab.yaml'));
-    expect(r.code, r.stderr).toBe(EXIT.ok);
+    const r = await runCli('render', '-c', join(dir, 'lab.yaml'));
+    expect(r.code, r.err).toBe(EXIT.ok);
     const vf = await readFile(join(dir, 'lab', 'Vagrantfile'), 'utf8');
     expect(vf).toContain(`'${join(dir, 'bundle')}'`);
     expect(vf).not.toContain("'./bundle'");
@@ -173,9 +159,9 @@ describe('k8slab render', () => {
     await mkdir(join(dir, 'lab'), { recursive: true });
     await writeFile(join(dir, 'lab.yaml'), '{}\n');
     await writeFile(join(dir, 'lab', 'master_node.sh'), 'echo mine\n');
-    const r = await run('render', '-c', join(dir, 'lab.yaml'));
+    const r = await runCli('render', '-c', join(dir, 'lab.yaml'));
     expect(r.code).toBe(EXIT.usage);
-    expect(r.stderr).toContain('master_node.sh (not written by k8slab)');
+    expect(r.err).toContain('master_node.sh (not written by k8slab)');
     expect(await snapshot(join(dir, 'lab'))).toEqual({ 'master_node.sh': 'echo mine\n' });
   });
 });

@@ -5,12 +5,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckFailed, LessonContext, scaleTimeoutFlags } from '../../src/lessons/context.js';
 import { DEFAULT_IMAGES } from '../../src/lessons/images.js';
 import type { ClusterFacts, Executor } from '../../src/lessons/types.js';
 import { localExecutor } from '../../src/nodes/executors.js';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../cli-run.js';
 
 /** the real local executor, remembering each command line and the time limit it was given */
 function recordingLocalExecutor(): Executor & { calls: { command: string; timeoutMs?: number }[] } {
@@ -82,18 +82,9 @@ describe('k8slab verify --time-scale', () => {
 
   for (const bad of ['0', 'abc', '21']) {
     it(`refuses ${bad} with exit 2, saying the allowed range`, async () => {
-      let out = '';
-      const grab = (s: string | Uint8Array) => ((out += String(s)), true);
-      vi.spyOn(process.stdout, 'write').mockImplementation(grab);
-      vi.spyOn(process.stderr, 'write').mockImplementation(grab);
-      try {
-        const code = await main(['node', 'k8slab', 'verify', '--time-scale', bad, '-c', join(dir, 'lab.yaml')]);
-        expect(code).toBe(2);
-        expect(out).toContain(`--time-scale ${bad}: not a number from 1 to 20`);
-      } finally {
-        process.exitCode = undefined;
-        vi.restoreAllMocks();
-      }
+      const r = await runCli('verify', '--time-scale', bad, '-c', join(dir, 'lab.yaml'));
+      expect(r.code).toBe(2);
+      expect(r.all).toContain(`--time-scale ${bad}: not a number from 1 to 20`);
     });
   }
 });
