@@ -141,7 +141,8 @@ async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, 
       run.results.push(emitEnd(emit, { ...base(lesson, check), status: 'failed', reason: `lesson setup failed: ${setupError}` }));
     } else {
       emit({ type: 'check-start', lesson: lesson.id, check: check.id });
-      run.results.push(emitEnd(emit, await runCheck(lesson, check, scope, check.timeoutMs === undefined ? timeoutMs : check.timeoutMs * scale, opts.signal)));
+      const limit = check.timeoutMs === undefined ? timeoutMs : check.timeoutMs * scale;
+      run.results.push(emitEnd(emit, await runCheck(lesson, check, scope, limit, { release: lesson.independentChecks === true && !opts.keep, signal: opts.signal })));
     }
   }
 
@@ -171,8 +172,16 @@ async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, 
   return run;
 }
 
-async function runCheck(lesson: Lesson, check: Check, scope: LessonScope, timeoutMs: number, signal?: AbortSignal): Promise<CheckResult> {
+async function runCheck(
+  lesson: Lesson,
+  check: Check,
+  scope: LessonScope,
+  timeoutMs: number,
+  opts: { release: boolean; signal?: AbortSignal | undefined },
+): Promise<CheckResult> {
+  const { signal } = opts;
   const ctx = new LessonContext(scope);
+  const appliedBefore = scope.applied.length;
   const started = Date.now();
   let result: Pick<CheckResult, 'status' | 'reason'>;
   try {
@@ -183,7 +192,27 @@ async function runCheck(lesson: Lesson, check: Check, scope: LessonScope, timeou
   }
   const seconds = (Date.now() - started) / 1000;
   if (result.status === 'failed') await collectDiagnostics(ctx, scope);
-  return { ...base(lesson, check), ...result, seconds, notes: ctx.notes, transcript: ctx.transcript };
+  const transcript = [...ctx.transcript];
+  if (opts.release) transcript.push(...(await releaseObjects(scope, appliedBefore)));
+  return { ...base(lesson, check), ...result, seconds, notes: ctx.notes, transcript };
+}
+
+/**
+ * Deletes the namespaced objects applied since `from` without waiting for them to go (the namespace's
+ * deletion at the end waits for everything), and forgets them so diagnostics do not describe them. A fresh
+ * context: the check's own may have been aborted by its timeout. Best effort: leftovers go with the namespace.
+ */
+async function releaseObjects(scope: LessonScope, from: number): Promise<Transcript[]> {
+  const refs = [...new Set(scope.applied.slice(from).filter((o) => !o.clusterScoped).map((o) => `${o.kind.toLowerCase()}/${o.name}`))];
+  scope.applied.splice(from);
+  if (refs.length === 0) return [];
+  const ctx = new LessonContext(scope);
+  try {
+    await ctx.kubectl(['delete', ...refs, '--ignore-not-found', '--wait=false'], { allowFailure: true });
+  } catch {
+    // the transcript has what happened
+  }
+  return ctx.transcript;
 }
 
 /** A namespace left by `--keep` (or a crash) is deleted first, so every run starts from nothing. */

@@ -112,6 +112,12 @@ export interface Lesson {
   dir: string;
   /** false when it touches cluster-wide state (cordon/drain, cluster PVs) and must run alone */
   parallelSafe: boolean;
+  /**
+   * true when no check uses what an earlier one applied: the runner then deletes a check's objects (without
+   * waiting) as soon as it ends, so finished pods stop loading small nodes while the next check runs.
+   * Not for lessons whose checks re-apply the same manifest: an apply onto a Terminating object is lost.
+   */
+  independentChecks?: boolean;
   setup?(ctx: CheckContext): Promise<void>;
   checks: readonly Check[];
   /** always runs, after the checks, even when they failed */

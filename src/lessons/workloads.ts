@@ -107,6 +107,8 @@ export const workloads: Lesson = {
   dir: LESSON,
   // cordon and drain change a node for everybody: run alone.
   parallelSafe: false,
+  // Each check applies its own manifest; releasing it early spares the 1-vCPU workers of an emulated lab.
+  independentChecks: true,
   checks: [
     {
       id: 'selectors-set-based',

@@ -151,6 +151,47 @@ describe.concurrent('runner', () => {
       expect(run.lessons[0]!.cleanup.map((t) => t.command).join('\n')).toMatch(/delete persistentvolumes,.*clusterroles.* -l k8slab.io\/lesson=rn-fail/);
     }, 240_000);
 
+    it('with independentChecks, deletes what a check applied when it ends (after its diagnostics); without, leaves it for the next check', async () => {
+      const seen: Record<string, boolean> = {};
+      const checks = (id: string): Check[] => [
+        {
+          id: 'boom',
+          title: 'applies, then fails',
+          run: async (ctx) => {
+            await ctx.apply('rbac.yaml');
+            throw new Error('boom');
+          },
+        },
+        {
+          id: 'next',
+          title: 'looks for the role the previous check applied',
+          run: async (ctx) => {
+            seen[id] = (await ctx.kubectl(['get', 'role', 'pod-reader', '-o', 'json'], { allowFailure: true })).exitCode === 0;
+            seen[`${id}-cluster`] = (await ctx.kubectl(['get', 'clusterrole', `k8slab-${id}-node-reader`, '-o', 'json'], { allowFailure: true })).exitCode === 0;
+          },
+        },
+      ];
+      const run = await runLessons({
+        executor: cp.executor,
+        images,
+        lessons: [
+          lesson('rn-release', checks('rn-release'), { dir: 'access', independentChecks: true }),
+          lesson('rn-norelease', checks('rn-norelease'), { dir: 'access' }),
+        ],
+      });
+      expect(seen).toEqual({ 'rn-release': false, 'rn-release-cluster': true, 'rn-norelease': true, 'rn-norelease-cluster': true });
+      const boom = run.results.find((r) => r.lesson === 'rn-release' && r.check === 'boom')!;
+      const commands = boom.transcript.map((t) => t.command);
+      expect(commands.indexOf('kubectl -n k8slab-rn-release describe role/pod-reader')).toBeGreaterThan(-1);
+      expect(commands.at(-1)).toBe('kubectl -n k8slab-rn-release delete serviceaccount/reader role/pod-reader rolebinding/reader-pods --ignore-not-found --wait=false');
+      expect(run.results.find((r) => r.lesson === 'rn-norelease' && r.check === 'boom')!.transcript.some((t) => t.command.includes(' delete '))).toBe(false);
+      // released or not, the lesson's cleanup still removes everything
+      for (const id of ['rn-release', 'rn-norelease']) {
+        expect(await exists(`namespace k8slab-${id}`)).toBe(false);
+        expect(await exists(`clusterrole k8slab-${id}-node-reader`)).toBe(false);
+      }
+    }, 240_000);
+
     it('fails every check when setup fails, and cleans up', async () => {
       const run = await runLessons({
         executor: cp.executor,
