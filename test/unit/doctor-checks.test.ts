@@ -45,6 +45,11 @@ describe('doctor judgements', () => {
   it('Vagrant older than a VirtualBox release fails; an unknown newer VirtualBox warns', () => {
     expect(one(judge(parseConfig(''), facts({ vagrant: { found: true, version: '2.4.1' } }), '/l'), 'virtualbox').status).toBe('fail');
     expect(one(judge(parseConfig(''), facts({ virtualbox: { found: true, version: '7.3.0' } }), '/l'), 'virtualbox').status).toBe('warn');
+    // each row at its boundary: the first Vagrant that drives it passes, the release before fails
+    for (const [vbox, first, before] of [['6.1.50', '2.2.7', '2.2.6'], ['7.0.20', '2.3.2', '2.3.1'], ['7.1.4', '2.4.2', '2.4.1'], ['7.2.4', '2.4.9', '2.4.8']] as const) {
+      const status = (vagrant: string) => one(judge(parseConfig(''), facts({ vagrant: { found: true, version: vagrant }, virtualbox: { found: true, version: vbox } }), '/l'), 'virtualbox').status;
+      expect([vbox, status(first), status(before)]).toEqual([vbox, 'pass', 'fail']);
+    }
     expect(one(judge(parseConfig(''), facts({ vagrant: { found: true, version: '2.2.19' }, virtualbox: { found: true, version: '6.1.50' } }), '/l'), 'vagrant').status).toBe('warn');
   });
 

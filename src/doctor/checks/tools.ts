@@ -7,7 +7,11 @@ import { atLeast } from '../version.js';
 /** The Vagrant k8slab's templates are checked with (Debian 12's package). */
 export const TESTED_VAGRANT = '2.3.4';
 
-/** Each VirtualBox minor and the first Vagrant release that drives it (Vagrant refuses newer ones). */
+/**
+ * Each VirtualBox minor and the first Vagrant release that drives it (Vagrant refuses newer ones).
+ * From Vagrant's CHANGELOG: 6.1 in 2.2.7 (GH-11250), 7.0 in 2.3.2 (GH-12947), 7.1 in 2.4.2 (GH-13513),
+ * 7.2 in 2.4.9 (GH-13709).
+ */
 export const VAGRANT_FOR_VIRTUALBOX: Readonly<Record<string, string>> = {
   '6.1': '2.2.7',
   '7.0': '2.3.2',
