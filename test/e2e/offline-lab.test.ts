@@ -42,6 +42,8 @@ images:
   busybox: k8slab.local/tools:1
 `;
 
+/** judged before the testbed step runs: a cold cache builds Kubernetes first (11-36 min) */
+const CACHE_STATE = existsSync(join(CACHE, 'k8s/v1.20.2/bin/kubeadm')) ? 'warm' : 'cold';
 const driver = existsSync(join(CACHE, 'libvirt/driver')) ? readFileSync(join(CACHE, 'libvirt/driver'), 'utf8').trim() : 'unknown';
 const rec = new Recorder(SUMMARY, {
   host: { cores: cpus().length, loadAverage: loadavg().map((l) => Math.round(l * 100) / 100), libvirtDriver: driver },
@@ -119,6 +121,8 @@ describe('offline lab end to end (libvirt, bundle, bridge)', () => {
     if (upAttempted && !rec.phaseRecord('down')) {
       await rec.phase('cleanup-down', async () => ({ output: await k8slab('down', ['down'], true, 15) }), { always: true }).catch(() => undefined);
     }
+    const t = rec.judgeTargets(CACHE_STATE);
+    process.stderr.write(`[e2e] ${t.cache} cache: ${t.endToEndMinutes} min end to end (target ${t.limitMinutes}); down ${t.downSeconds ?? '-'} s (target ${rec.summary.targets.downSeconds})\n`);
     rec.write();
     process.stderr.write(`[e2e] summary: ${SUMMARY}\n`);
   });
