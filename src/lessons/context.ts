@@ -196,7 +196,9 @@ function redact(text: string, map: Readonly<Record<string, string>> | undefined)
 }
 
 async function fetchText(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  // A new connection per request, as the transcript's curl makes: fetch would otherwise keep one alive, and
+  // kube-proxy picks a Service's backend per connection, so every answer would come from the same pod.
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { connection: 'close' } });
   return { status: res.status, body: await res.text() };
 }
 
