@@ -123,6 +123,26 @@ describe('lesson registry', () => {
       expect((err as UserError).hint).toContain('did you mean "services"?');
     }
   });
+
+  it('selects single checks as LESSON/CHECK, in the lesson order; a whole lesson named too wins; unknown checks get a suggestion', () => {
+    const picked = selectLessons(['services/session-affinity', 'access', 'services/nodeport-answers']);
+    expect(picked.map((l) => [l.id, l.checks.map((c) => c.id)])).toEqual([
+      ['services', ['nodeport-answers', 'session-affinity']],
+      ['access', LESSONS.find((l) => l.id === 'access')!.checks.map((c) => c.id)],
+    ]);
+    // the registry's lessons are left whole
+    expect(LESSONS.find((l) => l.id === 'services')!.checks.length).toBeGreaterThan(2);
+    expect(selectLessons(['services/headless-no-ip', 'services'])[0]!.checks).toBe(LESSONS.find((l) => l.id === 'services')!.checks);
+    expect(() => selectLessons(['services/nodeport-answer'])).toThrow(UserError);
+    try {
+      selectLessons(['services/nodeport-answer']);
+    } catch (err) {
+      expect((err as UserError).message).toBe('lesson services has no check "nodeport-answer"');
+      expect((err as UserError).exitCode).toBe(2);
+      expect((err as UserError).hint).toContain('did you mean "services/nodeport-answers"?');
+    }
+    expect(() => selectLessons(['servics/nodeport-answers'])).toThrow('unknown lesson "servics"');
+  });
 });
 
 describe('requireImages', () => {

@@ -36,7 +36,7 @@ export function register(program: Command): void {
     program
       .command('verify')
       .description('run the course lessons on the cluster and report each check (passed, failed, skipped)')
-      .option('--lesson <name...>', 'run only these lessons (repeatable); see --list')
+      .option('--lesson <name...>', 'run only these lessons, or single checks as LESSON/CHECK (repeatable); see --list')
       .option('--list', 'list the lessons and their checks, and exit')
       .option('--keep', 'leave the lesson namespaces and objects for inspection')
       .option('--json', 'print the whole report as JSON on stdout (progress goes to stderr)')
