@@ -54,6 +54,28 @@ async function waitEndpoints(ctx: CheckContext, svc: string, want: readonly stri
   );
 }
 
+export interface AffinityRound {
+  /** the pod named by each answer, in order */
+  answers: readonly string[];
+  /** the Endpoints object's resourceVersion before the first request and after the last */
+  endpointsBefore: string;
+  endpointsAfter: string;
+}
+
+/**
+ * ClientIP affinity holds while the chosen pod stays an endpoint. When the endpoints changed during the
+ * requests (on a slow lab a pod's readiness probe can time out), a change of pod proves nothing: ask again.
+ */
+export function judgeAffinity(r: AffinityRound): { kind: 'held'; pod: string } | { kind: 'broken' | 'retry'; why: string } {
+  const distinct = [...new Set(r.answers)];
+  if (distinct.length === 1) return { kind: 'held', pod: distinct[0]! };
+  const reached = `${r.answers.length} requests from request-pod reached ${distinct.join(', ')}`;
+  if (r.endpointsBefore !== r.endpointsAfter) {
+    return { kind: 'retry', why: `${reached}, but the endpoints of affinity1 changed meanwhile (resourceVersion ${r.endpointsBefore} -> ${r.endpointsAfter}): asking again` };
+  }
+  return { kind: 'broken', why: `${reached} while its endpoints stayed the same` };
+}
+
 export const services: Lesson = {
   id: 'services',
   title: 'Services: ClusterIP, NodePort, LoadBalancer, DNS, headless, Endpoints, ExternalName, sessionAffinity',
@@ -320,11 +342,22 @@ export const services: Lesson = {
         const svc = await getService(ctx, 'affinity1');
         if (svc.spec.sessionAffinity !== 'ClientIP') ctx.fail(`affinity1 has sessionAffinity ${svc.spec.sessionAffinity ?? 'None'}`);
         await waitEndpoints(ctx, 'affinity1', pods);
-        const answers: string[] = [];
-        for (let i = 0; i < 10; i++) answers.push(await hostnameVia(ctx, `http://${ip}/hostname`));
-        const distinct = [...new Set(answers)];
-        if (distinct.length !== 1) ctx.fail(`10 requests from request-pod reached ${distinct.join(', ')}`);
-        ctx.note(`10 of 10 requests reached ${distinct[0]!} (2 pods behind affinity1)`);
+        const endpointsVersion = async () =>
+          (await ctx.kubectlJson<{ metadata: { resourceVersion: string } }>(['get', 'endpoints', 'affinity1'])).metadata.resourceVersion;
+        const pod = await ctx.waitFor(
+          '10 answers while the endpoints of affinity1 stay the same',
+          async () => {
+            const before = await endpointsVersion();
+            const answers: string[] = [];
+            for (let i = 0; i < 10; i++) answers.push(await hostnameVia(ctx, `http://${ip}/hostname`));
+            const verdict = judgeAffinity({ answers, endpointsBefore: before, endpointsAfter: await endpointsVersion() });
+            if (verdict.kind === 'retry') ctx.note(verdict.why);
+            if (verdict.kind === 'broken') ctx.fail(verdict.why);
+            return verdict.kind === 'held' ? verdict.pod : undefined;
+          },
+          { timeoutMs: 300_000, intervalMs: 5000 },
+        );
+        ctx.note(`10 of 10 requests reached ${pod} (2 pods behind affinity1)`);
       },
     },
   ],

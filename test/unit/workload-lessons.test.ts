@@ -1,5 +1,6 @@
-// The pure parts of the volumes, workloads, statefulset and mysql lessons: reading watch streams and
-// DNS answers, judging a scale-down order, the PVs made for claims, image choices and skip reasons.
+// The pure parts of the services, volumes, workloads, statefulset and mysql lessons: reading watch streams
+// and DNS answers, judging a scale-down order and session affinity, the PVs made for claims, image choices
+// and skip reasons.
 import { describe, expect, it } from 'vitest';
 import { lessonIdOf, splitJsonStream } from '../../src/lessons/lesson-steps.js';
 import { claimVolumes, parseAddresses, scaleDownProblem } from '../../src/lessons/statefulset.js';
@@ -10,6 +11,7 @@ import { volumes } from '../../src/lessons/volumes.js';
 import { workloads } from '../../src/lessons/workloads.js';
 import { statefulset } from '../../src/lessons/statefulset.js';
 import { mysql } from '../../src/lessons/mysql.js';
+import { judgeAffinity } from '../../src/lessons/services.js';
 import type { Capability } from '../../src/lessons/types.js';
 
 describe('splitJsonStream', () => {
@@ -22,6 +24,26 @@ describe('splitJsonStream', () => {
   });
   it('drops a document cut off at the end (the watch timed out mid-write)', () => {
     expect(splitJsonStream('{"a":1}{"b":')).toEqual([{ a: 1 }]);
+  });
+});
+
+describe('judgeAffinity', () => {
+  const a = 'web-a';
+  const b = 'web-b';
+  it('holds when every answer names one pod', () => {
+    expect(judgeAffinity({ answers: Array(10).fill(a), endpointsBefore: '7', endpointsAfter: '7' })).toEqual({ kind: 'held', pod: a });
+  });
+  it('is broken when the pod changes while the endpoints stay the same', () => {
+    const v = judgeAffinity({ answers: [a, a, b, a], endpointsBefore: '7', endpointsAfter: '7' });
+    expect(v).toEqual({ kind: 'broken', why: '4 requests from request-pod reached web-a, web-b while its endpoints stayed the same' });
+  });
+  it('asks again when the endpoints changed during the requests (a pod left and came back)', () => {
+    const v = judgeAffinity({ answers: [a, a, a, a, b, b, b, b, b, b], endpointsBefore: '7', endpointsAfter: '9' });
+    expect(v.kind).toBe('retry');
+    expect(v).toHaveProperty('why', expect.stringContaining('resourceVersion 7 -> 9'));
+  });
+  it('holds with one pod even if the endpoints changed', () => {
+    expect(judgeAffinity({ answers: [b, b], endpointsBefore: '7', endpointsAfter: '8' })).toEqual({ kind: 'held', pod: b });
   });
 });
 
