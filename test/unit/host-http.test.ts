@@ -4,10 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LessonContext } from '../../src/lessons/context.js';
-import { DEFAULT_IMAGES } from '../../src/lessons/images.js';
-import type { ClusterFacts } from '../../src/lessons/types.js';
-import { localExecutor } from '../../src/nodes/executors.js';
+import { testContext } from '../lesson-context.js';
 
 let server: Server;
 let base: string;
@@ -22,21 +19,9 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const ctx = () =>
-  new LessonContext({
-    lesson: 'services',
-    ns: 'k8slab-services',
-    timeScale: 1,
-    manifestsDir: '',
-    executor: localExecutor(),
-    images: DEFAULT_IMAGES,
-    facts: { capabilities: new Set() as ClusterFacts['capabilities'], missing: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: [] },
-    applied: [],
-  });
-
 describe('ctx.httpGet from the host', () => {
   it('opens a new connection for every request, as the curl in its transcript would', async () => {
-    const c = ctx();
+    const c = testContext();
     clientPorts.length = 0;
     for (let i = 0; i < 6; i++) expect((await c.httpGet(`${base}/hostname`)).body).toBe('web-a\n');
     expect(new Set(clientPorts).size).toBe(6);

@@ -9,10 +9,10 @@ import { missingNeed, namespaceFor } from '../../src/lessons/runner.js';
 import { LESSONS, selectLessons } from '../../src/lessons/index.js';
 import { DEFAULT_IMAGES } from '../../src/lessons/images.js';
 import { UserError } from '../../src/util/errors.js';
-import { LessonContext, CheckSkipped } from '../../src/lessons/context.js';
+import { CheckSkipped } from '../../src/lessons/context.js';
 import { requireImages } from '../../src/lessons/probes.js';
-import { localExecutor } from '../../src/nodes/executors.js';
 import type { ClusterFacts } from '../../src/lessons/types.js';
+import { noFacts, testContext } from '../lesson-context.js';
 
 const vars = { images: { ...DEFAULT_IMAGES, app: 'mirror.local/app:1' }, namespace: 'k8slab-services', lesson: 'services' };
 
@@ -147,21 +147,14 @@ describe('lesson registry', () => {
 
 describe('requireImages', () => {
   const ctxWith = (images: Partial<Record<keyof typeof DEFAULT_IMAGES, string>>, caps: string[], arch: string[]) =>
-    new LessonContext({
-      lesson: 'services',
-      ns: 'k8slab-services',
-      timeScale: 1,
-      manifestsDir: '',
-      executor: localExecutor(),
+    testContext({
       images: { ...DEFAULT_IMAGES, ...images },
       facts: {
+        ...noFacts(),
         capabilities: new Set(caps) as ClusterFacts['capabilities'],
         missing: new Map([['internetImages', 'cannot pull busybox: ErrImagePull']]),
-        nodeIps: new Map(),
-        schedulableNodes: [],
         arch,
       },
-      applied: [],
     });
   const outcome = (f: () => void) => {
     try {

@@ -6,11 +6,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckFailed, LessonContext, scaleTimeoutFlags } from '../../src/lessons/context.js';
-import { DEFAULT_IMAGES } from '../../src/lessons/images.js';
-import type { ClusterFacts, Executor } from '../../src/lessons/types.js';
+import { CheckFailed, scaleTimeoutFlags } from '../../src/lessons/context.js';
+import type { Executor } from '../../src/lessons/types.js';
 import { localExecutor } from '../../src/nodes/executors.js';
 import { runCli } from '../cli-run.js';
+import { testContext } from '../lesson-context.js';
 
 /** the real local executor, remembering each command line and the time limit it was given */
 function recordingLocalExecutor(): Executor & { calls: { command: string; timeoutMs?: number }[] } {
@@ -26,17 +26,7 @@ function recordingLocalExecutor(): Executor & { calls: { command: string; timeou
   };
 }
 
-const ctxWith = (executor: Executor, timeScale: number) =>
-  new LessonContext({
-    lesson: 'workloads',
-    ns: 'k8slab-workloads',
-    timeScale,
-    manifestsDir: '',
-    executor,
-    images: DEFAULT_IMAGES,
-    facts: { capabilities: new Set() as ClusterFacts['capabilities'], missing: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: [] },
-    applied: [],
-  });
+const ctxWith = (executor: Executor, timeScale: number) => testContext({ lesson: 'workloads', ns: 'k8slab-workloads', timeScale, executor });
 
 describe('scaleTimeoutFlags', () => {
   it("scales kubectl's --timeout=Ns and leaves every other argument alone", () => {
