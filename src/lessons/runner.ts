@@ -8,7 +8,7 @@ import { LESSON_LABEL } from './types.js';
 import type { ImageKey } from './images.js';
 import { CheckAborted, CheckSkipped, LessonContext, type LessonScope } from './context.js';
 import { detectFacts, type DetectOptions } from './facts.js';
-import { CLUSTER_SCOPED_KINDS } from './render.js';
+import { CLUSTER_SCOPED_KINDS, type ManifestObject } from './render.js';
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 300_000;
 export const DEFAULT_CONCURRENCY = 3;
@@ -179,13 +179,12 @@ async function runCheck(
   timeoutMs: number,
   opts: { release: boolean; signal?: AbortSignal | undefined },
 ): Promise<CheckResult> {
-  const { signal } = opts;
   const ctx = new LessonContext(scope);
   const appliedBefore = scope.applied.length;
   const started = Date.now();
   let result: Pick<CheckResult, 'status' | 'reason'>;
   try {
-    await withTimeout(check.run(ctx), timeoutMs, ctx, `check ${check.id}`, signal);
+    await withTimeout(check.run(ctx), timeoutMs, ctx, `check ${check.id}`, opts.signal);
     result = { status: 'passed' };
   } catch (err) {
     result = err instanceof CheckSkipped ? { status: 'skipped', reason: err.message } : { status: 'failed', reason: message(err) };
@@ -203,7 +202,7 @@ async function runCheck(
  * context: the check's own may have been aborted by its timeout. Best effort: leftovers go with the namespace.
  */
 async function releaseObjects(scope: LessonScope, from: number): Promise<Transcript[]> {
-  const refs = [...new Set(scope.applied.slice(from).filter((o) => !o.clusterScoped).map((o) => `${o.kind.toLowerCase()}/${o.name}`))];
+  const refs = [...new Set(namespacedRefs(scope.applied.slice(from)))];
   scope.applied.splice(from);
   if (refs.length === 0) return [];
   const ctx = new LessonContext(scope);
@@ -213,6 +212,11 @@ async function releaseObjects(scope: LessonScope, from: number): Promise<Transcr
     // the transcript has what happened
   }
   return ctx.transcript;
+}
+
+/** kubectl's kind/name for each namespaced object (cluster-scoped ones are the lesson cleanup's, by label) */
+function namespacedRefs(objects: readonly ManifestObject[]): string[] {
+  return objects.filter((o) => !o.clusterScoped).map((o) => `${o.kind.toLowerCase()}/${o.name}`);
 }
 
 /** A namespace left by `--keep` (or a crash) is deleted first, so every run starts from nothing. */
@@ -272,7 +276,7 @@ async function collectDiagnostics(ctx: LessonContext, scope: LessonScope): Promi
     const unready = pods.exitCode === 0 ? notReadyPods(JSON.parse(pods.stdout) as { items: DiagPod[] }) : [];
     for (const p of unready) ctx.note(`pod ${p.name} not Ready: ${p.why}`);
     const refs = [
-      ...new Set([...scope.applied.filter((o) => !o.clusterScoped).map((o) => `${o.kind.toLowerCase()}/${o.name}`), ...unready.map((p) => `pod/${p.name}`)]),
+      ...new Set([...namespacedRefs(scope.applied), ...unready.map((p) => `pod/${p.name}`)]),
     ];
     for (const ref of refs.slice(0, 10)) await ctx.kubectl(['describe', ref], { allowFailure: true, timeoutMs: 20_000 });
   } catch {
