@@ -1,11 +1,14 @@
 // Rendering: golden files, determinism, file modes, the join's security, and the shape of the Vagrantfile.
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateSecrets, type LabSecrets } from '../../src/plan/secrets.js';
+import { PROVISION_DIR, TEMPLATES_DIR } from '../../src/paths.js';
+import { createEngine } from '../../src/render/engine.js';
 import { renderFiles, renderLab, SCRIPTS } from '../../src/render/index.js';
+import { bash, settingsOf } from '../fixtures/render/bash.js';
 import { FAKE_TOKEN, FIXTURE_CA_CERT, FIXTURE_SECRETS, GOLDEN_VARIANTS, VARIANTS, planFor } from '../fixtures/render/variants.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('../golden/', import.meta.url));
@@ -192,5 +195,37 @@ describe('script content follows the plan', () => {
 
   test('the fixture certificate is the one in pki/ca.crt', () => {
     expect(render('default').get('pki/ca.crt')!.content).toBe(FIXTURE_CA_CERT);
+  });
+});
+
+// Git for Windows checks text out with CRLF unless .gitattributes says otherwise; the renderer must give
+// the same LF scripts from such a checkout (a CR after `pipefail` kills every script under bash).
+describe('a CRLF checkout of the templates and provision pieces', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'k8slab-render-crlf-'));
+    await cp(TEMPLATES_DIR, join(root, 'templates'), { recursive: true });
+    await cp(PROVISION_DIR, join(root, 'provision'), { recursive: true });
+    for (const dir of ['templates', 'templates/partials', 'provision']) {
+      for (const f of await readdir(join(root, dir))) {
+        if (!/\.(hbs|sh)$/.test(f)) continue;
+        const file = join(root, dir, f);
+        await writeFile(file, (await readFile(file, 'utf8')).replace(/\n/g, '\r\n'));
+      }
+    }
+  });
+  afterAll(async () => rm(root, { recursive: true, force: true }));
+
+  test.each(Object.keys(VARIANTS))('%s: the same bytes as from an LF checkout, and bash runs them', async (name) => {
+    const crlfTemplate = await readFile(join(root, 'templates', 'config.sh.hbs'), 'utf8');
+    expect(crlfTemplate).toContain('set -euo pipefail\r\n'); // the input really is CRLF
+    const engine = createEngine({ templates: join(root, 'templates'), provision: join(root, 'provision') });
+    const crlf = renderFiles(planFor(VARIANTS[name]!), FIXTURE_SECRETS, engine);
+    const lf = renderFiles(planFor(VARIANTS[name]!), FIXTURE_SECRETS);
+    for (const [path, file] of lf) expect(crlf.get(path)!.content, path).toBe(file.content);
+    for (const s of SCRIPTS) {
+      const r = await bash(`${settingsOf(crlf.get(s)!.content)}echo settings-ok`);
+      expect([r.exitCode, r.stderr, r.stdout], s).toEqual([0, '', 'settings-ok']);
+    }
   });
 });
