@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PROVISION_DIR } from '../../src/paths.js';
 import { renderFiles, SCRIPTS } from '../../src/render/index.js';
 import { FIXTURE_CA_CERT, FIXTURE_SECRETS, VARIANTS, planFor } from '../fixtures/render/variants.js';
-import { bash, functionFrom } from '../fixtures/render/bash.js';
+import { bash, functionFrom, settingsOf } from '../fixtures/render/bash.js';
 
 const piece = (name: string) => readFileSync(join(PROVISION_DIR, `${name}.sh`), 'utf8');
 const pieces = (...names: string[]) => names.map(piece).join('\n');
@@ -37,6 +37,20 @@ test('every provision piece a script calls is inlined verbatim (minus its sheban
         if (fn && new RegExp(`^${fn}\\(\\) \\{`, 'm').test(text)) expect(text, `${variant}/${s} has ${n}`).toContain(body);
       }
     }
+  }
+});
+
+// EL9's sudo runs scripts with secure_path (/sbin:/bin:/usr/sbin:/usr/bin), without /usr/local/bin where
+// containerd and the bundle's binaries are: install_pkg.sh exited 127 at `containerd --version`.
+test.each([...SCRIPTS])('%s puts /usr/local/bin on PATH before anything runs', async (name) => {
+  for (const [variant, input] of Object.entries(VARIANTS)) {
+    const text = renderFiles(planFor(input), FIXTURE_SECRETS).get(name)!.content;
+    const r = await bash(`${settingsOf(text)}printf '%s' "$PATH"`, { PATH: '/sbin:/bin:/usr/sbin:/usr/bin' });
+    expect(r.exitCode, `${variant}: ${r.stderr}`).toBe(0);
+    const dirs = r.stdout.split(':');
+    expect(dirs.indexOf('/usr/local/bin'), variant).toBeGreaterThanOrEqual(0);
+    expect(dirs.indexOf('/usr/local/bin'), variant).toBeLessThan(dirs.indexOf('/usr/bin'));
+    expect(dirs.slice(-4), 'the caller\'s PATH stays, after ours').toEqual(['/sbin', '/bin', '/usr/sbin', '/usr/bin']);
   }
 });
 
