@@ -1,7 +1,7 @@
 // The bash behind the generated scripts, run for real: the pieces that can run on this machine without
 // changing it (files in temp folders, a network namespace of our own), plus checks that every rendered
 // script carries the pieces verbatim, so what is tested here is what runs on the nodes.
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -252,4 +252,71 @@ describe('in a network namespace', () => {
       expect(r.stderr).toContain('vagrant provision w2-k8s');
     },
   );
+});
+
+describe('config.sh: kernel modules, sysctls, NetworkManager', () => {
+  const config = script('config.sh');
+  const calls = () => join(tmp, `calls-${Math.random().toString(36).slice(2)}`);
+  // Stand-ins for the system tools, as bash functions (they win over PATH): each call is logged.
+  const fakes = (log: string, { modprobe = 0, sysctl = 0 } = {}) =>
+    [
+      `modprobe() { echo "modprobe $*" >>${log}; return ${modprobe}; }`,
+      `sysctl() { echo "sysctl $*" >>${log}; return ${sysctl}; }`,
+      `systemctl() { echo "systemctl $*" >>${log}; }`,
+    ].join('\n');
+  const logged = async (file: string) => (existsSync(file) ? (await readFile(file, 'utf8')).trim().split('\n') : []);
+
+  test('ensure_module: no modprobe when the kernel has the feature (built in, or a container without /lib/modules)', async () => {
+    const log = calls();
+    const code = `${pieces('log')}\n${fakes(log, { modprobe: 1 })}\n${functionFrom(config, 'ensure_module')}\nensure_module overlay "$1"`;
+    const present = await bash(code, {}, [tmp]);
+    expect(present.exitCode, present.stderr).toBe(0);
+    expect(await logged(log)).toEqual([]);
+    const absent = await bash(code, {}, [join(tmp, 'no-such-feature')]);
+    expect(absent.exitCode).toBe(1);
+    expect(await logged(log)).toEqual(['modprobe overlay']);
+    expect(absent.stderr).toContain('cannot load the kernel module overlay');
+  });
+
+  test('config.sh checks /sys/module/overlay and /proc/sys/net/bridge before modprobe', () => {
+    expect(config).toContain('ensure_module overlay /sys/module/overlay\n');
+    expect(config).toContain('ensure_module br_netfilter /proc/sys/net/bridge\n');
+    expect(config).not.toMatch(/^modprobe /m);
+  });
+
+  test("the lab's sysctls are applied on every run, from the lab's file only; a failure stops the script", async () => {
+    const start = config.indexOf('put_file /etc/sysctl.d/90-k8slab.conf');
+    const end = config.indexOf('\n', config.indexOf('apply_sysctls /etc/sysctl.d/90-k8slab.conf'));
+    const file = join(tmp, 'sysctl.d', '90-k8slab.conf');
+    const section = config.slice(start, end).replaceAll('/etc/sysctl.d/90-k8slab.conf', file);
+    const log = calls();
+    const run = (fail = 0) =>
+      bash(`${pieces('log', 'files')}\n${fakes(log, { sysctl: fail })}\n${functionFrom(config, 'apply_sysctls')}\n${section}`);
+    expect((await run(1)).exitCode).toBe(1); // a first run whose apply failed...
+    const again = await run(); // ...is followed by a re-run with the file already in place
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(await logged(log)).toEqual([`sysctl -q -p ${file}`, `sysctl -q -p ${file}`]);
+    expect(config.split('\n').filter((l) => !/^\s*#/.test(l) && l.includes('sysctl --system'))).toEqual([]);
+  });
+
+  test('NetworkManager, where present, is told to leave Calico\'s interfaces alone; reloaded only on change', async () => {
+    const nm = join(tmp, 'NetworkManager');
+    await rm(nm, { recursive: true, force: true });
+    const log = calls();
+    const code = `${pieces('log', 'files')}\n${fakes(log)}\n${functionFrom(config, 'keep_networkmanager_off_calico')}\nkeep_networkmanager_off_calico "$1"`;
+    expect((await bash(code, {}, [nm])).exitCode).toBe(0);
+    expect(existsSync(nm)).toBe(false); // no NetworkManager: nothing written
+    await mkdir(nm);
+    expect((await bash(code, {}, [nm])).exitCode).toBe(0);
+    const conf = await readFile(join(nm, 'conf.d', 'k8slab-calico.conf'), 'utf8');
+    const devices = /^unmanaged-devices=(.*)$/m.exec(conf)![1]!.split(';');
+    for (const d of ['cali*', 'tunl*', 'vxlan.calico', 'wireguard.cali']) expect(devices).toContain(`interface-name:${d}`);
+    expect(conf).toMatch(/^\[keyfile\]$/m);
+    expect(await logged(log)).toEqual(['systemctl is-active --quiet NetworkManager', 'systemctl reload NetworkManager']);
+    expect((await bash(code, {}, [nm])).exitCode).toBe(0);
+    expect((await logged(log)).length).toBe(2); // unchanged: no second reload
+    expect(config).toContain('keep_networkmanager_off_calico /etc/NetworkManager\n');
+    const bridge = renderFiles(planFor(VARIANTS['bundle-bridge']!), FIXTURE_SECRETS).get('config.sh')!.content;
+    expect(bridge).not.toContain('keep_networkmanager_off_calico');
+  });
 });

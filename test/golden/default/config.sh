@@ -93,6 +93,35 @@ put_file() {
   return 0
 }
 
+# ensure_module NAME PATH: loads kernel module NAME unless PATH shows the kernel has it already. A kernel
+# with the module built in, or a system container (no /lib/modules of its own), makes modprobe fail
+# although the feature is there.
+ensure_module() {
+  if [[ -e $2 ]]; then return 0; fi
+  modprobe "$1" || die "cannot load the kernel module $1, which containerd and Kubernetes need"
+}
+
+# apply_sysctls FILE: applies the lab's own sysctl file on every run, so a failed earlier run is not
+# taken for done. Only this file: `sysctl --system` also applies the distribution's files, whose keys
+# may be read-only here (kernel.pid_max, fs.protected_* in a system container).
+apply_sysctls() {
+  sysctl -q -p "$1" >/dev/null || die "cannot apply the sysctls of $1 (see above)"
+}
+
+# Calico manages its own interfaces; NetworkManager, where present, would take them over and break the
+# pod routes (Calico's system requirements). DIR is NetworkManager's configuration folder; without one
+# there is no NetworkManager to tell.
+keep_networkmanager_off_calico() { # DIR
+  [[ -d $1 ]] || return 0
+  if put_file "$1/conf.d/k8slab-calico.conf" 0644 <<'CONF'; then
+# Written by k8slab config.sh: Calico's interfaces are Calico's.
+[keyfile]
+unmanaged-devices=interface-name:cali*;interface-name:tunl*;interface-name:vxlan.calico;interface-name:vxlan-v6.calico;interface-name:wireguard.cali;interface-name:wg-v6.cali
+CONF
+    if systemctl is-active --quiet NetworkManager; then systemctl reload NetworkManager; fi
+  fi
+}
+
 workers=${1:-$WORKER_COUNT}
 [[ $workers =~ ^[0-9]+$ ]] || die "usage: config.sh N, where N is the number of workers (got \"$workers\")"
 ((workers <= ${#NODE_NAMES[@]} - 1)) ||
@@ -106,17 +135,19 @@ put_file /etc/modules-load.d/k8slab.conf 0644 <<'CONF' || true
 overlay
 br_netfilter
 CONF
-modprobe overlay
-modprobe br_netfilter
+ensure_module overlay /sys/module/overlay
+ensure_module br_netfilter /proc/sys/net/bridge
 
 log "sysctls: bridged traffic through iptables, IPv4 forwarding"
-if put_file /etc/sysctl.d/90-k8slab.conf 0644 <<'CONF'; then
+put_file /etc/sysctl.d/90-k8slab.conf 0644 <<'CONF' || true
 net.bridge.bridge-nf-call-iptables = 1
 net.bridge.bridge-nf-call-ip6tables = 1
 net.ipv4.ip_forward = 1
 CONF
-  sysctl --system >/dev/null
-fi
+apply_sysctls /etc/sysctl.d/90-k8slab.conf
+
+log "NetworkManager (where present) leaves Calico's interfaces alone"
+keep_networkmanager_off_calico /etc/NetworkManager
 
 # RHEL family: SELinux permissive and no firewalld, as kubeadm's install guide does for a lab.
 if command -v setenforce >/dev/null && [[ $(getenforce 2>/dev/null) == Enforcing ]]; then
