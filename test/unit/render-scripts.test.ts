@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PROVISION_DIR } from '../../src/paths.js';
 import { renderFiles, SCRIPTS } from '../../src/render/index.js';
@@ -318,5 +319,119 @@ describe('config.sh: kernel modules, sysctls, NetworkManager', () => {
     expect(config).toContain('keep_networkmanager_off_calico /etc/NetworkManager\n');
     const bridge = renderFiles(planFor(VARIANTS['bundle-bridge']!), FIXTURE_SECRETS).get('config.sh')!.content;
     expect(bridge).not.toContain('keep_networkmanager_off_calico');
+  });
+});
+
+describe('kubeadm init (master_node.sh)', () => {
+  const master = script('master_node.sh');
+  const settings = (dir: string) =>
+    [
+      `KUBECONFIG=${dir}/admin.conf`,
+      `KUBEADM_CONFIG=${dir}/k8slab/kubeadm-init.yaml`,
+      `INIT_DONE=${dir}/k8slab/kubeadm-init.done`,
+      'JOIN_TOKEN=abcdef.0123456789abcdef NODE_IP=192.168.56.10 NODE_NAME=m-k8s',
+      'POD_CIDR=172.16.0.0/16 SERVICE_CIDR=10.96.0.0/12',
+    ].join('\n');
+  const functions = ['in_container', 'write_kubeadm_config', 'kubeadm_init'].map((f) => functionFrom(master, f)).join('\n');
+
+  const configFor = async (version: string, container: boolean) => {
+    const dir = await mkdtemp(join(tmp, 'kubeadm-config-'));
+    const code = [
+      pieces('log', 'files'),
+      settings(dir),
+      `systemd-detect-virt() { [[ $1 == -c ]] || return 2; [[ \${2:-} == -q ]] || echo systemd-nspawn; return ${container ? 0 : 1}; }`,
+      functionFrom(master, 'in_container'),
+      functionFrom(master, 'write_kubeadm_config'),
+      `write_kubeadm_config ${version}`,
+    ].join('\n');
+    const r = await bash(code);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const docs = parseAllDocuments(await readFile(join(dir, 'k8slab/kubeadm-init.yaml'), 'utf8')).map((d) => d.toJS());
+    return { docs: Object.fromEntries(docs.map((d) => [d.kind, d])), stdout: r.stdout };
+  };
+
+  test('the exact kubeadm version is the cluster version, in the kubeadm API of that release', async () => {
+    const { docs } = await configFor('v1.34.2', false);
+    expect(docs.ClusterConfiguration).toMatchObject({ apiVersion: 'kubeadm.k8s.io/v1beta4', kubernetesVersion: 'v1.34.2' });
+    expect(docs.ClusterConfiguration.networking).toEqual({ podSubnet: '172.16.0.0/16', serviceSubnet: '10.96.0.0/12' });
+    expect(docs.InitConfiguration.bootstrapTokens[0]).toMatchObject({ token: 'abcdef.0123456789abcdef', ttl: '0s' });
+    expect(docs.InitConfiguration.localAPIEndpoint.advertiseAddress).toBe('192.168.56.10');
+    expect(docs.InitConfiguration.nodeRegistration).toEqual({ name: 'm-k8s', criSocket: 'unix:///run/containerd/containerd.sock' });
+    expect(docs.KubeletConfiguration.cgroupDriver).toBe('systemd');
+    expect(docs.KubeProxyConfiguration).toBeUndefined();
+    const old = (await configFor('v1.20.2', false)).docs;
+    expect(old.ClusterConfiguration).toMatchObject({ apiVersion: 'kubeadm.k8s.io/v1beta2', kubernetesVersion: 'v1.20.2' });
+    expect(old.InitConfiguration.nodeRegistration.criSocket).toBe('/run/containerd/containerd.sock');
+  });
+
+  test('in a system container kube-proxy leaves the conntrack table size alone (maxPerCore 0)', async () => {
+    const { docs, stdout } = await configFor('v1.34.2', true);
+    expect(docs.KubeProxyConfiguration).toEqual({
+      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+      kind: 'KubeProxyConfiguration',
+      conntrack: { maxPerCore: 0 },
+    });
+    expect(stdout).toContain('a system container (systemd-nspawn)');
+  });
+
+  // kubeadm and kubectl are stand-ins that log their calls; INIT_RC is what `kubeadm init` returns, and
+  // like the real one it writes admin.conf before it can fail. API_UP says whether the API answers.
+  const runInit = async (dir: string, env: { INIT_RC?: string; API_UP?: string }) => {
+    const code = [
+      pieces('log', 'files'),
+      settings(dir),
+      `LOG=${dir}/calls`,
+      'systemd-detect-virt() { return 1; }',
+      'kubeadm() { echo "kubeadm $*" >>"$LOG"; case $1 in version) echo v1.34.2 ;; init) : >"$KUBECONFIG"; return "${INIT_RC:-0}" ;; reset) rm -f "$KUBECONFIG" ;; esac; }',
+      'kubectl() { echo "kubectl $*" >>"$LOG"; [[ ${API_UP:-no} == yes ]]; }',
+      'wait_for() { shift 2; "$@"; }', // its polling is tested above; here only its verdict matters
+      functions,
+      'kubeadm_init',
+    ].join('\n');
+    const r = await bash(code, env);
+    const calls = existsSync(join(dir, 'calls')) ? (await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n') : [];
+    await rm(join(dir, 'calls'), { force: true });
+    return { ...r, calls };
+  };
+
+  test('a failed init is not taken for done: the re-run resets it and runs init again', async () => {
+    const dir = await mkdtemp(join(tmp, 'kubeadm-init-'));
+    const cfg = `${dir}/k8slab/kubeadm-init.yaml`;
+    const failed = await runInit(dir, { INIT_RC: '1' });
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toContain('kubeadm init failed');
+    expect(failed.calls).toEqual(['kubeadm version -o short', `kubeadm init --config ${cfg}`]);
+    expect([existsSync(join(dir, 'admin.conf')), existsSync(join(dir, 'k8slab/kubeadm-init.done'))]).toEqual([true, false]);
+
+    const rerun = await runInit(dir, {});
+    expect(rerun.exitCode, rerun.stderr).toBe(0);
+    expect(rerun.calls).toEqual(['kubectl get --raw=/readyz', 'kubeadm reset -f', 'kubeadm version -o short', `kubeadm init --config ${cfg}`]);
+    expect(existsSync(join(dir, 'k8slab/kubeadm-init.done'))).toBe(true);
+
+    const third = await runInit(dir, {});
+    expect([third.exitCode, third.calls]).toEqual([0, []]);
+    expect(third.stdout).toContain('kubeadm init was done before');
+  });
+
+  test('a control plane set up before the marker existed is kept when its API server answers', async () => {
+    const dir = await mkdtemp(join(tmp, 'kubeadm-init-'));
+    await writeFile(join(dir, 'admin.conf'), 'an earlier init\n');
+    const r = await runInit(dir, { API_UP: 'yes' });
+    expect([r.exitCode, r.calls]).toEqual([0, ['kubectl get --raw=/readyz']]);
+    expect(existsSync(join(dir, 'k8slab/kubeadm-init.done'))).toBe(true);
+  });
+
+  test('the control plane pulls the images of the installed kubeadm, not of the newest patch', async () => {
+    const install = script('install_pkg.sh');
+    const block = /^if \[\[ \$role == Main \]\]; then\n[\s\S]*?^fi\n/m.exec(install)?.[0];
+    expect(block).toBeDefined();
+    const log = join(tmp, 'pull-calls');
+    const code = `${pieces('log', 'retry')}\nrole=Main\nkubeadm() { echo "kubeadm $*" >>${log}; [[ $1 != version ]] || echo v1.34.2; }\n${block!}`;
+    const r = await bash(code);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await readFile(log, 'utf8')).trim().split('\n')).toEqual([
+      'kubeadm version -o short',
+      'kubeadm config images pull --kubernetes-version v1.34.2',
+    ]);
   });
 });

@@ -100,7 +100,7 @@ describe('join security on every variant', () => {
     expect(worker).toMatch(/--discovery-token-ca-cert-hash "\$CA_CERT_HASH"/);
     const master = files.get('master_node.sh')!.content;
     expect(master).toContain(`JOIN_TOKEN=${FAKE_TOKEN}\n`);
-    expect(master).toMatch(/--token "\$JOIN_TOKEN"\n\s+--token-ttl 0/);
+    expect(master).toMatch(/- token: "\$JOIN_TOKEN"\n\s+ttl: "0s"/);
   });
 });
 

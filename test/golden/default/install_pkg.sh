@@ -296,8 +296,10 @@ if [[ $NFS_CLIENT == yes ]]; then
 fi
 
 if [[ $role == Main ]]; then
-  log "control plane: pulling the control-plane images ahead of kubeadm init"
-  retry 3 20 kubeadm config images pull >/dev/null
+  # the installed kubeadm's exact version: on its own kubeadm would pull those of the minor's newest patch
+  kube_version=$(kubeadm version -o short)
+  log "control plane: pulling the $kube_version control-plane images ahead of kubeadm init"
+  retry 3 20 kubeadm config images pull --kubernetes-version "$kube_version" >/dev/null
 fi
 
 log "done"

@@ -31,6 +31,9 @@ CA_CERT_HASH=sha256:bf1643d617f358d6b7da3348566608f29520067702ac5b128bbd80e1fe16
 PKI_UPLOAD_DIR=/tmp/k8slab-pki
 WORKER_COUNT=3
 ADDONS_DIR=/etc/k8slab/addons
+KUBEADM_CONFIG=/etc/k8slab/kubeadm-init.yaml
+# Written once kubeadm init has succeeded: what a re-run looks at.
+INIT_DONE=/etc/k8slab/kubeadm-init.done
 CALICO_VERSION=3.31.3
 CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.31.3/manifests/calico.yaml
 export KUBECONFIG=/etc/kubernetes/admin.conf
@@ -194,25 +197,106 @@ check_ca_hash() {
   log "the cluster CA matches the hash the workers pin"
 }
 
-kubeadm_init() {
-  if [[ -f /etc/kubernetes/admin.conf ]]; then
-    log "kubeadm init was done before (/etc/kubernetes/admin.conf exists)"
-    return 0
-  fi
-  local init_args=(
-    --apiserver-advertise-address "$NODE_IP"
-    --node-name "$NODE_NAME"
-    --pod-network-cidr "$POD_CIDR"
-    --service-cidr "$SERVICE_CIDR"
-    --token "$JOIN_TOKEN"
-    --token-ttl 0
-  )
-  log "kubeadm init: advertise $NODE_IP, node $NODE_NAME, pods $POD_CIDR, services $SERVICE_CIDR, the lab token"
-  kubeadm init "${init_args[@]}" ||
-    die "kubeadm init failed (see above). To try again: \`vagrant ssh $NODE_NAME -c 'sudo kubeadm reset -f'\`, then \`vagrant provision $NODE_NAME\`"
+# in_container: this machine is a system container (LXD, systemd-nspawn...), sharing its host's kernel.
+in_container() {
+  command -v systemd-detect-virt >/dev/null && systemd-detect-virt -c -q
 }
 
-# The lab token never expires (--token-ttl 0), but it can be deleted: bring it back for late workers.
+# write_kubeadm_config VERSION: kubeadm init's settings as a file in the kubeadm API of that release
+# (v1beta2 up to 1.21, v1beta3 up to 1.30, v1beta4 after). VERSION is the installed kubeadm's own
+# (vX.Y.Z): without it kubeadm would resolve "stable-1" and run the newest patch of the minor, not the
+# pinned one.
+write_kubeadm_config() {
+  local version=$1 minor api cri_socket kube_proxy=''
+  minor=$(cut -d. -f2 <<<"$version")
+  if ((minor <= 21)); then api=kubeadm.k8s.io/v1beta2
+  elif ((minor <= 30)); then api=kubeadm.k8s.io/v1beta3
+  else api=kubeadm.k8s.io/v1beta4
+  fi
+  # kubeadm before 1.24 takes a socket path; later ones want the URL form.
+  if ((minor < 24)); then cri_socket=/run/containerd/containerd.sock; else cri_socket=unix:///run/containerd/containerd.sock; fi
+  # A software-emulated VM can take longer than kubeadm's default 4 minutes to start the control plane.
+  # One control plane has nothing to elect, and a starved VM misses lease renewals, which restarts
+  # kube-controller-manager and kube-scheduler again and again (no CSR approval, no DaemonSet pods).
+  local cp_timeout='apiServer: { timeoutForControlPlane: 10m0s }' init_timeout=''
+  local no_election='{ extraArgs: { leader-elect: "false" } }'
+  if [[ $api == kubeadm.k8s.io/v1beta4 ]]; then
+    cp_timeout=''
+    init_timeout='timeouts: { controlPlaneComponentHealthCheck: 10m0s }'
+    no_election='{ extraArgs: [{ name: leader-elect, value: "false" }] }'
+  fi
+  # In a container the conntrack table size is the host's and read-only: kube-proxy must leave it as it is
+  # (maxPerCore 0, as kind and minikube do), or it crash-loops on /proc/sys/net/netfilter/nf_conntrack_max.
+  if in_container; then
+    log "a system container ($(systemd-detect-virt -c)): kube-proxy leaves the host's conntrack table size alone"
+    kube_proxy='---
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+conntrack:
+  maxPerCore: 0'
+  fi
+  install -d -m 0700 "$(dirname "$KUBEADM_CONFIG")"
+  put_file "$KUBEADM_CONFIG" 0600 <<KUBEADM || true
+apiVersion: $api
+kind: InitConfiguration
+bootstrapTokens:
+  - token: "$JOIN_TOKEN"
+    ttl: "0s"
+    groups: ["system:bootstrappers:kubeadm:default-node-token"]
+    usages: ["signing", "authentication"]
+localAPIEndpoint:
+  advertiseAddress: "$NODE_IP"
+  bindPort: 6443
+nodeRegistration:
+  name: "$NODE_NAME"
+  criSocket: "$cri_socket"
+$init_timeout
+---
+apiVersion: $api
+kind: ClusterConfiguration
+kubernetesVersion: "$version"
+$cp_timeout
+controllerManager: $no_election
+scheduler: $no_election
+networking:
+  podSubnet: "$POD_CIDR"
+  serviceSubnet: "$SERVICE_CIDR"
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: systemd
+$kube_proxy
+KUBEADM
+}
+
+# kubeadm init, once. Done means INIT_DONE exists, written only after init succeeded: a failed init
+# leaves admin.conf behind, and taking that for done made the re-run skip init and time out waiting.
+kubeadm_init() {
+  if [[ -f $INIT_DONE ]]; then
+    log "kubeadm init was done before ($INIT_DONE)"
+    return 0
+  fi
+  if [[ -f $KUBECONFIG ]]; then
+    # A control plane set up before INIT_DONE existed answers; what a failed init left behind does not.
+    if wait_for "the API server of an earlier kubeadm init" 120 kubectl get --raw=/readyz; then
+      install -d -m 0700 "$(dirname "$INIT_DONE")"
+      date -u +%FT%TZ >"$INIT_DONE"
+      return 0
+    fi
+    log "an earlier kubeadm init did not finish: kubeadm reset -f, then init again"
+    kubeadm reset -f || die "kubeadm reset failed (see above)"
+  fi
+  local version
+  version=$(kubeadm version -o short) || die "kubeadm does not run (see above)"
+  write_kubeadm_config "$version"
+  local init_args=(--config "$KUBEADM_CONFIG")
+  log "kubeadm init $version: advertise $NODE_IP, node $NODE_NAME, pods $POD_CIDR, services $SERVICE_CIDR, the lab token"
+  kubeadm init "${init_args[@]}" ||
+    die "kubeadm init failed (see above). Fix the cause, then \`vagrant provision $NODE_NAME\`: it resets the half-finished init first"
+  date -u +%FT%TZ >"$INIT_DONE"
+}
+
+# The lab token never expires (ttl 0s), but it can be deleted: bring it back for late workers.
 ensure_join_token() {
   if ! kubeadm token list 2>/dev/null | awk '{ print $1 }' | grep -qxF "$JOIN_TOKEN"; then
     log "re-creating the lab's join token"
