@@ -435,3 +435,61 @@ describe('kubeadm init (master_node.sh)', () => {
     ]);
   });
 });
+
+// The bundle's crictl stand-in (install-bundle): kubeadm reset stops and removes each pod sandbox; every
+// container of that pod must go with it, or the control plane keeps ports 6443, 2379... (the next init
+// then fails its preflight). Here against a fake ctr that keeps containers as files; test/tools runs the
+// same stand-in against a real containerd.
+describe('crictl stand-in: stopp and rmp act on the whole pod', () => {
+  const install = renderFiles(planFor(VARIANTS['bundle-bridge']!), FIXTURE_SECRETS).get('install_pkg.sh')!.content;
+  const standin = /<<'CRICTL' \|\| true\n([\s\S]*?)\nCRICTL\n/.exec(install)![1]!;
+  const fakeCtr = `#!/bin/bash
+# fake ctr: a container is STATE/ID.uid (its pod uid); a running task is STATE/ID.task
+while [[ $1 == --address || $1 == -n ]]; do shift 2; done
+s=$STATE
+echo "ctr $*" >>"$s/calls"
+case "$1 $2" in
+  "containers info") [[ -f $s/$3.uid ]] || exit 1; printf '{\\n  "Labels": {\\n    "io.kubernetes.pod.uid": "%s"\\n  }\\n}\\n' "$(cat "$s/$3.uid")" ;;
+  "containers ls") want=\${4#labels.\\"io.kubernetes.pod.uid\\"==}; [[ $3 == -q ]] || exit 2
+    for f in "$s"/*.uid; do [[ $(cat "$f") == "$want" ]] && basename "$f" .uid; done; exit 0 ;;
+  "tasks kill") rm -f "$s/$5.task" ;;
+  "tasks rm") rm -f "$s/$4.task" ;;
+  "containers rm") rm -f "$s/$3.uid" ;;
+  *) exit 3 ;;
+esac
+`;
+  let dir: string;
+  const pod = async (uid: string, ...ids: string[]) => {
+    for (const id of ids) {
+      await writeFile(join(dir, `${id}.uid`), uid);
+      await writeFile(join(dir, `${id}.task`), '');
+    }
+  };
+  const left = async () => (await readdir(dir)).filter((f) => f !== 'calls' && f !== 'bin').sort();
+  const crictl = (...args: string[]) =>
+    execa(join(dir, 'bin', 'crictl'), args, { reject: false, env: { STATE: dir, PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` } });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmp, 'crictl-'));
+    await mkdir(join(dir, 'bin'));
+    await writeFile(join(dir, 'bin', 'ctr'), fakeCtr, { mode: 0o755 });
+    await writeFile(join(dir, 'bin', 'crictl'), `${standin}\n`, { mode: 0o755 });
+  });
+
+  test('stopp kills every task of the pod and no other; rmp removes every container of the pod', async () => {
+    await pod('uid-apiserver', 'sb-apiserver', 'c-apiserver');
+    await pod('uid-etcd', 'sb-etcd', 'c-etcd');
+    expect((await crictl('stopp', 'sb-apiserver')).exitCode).toBe(0);
+    expect(await left()).toEqual(['c-apiserver.uid', 'c-etcd.task', 'c-etcd.uid', 'sb-apiserver.uid', 'sb-etcd.task', 'sb-etcd.uid']);
+    expect((await crictl('rmp', 'sb-apiserver')).exitCode).toBe(0);
+    expect(await left()).toEqual(['c-etcd.task', 'c-etcd.uid', 'sb-etcd.task', 'sb-etcd.uid']);
+  });
+
+  test('a sandbox without a pod uid label (or gone already) is handled alone, without error', async () => {
+    await writeFile(join(dir, 'lonely.uid'), '');
+    expect((await crictl('stopp', 'lonely')).exitCode).toBe(0);
+    expect((await crictl('rmp', 'lonely')).exitCode).toBe(0);
+    expect(await left()).not.toContain('lonely.uid');
+    expect((await crictl('rmp', 'never-existed')).exitCode).toBe(0);
+  });
+});
