@@ -493,3 +493,121 @@ esac
     expect((await crictl('rmp', 'never-existed')).exitCode).toBe(0);
   });
 });
+
+describe('containerd configuration (install_pkg.sh)', () => {
+  const install = script('install_pkg.sh');
+  const caps = async (name: string, capEff: string) => {
+    const file = join(tmp, `status-${name}`);
+    await writeFile(file, `Name:\tbash\nCapInh:\t0000000000000000\nCapPrm:\t${capEff}\nCapEff:\t${capEff}\nCapBnd:\t${capEff}\n`);
+    return file;
+  };
+
+  test('has_cap_sys_resource reads bit 24 of CapEff', async () => {
+    const code = `${functionFrom(install, 'has_cap_sys_resource')}\nhas_cap_sys_resource "$1"`;
+    expect((await bash(code, {}, [await caps('vm', '000001ffffffffff')])).exitCode).toBe(0);
+    // an nspawn container on this kind of host: everything but CAP_SYS_RESOURCE (PRODUCT-ON-NODES.md)
+    expect((await bash(code, {}, [await caps('nspawn', '000001fffeffffff')])).exitCode).toBe(1);
+    expect((await bash(code, {}, [await caps('none', '0000000000000000')])).exitCode).toBe(1);
+    expect((await bash(code, {}, [join(tmp, 'no-such-status')])).exitCode).not.toBe(0);
+  });
+
+  // containerd and systemctl are stand-ins; CAPS is the status file has_cap_sys_resource reads.
+  const configure = (dir: string, env: Record<string, string>) =>
+    bash(
+      [
+        pieces('log', 'files'),
+        `CONTAINERD_CONFIG=${dir}/config.toml`,
+        'CONTAINERD_RESTART=${RESTART:-no}',
+        'containerd() { echo "containerd github.com/containerd/containerd/v2 v${CONTAINERD_AT:-2.1.4} 0123abc"; }',
+        `systemctl() { echo "systemctl $*" >>${dir}/calls; }`,
+        functionFrom(install, 'has_cap_sys_resource'),
+        functionFrom(install, 'oom_score_restriction').replace('has_cap_sys_resource /proc/self/status', 'has_cap_sys_resource "$CAPS"'),
+        functionFrom(install, 'configure_containerd'),
+        'configure_containerd',
+      ].join('\n'),
+      env,
+    );
+  const restarts = async (dir: string) => {
+    const file = join(dir, 'calls');
+    const n = existsSync(file) ? (await readFile(file, 'utf8')).split('\n').filter((l) => l === 'systemctl restart containerd').length : 0;
+    await rm(file, { force: true });
+    return n;
+  };
+
+  test('restarted when its configuration changed or its binaries did, and only then', async () => {
+    const dir = await mkdtemp(join(tmp, 'containerd-'));
+    const CAPS = await caps('vm', '000001ffffffffff');
+    expect((await configure(dir, { CAPS })).exitCode).toBe(0);
+    expect(await restarts(dir)).toBe(1);
+    const toml = await readFile(join(dir, 'config.toml'), 'utf8');
+    expect(toml).toContain("version = 3\n[plugins.'io.containerd.cri.v1.runtime']\n  restrict_oom_score_adj = false\n");
+    expect(toml).toContain('SystemdCgroup = true');
+    expect((await configure(dir, { CAPS })).exitCode).toBe(0);
+    expect(await restarts(dir)).toBe(0); // nothing changed
+    expect((await configure(dir, { CAPS, RESTART: 'yes' })).exitCode).toBe(0);
+    expect(await restarts(dir)).toBe(1); // install_containerd replaced the binaries
+    expect((await configure(dir, { CAPS, CONTAINERD_AT: '1.7.28' })).exitCode).toBe(0);
+    expect(await readFile(join(dir, 'config.toml'), 'utf8')).toContain('version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  restrict_oom_score_adj = false\n');
+    expect(await restarts(dir)).toBe(1);
+  });
+
+  test('without CAP_SYS_RESOURCE (a system container), pods keep containerd\'s oom score or above', async () => {
+    const dir = await mkdtemp(join(tmp, 'containerd-'));
+    const r = await configure(dir, { CAPS: await caps('nspawn', '000001fffeffffff') });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await readFile(join(dir, 'config.toml'), 'utf8')).toContain("[plugins.'io.containerd.cri.v1.runtime']\n  restrict_oom_score_adj = true\n");
+    expect(r.stderr).toContain('no CAP_SYS_RESOURCE');
+  });
+
+  test('install_containerd asks for the restart when it replaces the binaries', () => {
+    const fn = functionFrom(install, 'install_containerd');
+    expect(fn).toMatch(/tar -C \/usr\/local -xzf "\$tarball"[\s\S]*CONTAINERD_RESTART=yes\n\}/);
+  });
+});
+
+// Add-on manifests live in a folder named by their version, so a re-provision after a version change
+// fetches and applies the new manifest (a path without the version kept the old file forever).
+describe('add-on manifests after a version change (master_node.sh)', () => {
+  const master = renderFiles(
+    planFor({ addons: { metallb: { enabled: true, range: '192.168.56.200-192.168.56.220' }, storage: { provider: 'local-path' } } }),
+    FIXTURE_SECRETS,
+  ).get('master_node.sh')!.content;
+
+  test.each([
+    ['calico', 'apply_calico', 'CALICO', 'calico.yaml', '3.31.3', '3.32.0'],
+    ['local-path', 'install_local_path', 'LOCAL_PATH', 'local-path-storage.yaml', '0.0.32', '0.0.36'],
+  ])('%s: the second version is fetched and is what kustomize applies', async (name, fn, prefix, file, v1, v2) => {
+    const dir = await mkdtemp(join(tmp, `addon-${name}-`));
+    const upstream = join(dir, 'upstream');
+    for (const v of [v1, v2]) {
+      await mkdir(join(upstream, v), { recursive: true });
+      await writeFile(join(upstream, v, file), `# ${name} ${v}\n`);
+    }
+    const run = (v: string) =>
+      bash(
+        [
+          pieces('log', 'retry', 'fetch', 'files'),
+          `ADDONS_DIR=${dir}/addons POD_CIDR=172.16.0.0/16 PRIVATE_CIDR=192.168.56.0/24`,
+          `${prefix}_VERSION=${v} ${prefix}_URL=file://${upstream}/${v}/${file}`,
+          // kubectl apply -k: print the files the kustomization names, as kustomize would read them
+          `kubectl() { local d=\${@: -1}; awk '/^resources:/ { r = 1; next } /^[^ ]/ { r = 0 } r && /^  - / { print $2 }' "$d/kustomization.yaml" | while read -r f; do cat "$d/$f"; done >${dir}/applied; }`,
+          functionFrom(master, 'apply_dir'),
+          functionFrom(master, fn),
+          fn,
+        ].join('\n'),
+      );
+    const applied = () => readFile(join(dir, 'applied'), 'utf8');
+    const first = await run(v1);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(await applied()).toBe(`# ${name} ${v1}\n`);
+    const second = await run(v2);
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(await applied()).toBe(`# ${name} ${v2}\n`);
+  });
+
+  test('MetalLB: the manifest applied is the one of the version asked for', () => {
+    const fn = functionFrom(master, 'install_metallb');
+    expect(fn).toContain('fetch "$METALLB_URL" "$dir/$METALLB_VERSION/metallb-native.yaml"');
+    expect(fn).toContain('-f "$dir/$METALLB_VERSION/metallb-native.yaml"');
+  });
+});

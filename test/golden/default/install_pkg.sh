@@ -30,6 +30,9 @@ RUNC_URL=https://github.com/opencontainers/runc/releases/download/v1.3.0/runc.AR
 RUNC_SUMS_URL=https://github.com/opencontainers/runc/releases/download/v1.3.0/runc.sha256sum
 PKGS_K8S_IO=https://pkgs.k8s.io/core:/stable:
 NFS_CLIENT=no
+CONTAINERD_CONFIG=/etc/containerd/config.toml
+# Set to yes by whatever changes containerd's binaries: configure_containerd restarts it then.
+CONTAINERD_RESTART=no
 
 # Logging for the provisioning scripts. Each line names the script (SCRIPT_NAME, set by the script that
 # includes this piece) and the time, so the interleaved output of `vagrant up` stays readable.
@@ -171,9 +174,10 @@ install_base_packages() {
   fi
 }
 
-# containerd from its own release (the same version on every distribution), runc beside it.
+# containerd from its own release (the same version on every distribution). New binaries under a running
+# containerd take effect only when it restarts: CONTAINERD_RESTART tells configure_containerd to do so.
 install_containerd() {
-  if [[ -x /usr/local/bin/containerd ]] && /usr/local/bin/containerd --version | grep -qF " v$CONTAINERD_VERSION "; then
+  if [[ -x /usr/local/bin/containerd && $(/usr/local/bin/containerd --version) == *" v$CONTAINERD_VERSION "* ]]; then
     log "containerd $CONTAINERD_VERSION is installed"
     return 0
   fi
@@ -188,15 +192,27 @@ install_containerd() {
   tar -C /usr/local -xzf "$tarball"
   fetch "$CONTAINERD_UNIT_URL" "$tmp/containerd.service"
   install -D -m 0644 "$tmp/containerd.service" /usr/local/lib/systemd/system/containerd.service
+  rm -rf "$tmp"
+  systemctl daemon-reload
+  CONTAINERD_RESTART=yes
+}
 
+# runc beside it, checked on its own: a new runc serves the next container without a restart.
+install_runc() {
+  # (no pipe into head or grep -q: under pipefail, runc killed by SIGPIPE would read as "not installed")
+  if [[ -x /usr/local/sbin/runc && $(/usr/local/sbin/runc --version) == "runc version $RUNC_VERSION"$'\n'* ]]; then
+    log "runc $RUNC_VERSION is installed"
+    return 0
+  fi
+  local tmp
+  tmp=$(mktemp -d)
   log "runc $RUNC_VERSION"
   fetch "${RUNC_URL//ARCH/$arch}" "$tmp/runc.$arch"
   fetch "$RUNC_SUMS_URL" "$tmp/runc.sha256sum"
   (cd "$tmp" && grep -E "[ *]runc\.$arch\$" runc.sha256sum | sha256sum -c --quiet -) ||
     die "the runc download does not match its published sha256 sum; try again"
-  install -m 0755 "$tmp/runc.$arch" /usr/local/sbin/runc
+  install -D -m 0755 "$tmp/runc.$arch" /usr/local/sbin/runc
   rm -rf "$tmp"
-  systemctl daemon-reload
 }
 
 # kubelet, kubeadm and kubectl from pkgs.k8s.io, pinned, and held so a system upgrade never moves them.
@@ -247,33 +263,68 @@ REPO
   fi
 }
 
-install_base_packages
-install_containerd
-install_kubernetes_packages
+# has_cap_sys_resource STATUS: the process whose status file (/proc/PID/status) that is holds
+# CAP_SYS_RESOURCE (bit 24 of CapEff). runc needs it to give pods the negative oom_score_adj kubelet asks for; a system
+# container may not have it, and then every pod start fails ("can't get final child's PID from pipe").
+has_cap_sys_resource() {
+  local eff
+  eff=$(awk '$1 == "CapEff:" { print $2 }' "$1")
+  [[ $eff =~ ^[0-9a-fA-F]+$ ]] && (((16#$eff >> 24) & 1))
+}
 
-# containerd: the systemd cgroup driver, which kubeadm configures the kubelet to use.
-containerd_major=$(containerd --version | sed -E 's/.* v?([0-9]+)\.[0-9]+\.[0-9]+.*/\1/')
-if ((containerd_major >= 2)); then
-  cgroup_config="version = 3
+# oom_score_restriction: "true" when containerd must keep pods' oom_score_adj at its own or above.
+oom_score_restriction() {
+  if has_cap_sys_resource /proc/self/status; then
+    echo false
+  else
+    log "no CAP_SYS_RESOURCE (a system container?): containerd restricts pods' oom_score_adj to its own" >&2
+    echo true
+  fi
+}
+
+# containerd's configuration: the systemd cgroup driver, which kubeadm configures the kubelet to use, and,
+# without CAP_SYS_RESOURCE, restrict_oom_score_adj (pods keep containerd's own score or above). containerd
+# restarts when the file changed or its binaries did (CONTAINERD_RESTART).
+configure_containerd() {
+  local major restrict_oom cgroup_config
+  restrict_oom=$(oom_score_restriction)
+  major=$(containerd --version | sed -E 's/.* v?([0-9]+)\.[0-9]+\.[0-9]+.*/\1/')
+  if ((major >= 2)); then
+    cgroup_config="version = 3
+[plugins.'io.containerd.cri.v1.runtime']
+  restrict_oom_score_adj = $restrict_oom
 [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
   runtime_type = \"io.containerd.runc.v2\"
 [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
   SystemdCgroup = true"
-else
-  # A runc entry without runtime_type makes every pod fail with "Runtime.Name must be set" on 1.x.
-  cgroup_config='version = 2
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-  runtime_type = "io.containerd.runc.v2"
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-  SystemdCgroup = true'
-fi
-if printf '%s\n' "# Written by k8slab install_pkg.sh" "$cgroup_config" | put_file /etc/containerd/config.toml 0644; then
-  systemctl daemon-reload
-  systemctl enable containerd >/dev/null 2>&1
-  systemctl restart containerd
-else
-  systemctl enable --now containerd >/dev/null 2>&1
-fi
+  else
+    # A runc entry without runtime_type makes every pod fail with "Runtime.Name must be set" on 1.x.
+    cgroup_config="version = 2
+[plugins.\"io.containerd.grpc.v1.cri\"]
+  restrict_oom_score_adj = $restrict_oom
+[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]
+  runtime_type = \"io.containerd.runc.v2\"
+[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]
+  SystemdCgroup = true"
+  fi
+  if printf '%s\n' "# Written by k8slab install_pkg.sh" "$cgroup_config" | put_file "$CONTAINERD_CONFIG" 0644; then
+    CONTAINERD_RESTART=yes
+  fi
+  if [[ $CONTAINERD_RESTART == yes ]]; then
+    systemctl daemon-reload
+    systemctl enable containerd >/dev/null 2>&1
+    systemctl restart containerd
+    log "containerd (re)started with its new configuration or binaries"
+  else
+    systemctl enable --now containerd >/dev/null 2>&1
+  fi
+}
+
+install_base_packages
+install_containerd
+install_runc
+install_kubernetes_packages
+configure_containerd
 
 put_file /etc/crictl.yaml 0644 <<'CRICTL' || true
 runtime-endpoint: unix:///run/containerd/containerd.sock

@@ -162,6 +162,8 @@ node=$(node_index "${NODE_IPS[@]}") ||
   die "none of the lab's addresses (${NODE_IPS[*]}) is on this machine: is the private network up, and is this a VM of this lab?"
 NODE_NAME=${NODE_NAMES[$node]}
 NODE_IP=${NODE_IPS[$node]}
+# Each add-on's manifests are kept in a folder named by its version: a lab re-provisioned after a version
+# change fetches and applies the new ones (fetch keeps a file it has, as a pinned URL never changes).
 log "control plane $NODE_NAME ($NODE_IP) on $PRIVATE_CIDR; add-on manifests go to $ADDONS_DIR"
 
 # The lab's CA, made by k8slab before any VM existed: the workers already pin its hash.
@@ -319,11 +321,12 @@ apply_dir() {
 
 apply_calico() {
   local dir=$ADDONS_DIR/calico
-  fetch "$CALICO_URL" "$dir/calico.yaml"
+  local manifest=$CALICO_VERSION/${CALICO_URL##*/}
+  fetch "$CALICO_URL" "$dir/$manifest"
   put_file "$dir/kustomization.yaml" 0644 <<YAML || true
 # Calico as published, with the lab's pod CIDR and the node address taken from the private network.
 resources:
-  - calico.yaml
+  - $manifest
 patches:
   - patch: |-
       apiVersion: apps/v1
