@@ -98,6 +98,7 @@ export function makeView(plan: Plan): RenderView {
     libvirt: plan.libvirt,
     vbGroup: plan.virtualbox.group,
     pkiUploadDir: PKI_UPLOAD_DIR,
-    pkiPrepareCommand: `install -d -m 0700 -o "\${SUDO_USER:-vagrant}" ${sh(PKI_UPLOAD_DIR)}`,
+    // The SSH user's: through sudo that is SUDO_USER; logged in as root without sudo, it is root itself.
+    pkiPrepareCommand: `install -d -m 0700 -o "\${SUDO_USER:-$(id -un)}" ${sh(PKI_UPLOAD_DIR)}`,
   };
 }

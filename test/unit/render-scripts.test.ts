@@ -10,6 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PROVISION_DIR } from '../../src/paths.js';
 import { renderFiles, SCRIPTS } from '../../src/render/index.js';
+import { makeView } from '../../src/render/view.js';
 import { FIXTURE_CA_CERT, FIXTURE_SECRETS, VARIANTS, planFor } from '../fixtures/render/variants.js';
 import { bash, functionFrom, settingsOf } from '../fixtures/render/bash.js';
 
@@ -104,6 +105,19 @@ test("the Vagrantfile's inline step makes the CA key's upload folder private (mo
   expect(r.exitCode, r.stderr).toBe(0);
   const st = await stat(dir);
   expect([st.mode & 0o777, st.uid]).toEqual([0o700, 0]);
+});
+
+// A machine reached as root with no sudo (a minimal container, PRODUCT-ON-NODES.md step 2): SUDO_USER is
+// unset, and the folder belongs to the SSH user, root, instead of a 'vagrant' that does not exist there.
+test('the CA upload folder belongs to the SSH user when it is root with no sudo (SUDO_USER unset)', async () => {
+  const cmd = makeView(planFor(VARIANTS['default']!)).pkiPrepareCommand;
+  const dir = join(tmp, 'pki-upload-root');
+  const env = { ...process.env } as Record<string, string>;
+  delete env.SUDO_USER;
+  const r = await execa('bash', ['--noprofile', '--norc', '-c', cmd.replace('/tmp/k8slab-pki', dir)], { reject: false, env, extendEnv: false });
+  expect(r.exitCode, r.stderr).toBe(0);
+  const st = await stat(dir);
+  expect([st.mode & 0o777, st.uid]).toEqual([0o700, process.getuid!()]);
 });
 
 describe('swap in /etc/fstab (config.sh)', () => {
@@ -610,4 +624,58 @@ describe('add-on manifests after a version change (master_node.sh)', () => {
     expect(fn).toContain('fetch "$METALLB_URL" "$dir/$METALLB_VERSION/metallb-native.yaml"');
     expect(fn).toContain('-f "$dir/$METALLB_VERSION/metallb-native.yaml"');
   });
+});
+
+describe('MetalLB with no workers (master_node.sh)', () => {
+  const render = (count: number) =>
+    renderFiles(planFor({ workers: { count }, addons: { metallb: { enabled: true, range: '192.168.56.200-192.168.56.220' } } }), FIXTURE_SECRETS).get(
+      'master_node.sh',
+    )!.content;
+
+  test('the control plane loses exclude-from-external-load-balancers, so MetalLB can announce from it', async () => {
+    const master = render(0);
+    const log = join(tmp, 'metallb-label-calls');
+    const labels = '{"kubernetes.io/hostname":"m-k8s","node.kubernetes.io/exclude-from-external-load-balancers":""}';
+    const code = [
+      pieces('log'),
+      'NODE_NAME=m-k8s',
+      `kubectl() { echo "kubectl $*" >>${log}; [[ $1 != get ]] || printf '%s' "$LABELS"; }`,
+      functionFrom(master, 'let_metallb_announce_from_control_plane'),
+      'let_metallb_announce_from_control_plane',
+    ].join('\n');
+    expect((await bash(code, { LABELS: labels })).exitCode).toBe(0);
+    expect((await readFile(log, 'utf8')).trim().split('\n')).toEqual([
+      "kubectl get node m-k8s -o jsonpath={.metadata.labels}",
+      'kubectl label node m-k8s node.kubernetes.io/exclude-from-external-load-balancers-',
+    ]);
+    await rm(log);
+    expect((await bash(code, { LABELS: '{"kubernetes.io/hostname":"m-k8s"}' })).exitCode).toBe(0);
+    expect((await readFile(log, 'utf8')).trim().split('\n')).toHaveLength(1); // already gone: no second label call
+    expect(master).toMatch(/^if \(\(WORKER_COUNT == 0\)\); then\n  let_metallb_announce_from_control_plane\nfi$/m);
+  });
+
+  test('with workers (the guard above), or without MetalLB, the label stays', () => {
+    expect(render(2)).toContain('WORKER_COUNT=2\n');
+    expect(renderFiles(planFor({ workers: { count: 0 } }), FIXTURE_SECRETS).get('master_node.sh')!.content).not.toContain(
+      'let_metallb_announce_from_control_plane',
+    );
+  });
+});
+
+test('kubeconfig goes to root, vagrant where it exists, and the sudo user of a machine lab', async () => {
+  const master = script('master_node.sh');
+  const start = master.indexOf('copy_kubeconfig root\n');
+  const block = master.slice(start, master.indexOf('\ndone\n', start) + 6);
+  const run = async (users: string, sudoUser?: string) => {
+    const env: Record<string, string> = { USERS: users };
+    if (sudoUser !== undefined) env.SUDO_USER = sudoUser;
+    const r = await bash(`copy_kubeconfig() { echo "$1"; }\nid() { [[ " $USERS " == *" $1 "* ]]; }\nunset SUDO_USER\n${sudoUser ? `SUDO_USER=${sudoUser}\n` : ''}${block}`, env);
+    expect(r.exitCode, r.stderr).toBe(0);
+    return r.stdout.split('\n');
+  };
+  expect(await run('root vagrant', 'vagrant')).toEqual(['root', 'vagrant']);
+  expect(await run('root vagrant')).toEqual(['root', 'vagrant']);
+  expect(await run('root ubuntu', 'ubuntu')).toEqual(['root', 'ubuntu']);
+  expect(await run('root')).toEqual(['root']);
+  expect(await run('root', 'root')).toEqual(['root']);
 });

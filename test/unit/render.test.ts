@@ -111,7 +111,7 @@ describe('Vagrantfile shape', () => {
     const order = [
       'path: "config.sh", args: N',
       'path: "install_pkg.sh", args: [K8S_VERSION, "Main"]',
-      `inline: 'install -d -m 0700 -o "\${SUDO_USER:-vagrant}" /tmp/k8slab-pki'`,
+      `inline: 'install -d -m 0700 -o "\${SUDO_USER:-$(id -un)}" /tmp/k8slab-pki'`,
       'source: File.join(PKI_DIR, "ca.crt")',
       'source: File.join(PKI_DIR, "ca.key")',
       'path: "master_node.sh"',

@@ -352,9 +352,13 @@ install_cluster_ca
 check_ca_hash /etc/kubernetes/pki/ca.crt
 kubeadm_init
 
-log "kubeconfig for root and vagrant"
+log "kubeconfig for root, vagrant and the user who ran this through sudo"
 copy_kubeconfig root
-if id vagrant >/dev/null 2>&1; then copy_kubeconfig vagrant; fi
+users=(vagrant)
+if [[ -n ${SUDO_USER:-} && $SUDO_USER != vagrant ]]; then users+=("$SUDO_USER"); fi
+for user in "${users[@]}"; do
+  if [[ $user != root ]] && id "$user" >/dev/null 2>&1; then copy_kubeconfig "$user"; fi
+done
 
 wait_for "the API server" 300 kubectl get --raw=/readyz ||
   die "the API server did not answer within 300s; look at \`journalctl -u kubelet\` and \`crictl ps -a\` on $NODE_NAME"
