@@ -679,3 +679,93 @@ test('kubeconfig goes to root, vagrant where it exists, and the sudo user of a m
   expect(await run('root')).toEqual(['root']);
   expect(await run('root', 'root')).toEqual(['root']);
 });
+
+describe('bundle install steps (install-bundle)', () => {
+  const install = renderFiles(planFor(VARIANTS['bundle-bridge']!), FIXTURE_SECRETS).get('install_pkg.sh')!.content;
+
+  // A box with a PATH of its own: the tools it "has" are stand-ins in bin/, and apt-get "installs" a deb by
+  // creating the command its name gives (curl_8.deb -> bin/curl).
+  async function box(tools: string[], debs: string[]) {
+    const dir = await mkdtemp(join(tmp, 'bundle-box-'));
+    await mkdir(join(dir, 'bin'));
+    await mkdir(join(dir, 'bundle', 'debs'), { recursive: true });
+    for (const t of ['date', 'bash', 'cat', 'chmod']) await execa('ln', ['-s', (await execa('bash', ['-c', `command -v ${t}`])).stdout, join(dir, 'bin', t)]);
+    for (const t of tools) await writeFile(join(dir, 'bin', t), '#!/bin/sh\necho "containerd github.com/containerd/containerd 1.6.20 x"\n', { mode: 0o755 });
+    for (const d of debs) await writeFile(join(dir, 'bundle', 'debs', d), '');
+    await writeFile(join(dir, 'bin', 'dpkg-query'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    await writeFile(
+      join(dir, 'bin', 'apt-get'),
+      `#!/bin/bash\necho "apt-get $*" >>${dir}/calls\nfor a in "$@"; do case $a in *.deb) n=\${a##*/}; n=\${n%%_*}; printf '#!/bin/sh\\n' >${dir}/bin/$n; chmod +x ${dir}/bin/$n ;; esac; done\n`,
+      { mode: 0o755 },
+    );
+    const code = [pieces('log'), `family=debian BUNDLE_DIR=${dir}/bundle`, functionFrom(install, 'bundle_runtime'), 'bundle_runtime'].join('\n');
+    const r = await execa('bash', ['--noprofile', '--norc', '-c', code], { reject: false, env: { PATH: join(dir, 'bin') }, extendEnv: false });
+    const calls = existsSync(join(dir, 'calls')) ? await readFile(join(dir, 'calls'), 'utf8') : '';
+    return { ...r, calls, has: (t: string) => existsSync(join(dir, 'bin', t)) };
+  }
+
+  test('a box with the runtime but no curl gets curl from the bundle', async () => {
+    const r = await box(['containerd', 'runc', 'conntrack', 'socat'], ['curl_7.88.1-10_amd64.deb', 'libcurl4_7.88.1-10_amd64.deb']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.calls).toMatch(/apt-get install .*curl_7\.88\.1-10_amd64\.deb/);
+    expect(r.has('curl')).toBe(true);
+  });
+
+  test('a bundle that cannot bring curl stops the script, naming what to add', async () => {
+    const r = await box(['containerd', 'runc', 'conntrack', 'socat'], ['socat_1.7_amd64.deb']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("the box lacks curl and the bundle's packages did not bring it");
+  });
+
+  test('a box with everything installs nothing', async () => {
+    const r = await box(['containerd', 'runc', 'conntrack', 'socat', 'curl'], ['curl_7.88.1-10_amd64.deb']);
+    expect([r.exitCode, r.calls]).toEqual([0, '']);
+  });
+
+  test("tarball_names reads a tarball once, then again only when it changes", async () => {
+    const dir = await mkdtemp(join(tmp, 'bundle-images-'));
+    await writeFile(join(dir, 'manifest.json'), '[{"Config":"c.json","RepoTags":["k8s.gcr.io/pause:3.2","k8s.gcr.io/pause:latest"],"Layers":[]}]');
+    const tar = join(dir, 'pause.tar');
+    await execa('tar', ['-C', dir, '-cf', tar, 'manifest.json']);
+    const run = () =>
+      bash(
+        [
+          `BUNDLE_IMAGE_CACHE=${dir}/cache`,
+          `tar() { echo tar >>${dir}/reads; command tar "$@"; }`,
+          functionFrom(install, 'tarball_names'),
+          `tarball_names ${tar}`,
+        ].join('\n'),
+      );
+    const reads = async () => (existsSync(join(dir, 'reads')) ? (await readFile(join(dir, 'reads'), 'utf8')).trim().split('\n').length : 0);
+    const first = await run();
+    expect([first.exitCode, first.stdout]).toEqual([0, 'k8s.gcr.io/pause:3.2\nk8s.gcr.io/pause:latest']);
+    expect(await reads()).toBe(1);
+    expect((await run()).stdout).toBe(first.stdout);
+    expect(await reads()).toBe(1); // the no-op re-run did not read the tarball
+    await execa('touch', ['-d', '2001-01-01', tar]);
+    expect((await run()).stdout).toBe(first.stdout);
+    expect(await reads()).toBe(2); // a changed tarball is read again
+  });
+});
+
+// cni: bridge: a node is Ready once its CNI config exists; the first sync may come before its podCIDR.
+test('bridge CNI: the sync is repeated until the node has its pod network config, not a minute later', async () => {
+  const master = renderFiles(planFor(VARIANTS['bundle-bridge']!), FIXTURE_SECRETS).get('master_node.sh')!.content;
+  const dir = await mkdtemp(join(tmp, 'bridge-'));
+  const conf = join(dir, '10-k8slab-bridge.conflist');
+  const line = master.split('\n').findIndex((l) => l.startsWith('wait_for "this node\'s pod network config'));
+  const call = master.split('\n').slice(line, line + 2).join('\n');
+  // the third sync finds a podCIDR and writes the config
+  const code = [
+    pieces('log', 'wait-for'),
+    `BRIDGE_CNI_CONF=${conf}`,
+    `systemctl() { echo x >>${dir}/syncs; [[ $(wc -l <${dir}/syncs) -lt 3 ]] || echo '{}' >${conf}; }`,
+    functionFrom(master, 'bridge_sync_once'),
+    call,
+  ].join('\n');
+  const r = await bash(code, { WAIT_INTERVAL: '0.1' });
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect((await readFile(join(dir, 'syncs'), 'utf8')).trim().split('\n')).toHaveLength(3);
+  expect(r.stdout).toContain("this node's pod network config");
+  expect(renderFiles(planFor(VARIANTS['bundle-bridge']!), FIXTURE_SECRETS).get('work_nodes.sh')!.content).toContain(call);
+});
