@@ -54,6 +54,8 @@ const boxName = z
 export const PROVIDERS = ['virtualbox', 'libvirt'] as const;
 export const SOURCES = ['pkgs.k8s.io', 'bundle'] as const;
 export const CNIS = ['calico', 'bridge'] as const;
+/** Calico's overlay: vxlan (calico-vxlan.yaml, no BIRD) or ipip (calico.yaml, IP-in-IP routed by BIRD over BGP). */
+export const CALICO_ENCAPSULATIONS = ['vxlan', 'ipip'] as const;
 export const STORAGE = ['none', 'local-path', 'nfs'] as const;
 export const LIBVIRT_DRIVERS = ['kvm', 'qemu'] as const;
 export const CPU_MODES = ['host-passthrough', 'host-model', 'maximum', 'custom'] as const;
@@ -118,7 +120,12 @@ export const labSchema = z.strictObject({
     })
     .prefault({}),
   containerd: z.strictObject({ version: semver('2.1.4').default(DEFAULT_VERSIONS.containerd) }).prefault({}),
-  calico: z.strictObject({ version: semver('3.31.3').default(DEFAULT_VERSIONS.calico) }).prefault({}),
+  calico: z
+    .strictObject({
+      version: semver('3.31.3').default(DEFAULT_VERSIONS.calico),
+      encapsulation: oneOf(CALICO_ENCAPSULATIONS).default('vxlan'),
+    })
+    .prefault({}),
   addons: z
     .strictObject({
       metallb: z

@@ -40,6 +40,7 @@ export interface Plan {
     apiServer: string;
   };
   versions: { containerd: string; calico: string };
+  calico: { encapsulation: LabConfig['calico']['encapsulation'] };
   addons: {
     metallb?: { version: string; range: IpRange };
     storage: LabConfig['addons']['storage'];
@@ -98,6 +99,7 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
       apiServer: `${controlPlane.ip}:6443`,
     },
     versions: { containerd: config.containerd.version, calico: config.calico.version },
+    calico: { encapsulation: config.calico.encapsulation },
     addons: {
       ...(mlb.enabled && mlb.range !== undefined ? { metallb: { version: mlb.version, range: parseRange(mlb.range)! } } : {}),
       storage: config.addons.storage,

@@ -31,7 +31,7 @@ export interface RenderView {
   containerd: { version: string; tarball: string; unit: string };
   runc: { version: string; binary: string; sums: string };
   pkgsK8sIo: string;
-  calico: { version: string; url: string };
+  calico: { version: string; url: string; encapsulation: Plan['calico']['encapsulation'] };
   metallb: { version: string; url: string; range: string } | null;
   localPath: { version: string; url: string } | null;
   nfs: { version: string; rbac: string; deployment: string; storageClass: string; exportDir: string } | null;
@@ -74,7 +74,11 @@ export function makeView(plan: Plan): RenderView {
       sums: upstream.runcSums(DEFAULT_VERSIONS.runc),
     },
     pkgsK8sIo: upstream.pkgsK8sIo,
-    calico: { version: plan.versions.calico, url: upstream.calico(plan.versions.calico) },
+    calico: {
+      version: plan.versions.calico,
+      url: upstream.calico(plan.versions.calico, plan.calico.encapsulation),
+      encapsulation: plan.calico.encapsulation,
+    },
     metallb: mlb
       ? { version: mlb.version, url: upstream.metallb(mlb.version), range: `${mlb.range.first}-${mlb.range.last}` }
       : null,

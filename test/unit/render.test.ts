@@ -157,11 +157,19 @@ describe('script content follows the plan', () => {
 
   test('Calico by default with the pod CIDR and the private network; no add-ons unless asked', () => {
     const m = render('default').get('master_node.sh')!.content;
-    expect(m).toContain('CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.31.3/manifests/calico.yaml');
+    expect(m).toContain('CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.31.3/manifests/calico-vxlan.yaml');
+    expect(m).toContain('CALICO_ENCAPSULATION=vxlan');
     expect(m).toContain('POD_CIDR=172.16.0.0/16');
     expect(m).toContain('PRIVATE_CIDR=192.168.56.0/24');
     expect(m).toContain('value: "cidr=$PRIVATE_CIDR"');
     expect(m).not.toMatch(/METALLB|LOCAL_PATH|NFS_/);
+  });
+
+  test('calico.encapsulation: vxlan (the default) takes calico-vxlan.yaml, ipip the BIRD manifest calico.yaml', () => {
+    const ipip = renderFiles(planFor({ calico: { encapsulation: 'ipip' } }), FIXTURE_SECRETS).get('master_node.sh')!.content;
+    expect(ipip).toContain('CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.31.3/manifests/calico.yaml\n');
+    expect(ipip).toContain('CALICO_ENCAPSULATION=ipip');
+    expect(() => planFor({ calico: { encapsulation: 'geneve' as 'vxlan' } })).toThrow(/calico\.encapsulation.*must be one of: vxlan, ipip/s);
   });
 
   test('MetalLB and local-path when enabled', () => {

@@ -35,7 +35,9 @@ KUBEADM_CONFIG=/etc/k8slab/kubeadm-init.yaml
 # Written once kubeadm init has succeeded: what a re-run looks at.
 INIT_DONE=/etc/k8slab/kubeadm-init.done
 CALICO_VERSION=3.31.3
-CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.31.3/manifests/calico.yaml
+# vxlan: upstream's calico-vxlan.yaml (no BIRD); ipip: calico.yaml (IP-in-IP, routes by BIRD over BGP)
+CALICO_ENCAPSULATION=vxlan
+CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.31.3/manifests/calico-vxlan.yaml
 export KUBECONFIG=/etc/kubernetes/admin.conf
 
 # Logging for the provisioning scripts. Each line names the script (SCRIPT_NAME, set by the script that
@@ -372,7 +374,7 @@ if ((WORKER_COUNT == 0)) &&
   kubectl taint node "$NODE_NAME" node-role.kubernetes.io/control-plane:NoSchedule- >/dev/null
 fi
 
-log "pod network: Calico $CALICO_VERSION, pool $POD_CIDR, node addresses from $PRIVATE_CIDR"
+log "pod network: Calico $CALICO_VERSION ($CALICO_ENCAPSULATION), pool $POD_CIDR, node addresses from $PRIVATE_CIDR"
 apply_calico
 
 log "workers join $API_SERVER with the lab token and --discovery-token-ca-cert-hash $CA_CERT_HASH"
