@@ -343,10 +343,11 @@ describe('kubeadm init (master_node.sh)', () => {
       `KUBECONFIG=${dir}/admin.conf`,
       `KUBEADM_CONFIG=${dir}/k8slab/kubeadm-init.yaml`,
       `INIT_DONE=${dir}/k8slab/kubeadm-init.done`,
+      `CLUSTER_PKI=${dir}/pki`,
       'JOIN_TOKEN=abcdef.0123456789abcdef NODE_IP=192.168.56.10 NODE_NAME=m-k8s',
       'POD_CIDR=172.16.0.0/16 SERVICE_CIDR=10.96.0.0/12',
     ].join('\n');
-  const functions = ['in_container', 'write_kubeadm_config', 'kubeadm_init'].map((f) => functionFrom(master, f)).join('\n');
+  const functions = ['in_container', 'write_kubeadm_config', 'reset_keeping_ca', 'kubeadm_init'].map((f) => functionFrom(master, f)).join('\n');
 
   const configFor = async (version: string, container: boolean) => {
     const dir = await mkdtemp(join(tmp, 'kubeadm-config-'));
@@ -396,7 +397,8 @@ describe('kubeadm init (master_node.sh)', () => {
       settings(dir),
       `LOG=${dir}/calls`,
       'systemd-detect-virt() { return 1; }',
-      'kubeadm() { echo "kubeadm $*" >>"$LOG"; case $1 in version) echo v1.34.2 ;; init) : >"$KUBECONFIG"; return "${INIT_RC:-0}" ;; reset) rm -f "$KUBECONFIG" ;; esac; }',
+      // like the real one, reset empties the pki folder
+      'kubeadm() { echo "kubeadm $*" >>"$LOG"; case $1 in version) echo v1.34.2 ;; init) : >"$KUBECONFIG"; return "${INIT_RC:-0}" ;; reset) rm -rf "$KUBECONFIG" "${CLUSTER_PKI:?}"/* ;; esac; }',
       'kubectl() { echo "kubectl $*" >>"$LOG"; [[ ${API_UP:-no} == yes ]]; }',
       'wait_for() { shift 2; "$@"; }', // its polling is tested above; here only its verdict matters
       functions,
@@ -410,6 +412,10 @@ describe('kubeadm init (master_node.sh)', () => {
 
   test('a failed init is not taken for done: the re-run resets it and runs init again', async () => {
     const dir = await mkdtemp(join(tmp, 'kubeadm-init-'));
+    await mkdir(join(dir, 'pki'));
+    await writeFile(join(dir, 'pki', 'ca.crt'), 'the lab CA\n');
+    await writeFile(join(dir, 'pki', 'ca.key'), 'its key\n', { mode: 0o600 });
+    await writeFile(join(dir, 'pki', 'apiserver.crt'), 'made by the failed init\n');
     const cfg = `${dir}/k8slab/kubeadm-init.yaml`;
     const failed = await runInit(dir, { INIT_RC: '1' });
     expect(failed.exitCode).toBe(1);
@@ -420,6 +426,10 @@ describe('kubeadm init (master_node.sh)', () => {
     const rerun = await runInit(dir, {});
     expect(rerun.exitCode, rerun.stderr).toBe(0);
     expect(rerun.calls).toEqual(['kubectl get --raw=/readyz', 'kubeadm reset -f', 'kubeadm version -o short', `kubeadm init --config ${cfg}`]);
+    // the reset kept the lab's CA, which the workers pin, and nothing else of the failed init
+    expect((await readdir(join(dir, 'pki'))).sort()).toEqual(['ca.crt', 'ca.key']);
+    expect(await readFile(join(dir, 'pki', 'ca.crt'), 'utf8')).toBe('the lab CA\n');
+    expect((await stat(join(dir, 'pki', 'ca.key'))).mode & 0o777).toBe(0o600);
     expect(existsSync(join(dir, 'k8slab/kubeadm-init.done'))).toBe(true);
 
     const third = await runInit(dir, {});

@@ -25,8 +25,9 @@ PRIVATE_CIDR=192.168.56.0/24
 API_SERVER=192.168.56.10:6443
 JOIN_TOKEN=abcdef.0123456789abcdef
 CA_CERT_HASH=sha256:bf1643d617f358d6b7da3348566608f29520067702ac5b128bbd80e1fe168054
-# The Vagrantfile's file provisioners upload the lab CA here; it moves to /etc/kubernetes/pki.
+# The Vagrantfile's file provisioners upload the lab CA here; it moves to CLUSTER_PKI.
 PKI_UPLOAD_DIR=/tmp/k8slab-pki
+CLUSTER_PKI=/etc/kubernetes/pki
 WORKER_COUNT=2
 ADDONS_DIR=/etc/k8slab/addons
 KUBEADM_CONFIG=/etc/k8slab/kubeadm-init.yaml
@@ -170,7 +171,7 @@ log "control plane $NODE_NAME ($NODE_IP) on $PRIVATE_CIDR; add-on manifests go t
 
 # The lab's CA, made by k8slab before any VM existed: the workers already pin its hash.
 install_cluster_ca() {
-  local pki=/etc/kubernetes/pki
+  local pki=$CLUSTER_PKI
   if [[ -f $pki/ca.crt ]]; then
     if [[ -f $PKI_UPLOAD_DIR/ca.crt ]] && ! cmp -s "$PKI_UPLOAD_DIR/ca.crt" "$pki/ca.crt"; then
       warn "$pki/ca.crt is not the lab's CA: the workers will refuse this cluster. Rebuild it: \`vagrant destroy -f && vagrant up\`"
@@ -271,6 +272,19 @@ $kube_proxy
 KUBEADM
 }
 
+# reset_keeping_ca: kubeadm reset -f, which empties CLUSTER_PKI; the lab's CA goes back in afterwards,
+# since the workers pin its hash (a new one would lock them out).
+reset_keeping_ca() {
+  local keep
+  keep=$(mktemp -d)
+  cp -p "$CLUSTER_PKI/ca.crt" "$CLUSTER_PKI/ca.key" "$keep/" || die "cannot keep the lab CA from $CLUSTER_PKI"
+  kubeadm reset -f || die "kubeadm reset failed (see above)"
+  install -d -m 0755 "$CLUSTER_PKI"
+  install -m 0644 "$keep/ca.crt" "$CLUSTER_PKI/ca.crt"
+  install -m 0600 "$keep/ca.key" "$CLUSTER_PKI/ca.key"
+  rm -rf "$keep"
+}
+
 # kubeadm init, once. Done means INIT_DONE exists, written only after init succeeded: a failed init
 # leaves admin.conf behind, and taking that for done made the re-run skip init and time out waiting.
 kubeadm_init() {
@@ -286,7 +300,7 @@ kubeadm_init() {
       return 0
     fi
     log "an earlier kubeadm init did not finish: kubeadm reset -f, then init again"
-    kubeadm reset -f || die "kubeadm reset failed (see above)"
+    reset_keeping_ca
   fi
   local version
   version=$(kubeadm version -o short) || die "kubeadm does not run (see above)"
@@ -351,7 +365,7 @@ YAML
 }
 
 install_cluster_ca
-check_ca_hash /etc/kubernetes/pki/ca.crt
+check_ca_hash "$CLUSTER_PKI/ca.crt"
 kubeadm_init
 
 log "kubeconfig for root, vagrant and the user who ran this through sudo"
