@@ -89,18 +89,25 @@ describe.skipIf(unavailable !== undefined)(`SSH layer against real sshd in netwo
     });
 
     it('streams output chunks before the command exits', async () => {
-      const seen: { text: string; at: number }[] = [];
+      // The command goes on only once we have seen its first line: it waits for a file that onStdout
+      // creates. Output held back until the exit would leave it waiting, and it gives up with exit 9.
+      // (Sequence, not clock readings: no sleep to beat.)
+      const flag = join(lab.dir, `streamed-${process.pid}`);
+      const seen: string[] = [];
       const errs: string[] = [];
-      const t0 = Date.now();
-      const r = await sa.exec('echo first; sleep 1; echo second; echo e1 >&2', {
-        onStdout: (text) => seen.push({ text, at: Date.now() - t0 }),
-        onStderr: (text) => errs.push(text),
-      });
-      const total = Date.now() - t0;
-      expect(seen.map((s) => s.text).join('')).toBe('first\nsecond\n');
-      expect(seen[0]!.text).toBe('first\n');
-      // the first chunk arrived well before the command finished
-      expect(total - seen[0]!.at).toBeGreaterThan(700);
+      const r = await sa.exec(
+        `echo first; i=0; while [ ! -e ${flag} ]; do i=$((i+1)); [ $i -gt 300 ] && exit 9; sleep 0.05; done; echo second; echo e1 >&2`,
+        {
+          onStdout: (text) => {
+            seen.push(text);
+            if (text.includes('first')) writeFileSync(flag, '');
+          },
+          onStderr: (text) => errs.push(text),
+        },
+      );
+      expect(r.exitCode).toBe(0);
+      expect(seen.join('')).toBe('first\nsecond\n');
+      expect(seen[0]).toBe('first\n');
       expect(errs.join('')).toBe('e1\n');
       expect(r.stdout).toBe('first\nsecond\n');
     });

@@ -13,19 +13,31 @@ import { PlainProgress } from '../../src/up/progress.js';
 import type { UpContext } from '../../src/up/context.js';
 import type { ExecOptions, NodeSession } from '../../src/up/remote.js';
 
+// Events carry their place in one sequence: the order they happened in, never a clock reading (two
+// Date.now() stamps can tie or, across a clock step, run backwards).
 interface Event {
   node: string;
   what: string;
-  at: number;
+  seq: number;
+}
+
+interface World {
+  events: Event[];
+  apiUp: boolean;
+  failCp?: boolean;
+}
+
+function record(world: World, node: string, what: string): void {
+  world.events.push({ node, what, seq: world.events.length });
 }
 
 class FakeSession implements NodeSession {
   constructor(
     readonly name: string,
-    private readonly world: { events: Event[]; apiUp: boolean; failCp?: boolean },
+    private readonly world: World,
   ) {}
   async exec(command: string, o: ExecOptions = {}) {
-    const e = (what: string) => this.world.events.push({ node: this.name, what, at: Date.now() });
+    const e = (what: string) => record(this.world, this.name, what);
     await new Promise((r) => setTimeout(r, 5));
     if (command.includes('/readyz')) return { exitCode: this.world.apiUp ? 0 : 7, stdout: '', stderr: '' };
     if (command.startsWith('bash ')) {
@@ -35,13 +47,14 @@ class FakeSession implements NodeSession {
         if (this.world.failCp) return { exitCode: 1, stdout: '', stderr: 'kubeadm init failed' };
         await new Promise((r) => setTimeout(r, 50));
         this.world.apiUp = true;
+        e('api answers');
       }
       return { exitCode: 0, stdout: '', stderr: '' };
     }
     return { exitCode: 0, stdout: '', stderr: '' };
   }
   async put(_c: string | Buffer, remotePath: string, mode: number) {
-    this.world.events.push({ node: this.name, what: `put ${remotePath} ${mode.toString(8)}`, at: Date.now() });
+    record(this.world, this.name, `put ${remotePath} ${mode.toString(8)}`);
   }
   async get(): Promise<Buffer> {
     return Buffer.from('');
@@ -57,7 +70,7 @@ async function setup(failCp = false) {
   const config = parseConfig('workers: {count: 2}\nkubernetes: {version: "1.34"}\n');
   const lab = await openLab({ configFile: join(dir, 'lab.yaml'), labDir: join(dir, 'lab') }, config);
   await renderLab(lab.plan, lab.state.secrets, lab.paths.labDir);
-  const world = { events: [] as Event[], apiUp: false, failCp };
+  const world: World = { events: [], apiUp: false, failCp };
   const ctx: UpContext = {
     lab,
     signal: new AbortController().signal,
@@ -84,11 +97,19 @@ describe('provision phase', () => {
       ['m-k8s', 'put /tmp/k8slab-pki/ca.crt 644'],
       ['m-k8s', 'put /tmp/k8slab-pki/ca.key 600'],
     ]);
-    // concurrency: every node starts config.sh before the control plane finishes master_node.sh
-    const at = (node: string, what: string) => world.events.find((e) => e.node === node && e.what.includes(what))!.at;
-    expect(at('w1-k8s', 'config.sh')).toBeLessThan(at('m-k8s', 'master_node.sh'));
+    // Exact events, not substrings: "work_nodes.sh" also names the upload of that file, which happens at
+    // the start (matching it made this test compare two uploads, a race it lost now and then).
+    const seq = (node: string, what: string) => {
+      const e = world.events.find((x) => x.node === node && x.what === what);
+      if (!e) throw new Error(`no event "${what}" on ${node}`);
+      return e.seq;
+    };
+    // concurrency: every worker starts config.sh before the control plane's kubeadm init made the API answer
+    expect(seq('w1-k8s', 'sudo bash config.sh 2')).toBeLessThan(seq('m-k8s', 'api answers'));
+    expect(seq('w2-k8s', 'sudo bash config.sh 2')).toBeLessThan(seq('m-k8s', 'api answers'));
     // joins start only after master_node.sh made the API answer
-    expect(at('w1-k8s', 'work_nodes.sh')).toBeGreaterThanOrEqual(at('m-k8s', 'master_node.sh'));
+    expect(seq('w1-k8s', 'sudo bash work_nodes.sh')).toBeGreaterThan(seq('m-k8s', 'api answers'));
+    expect(seq('w2-k8s', 'sudo bash work_nodes.sh')).toBeGreaterThan(seq('m-k8s', 'api answers'));
   });
 
   it('a failed control plane fails the phase and the workers stop waiting', async () => {
