@@ -80,15 +80,4 @@ describe('Vagrant driver', () => {
     expect(err).toMatchObject({ kind: 'not-installed', exitCode: EXIT.environment });
     expect((err as Error).message).toContain('`vagrant` was not found');
   });
-
-  it('runs the real vagrant: version, plugins, status of a lab that has no VMs', async () => {
-    const v = new Vagrant({ cwd: new URL('../fixtures/vagrant/status-lab', import.meta.url).pathname, provider: 'libvirt' });
-    expect(await v.version()).toMatch(/^\d+\.\d+\.\d+$/);
-    expect((await v.pluginList()).map((p) => p.name)).toContain('vagrant-libvirt');
-    expect(await v.status()).toEqual([
-      { name: 'st-m', state: 'not_created', stateHuman: 'not created', provider: 'libvirt' },
-      { name: 'st-w1', state: 'not_created', stateHuman: 'not created', provider: 'libvirt' },
-    ]);
-    expect(await v.sshConfig()).toEqual([]);
-  });
 });
