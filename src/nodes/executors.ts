@@ -3,7 +3,7 @@
 // reject only when the command could not run or timed out.
 import { constants as osConstants } from 'node:os';
 import { execa } from 'execa';
-import type { ExecResult, Executor } from '../lessons/types.js';
+import type { RunResult as ExecResult, Runner as Executor } from './node.js';
 import type { SshSession } from './session.js';
 
 export const DEFAULT_EXECUTOR_TIMEOUT_MS = 120_000;

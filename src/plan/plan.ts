@@ -3,7 +3,7 @@ import type { LabConfig } from '../config/schema.js';
 import { nodeAddresses } from '../config/cross-check.js';
 import { parseK8sVersion, type K8sVersion } from '../config/versions.js';
 import { parseRange, type IpRange } from '../config/net.js';
-import { resolveImages, type ImageKey } from '../lessons/images.js';
+import { resolveImages, type ImageKey } from '../config/images.js';
 import { caCertHash, type LabSecrets } from './secrets.js';
 
 export type Role = 'control-plane' | 'worker';

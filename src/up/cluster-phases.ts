@@ -6,7 +6,7 @@ import { canReach, rewriteKubeconfig } from '../cluster/kubeconfig.js';
 import { readiness, waitForCluster, type RunOnControlPlane } from '../cluster/wait.js';
 import type { NodeReadiness } from '../cluster/readiness.js';
 import { sessionsFor, type UpContext } from './context.js';
-import type { Lab } from './lab.js';
+import type { Lab } from '../lab/lab.js';
 import type { Phase } from './phases.js';
 
 export const KUBECONFIG_FILE = 'kubeconfig';

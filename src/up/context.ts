@@ -2,7 +2,7 @@
 // (opened on first use, closed when the command ends).
 import { mkdirSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Lab } from './lab.js';
+import type { Lab } from '../lab/lab.js';
 import type { Progress } from './progress.js';
 import { targetOf, type Connect, type NodeSession } from './remote.js';
 

@@ -1,7 +1,7 @@
 // A kubectl runner on the control plane for commands outside `up` (status, reset): one SSH session,
 // opened with a short deadline, closed by the caller.
 import type { RunOnControlPlane } from '../cluster/wait.js';
-import type { Lab } from './lab.js';
+import type { Lab } from '../lab/lab.js';
 import { PlainProgress } from './progress.js';
 import { closeSessions, sessionsFor, type UpContext } from './context.js';
 import type { Connect } from './remote.js';

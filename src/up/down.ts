@@ -20,7 +20,7 @@ import { Vagrant, type VagrantProgress } from '../provider/vagrant.js';
 import { readState, STATE_DIR } from '../state/lab-state.js';
 import type { LabConfig } from '../config/schema.js';
 import { nodeAddresses } from '../config/cross-check.js';
-import { domainPrefix, libvirtFacts, recordedDomainId } from './lab.js';
+import { domainPrefix, libvirtFacts, recordedDomainId } from '../lab/lab.js';
 
 export interface DownReport {
   lab: string;

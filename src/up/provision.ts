@@ -10,7 +10,7 @@ import { CA_CERT_PATH, CA_KEY_PATH } from '../render/index.js';
 import { makeView, PKI_UPLOAD_DIR } from '../render/view.js';
 import type { PlannedNode } from '../plan/plan.js';
 import { nodeLog, sessionsFor, type UpContext } from './context.js';
-import type { Lab } from './lab.js';
+import type { Lab } from '../lab/lab.js';
 import type { Phase } from './phases.js';
 import type { NodeSession } from './remote.js';
 

@@ -3,12 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasFailure, realHost, runDoctor } from '../doctor/index.js';
 import { renderFiles, renderLab } from '../render/index.js';
-import { EXIT } from '../cli/exit-codes.js';
-import { UserError } from '../util/errors.js';
+import { Interrupted, UserError } from '../util/errors.js';
 import { closeSessions, type UpContext } from './context.js';
 import { kubeconfigPhase, readyPhase, recordedNodes } from './cluster-phases.js';
-import { Interrupted } from './interrupt.js';
-import type { Lab } from './lab.js';
+import type { Lab } from '../lab/lab.js';
 import { runPhases, type Phase, type PhasesResult } from './phases.js';
 import type { Progress } from './progress.js';
 import { provisionPhase } from './provision.js';
@@ -34,7 +32,7 @@ function doctorPhase(lab: Lab): Phase<UpContext> {
         const failed = results.filter((r) => r.status === 'fail');
         throw new UserError(
           `the host is not ready: ${failed.map((r) => `${r.name} (${r.detail})`).join('; ')}`,
-          EXIT.environment,
+          'environment',
           failed.map((r) => r.fix).filter(Boolean).join('; ') || 'run `k8slab doctor` for details',
         );
       }
@@ -107,7 +105,7 @@ export async function up(lab: Lab, o: UpOptions): Promise<UpResult> {
       if (error instanceof UserError) throw error;
       throw new UserError(
         `phase ${name} failed: ${error instanceof Error ? error.message : String(error)}`,
-        EXIT.failed,
+        'failed',
         `logs are in ${lab.logDir}; fix the cause and run \`k8slab up\` again (it resumes at ${name}), or \`k8slab down\` to start over`,
       );
     }

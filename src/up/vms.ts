@@ -1,7 +1,7 @@
 // Phase "vms": boot every VM without provisioning (Vagrant's serial shell provisioners are what makes a
 // plain `vagrant up` slow; k8slab provisions over SSH concurrently afterwards), then prove each answers SSH.
 import { domainName, listNetworks } from '../provider/libvirt.js';
-import { domainPrefix, libvirtFacts, recordedDomainId, setLibvirtFacts, type Lab } from './lab.js';
+import { domainPrefix, libvirtFacts, recordedDomainId, setLibvirtFacts, type Lab } from '../lab/lab.js';
 import { sessionsFor, type UpContext } from './context.js';
 import type { Phase } from './phases.js';
 

@@ -9,7 +9,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { parseAllDocuments } from 'yaml';
 import { startControlPlane, type ControlPlane } from './harness.js';
 import { runLessons, type RunEvent } from '../../src/lessons/runner.js';
-import { resolveImages } from '../../src/lessons/images.js';
+import { resolveImages } from '../../src/config/images.js';
 import { labelObjects, substitute } from '../../src/lessons/render.js';
 import { MANIFESTS_DIR } from '../../src/paths.js';
 import type { Check, Lesson } from '../../src/lessons/types.js';

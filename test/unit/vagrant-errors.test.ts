@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyVagrantFailure } from '../../src/provider/errors.js';
 import { Vagrant } from '../../src/provider/vagrant.js';
-import { EXIT } from '../../src/cli/exit-codes.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/vagrant/${name}`, import.meta.url), 'utf8');
 const failed = (file: string, provider = 'libvirt') =>
@@ -13,7 +12,7 @@ describe('classifyVagrantFailure', () => {
   it('box missing: names the box and says how to add it', () => {
     const e = failed('up-box-missing.txt');
     expect(e.kind).toBe('box-missing');
-    expect(e.exitCode).toBe(EXIT.environment);
+    expect(e.errorKind).toBe('environment');
     expect(e.message).toContain("box 'k8slab/debian12'");
     expect(e.hint).toContain('vagrant box add k8slab/debian12 --provider libvirt');
     expect(e.vagrantClass).toBe('Vagrant::Errors::BoxAddShortNotFound');
@@ -22,7 +21,7 @@ describe('classifyVagrantFailure', () => {
   it('provider plugin missing (vagrant-libvirt not loaded)', () => {
     const e = failed('up-provider-not-found.txt');
     expect(e.kind).toBe('provider-missing');
-    expect(e.exitCode).toBe(EXIT.environment);
+    expect(e.errorKind).toBe('environment');
     expect(e.hint).toContain('vagrant-libvirt');
   });
 
@@ -50,7 +49,7 @@ describe('classifyVagrantFailure', () => {
   it('an interrupted up (one SIGINT: vagrant cleaned up, then exited 1)', () => {
     const e = failed('up-sigint.txt');
     expect(e.kind).toBe('interrupted');
-    expect(e.exitCode).toBe(EXIT.interrupted);
+    expect(e.errorKind).toBe('interrupted');
   });
 
   it('VM failed to boot (libvirt could not start the domain)', () => {
@@ -77,7 +76,7 @@ describe('Vagrant driver', () => {
   it('vagrant not installed: a clear error, exit code 3', async () => {
     const v = new Vagrant({ cwd: '/', provider: 'libvirt', bin: 'vagrant-does-not-exist-k8slab' });
     const err = await v.status().catch((e: unknown) => e);
-    expect(err).toMatchObject({ kind: 'not-installed', exitCode: EXIT.environment });
+    expect(err).toMatchObject({ kind: 'not-installed', errorKind: 'environment' });
     expect((err as Error).message).toContain('`vagrant` was not found');
   });
 });

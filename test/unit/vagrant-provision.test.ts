@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { renderLab } from '../../src/render/index.js';
-import { openLab } from '../../src/up/lab.js';
+import { openLab } from '../../src/lab/lab.js';
 import { provisionPhase, REMOTE_DIR } from '../../src/up/provision.js';
 import { PlainProgress } from '../../src/up/progress.js';
 import type { UpContext } from '../../src/up/context.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
 import { down, type DownReport } from '../../up/down.js';
-import { withInterrupt } from '../../up/interrupt.js';
+import { withInterrupt } from '../interrupt.js';
 import { EXIT } from '../exit-codes.js';
 
 function describe(r: DownReport): string {

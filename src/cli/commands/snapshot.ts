@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { addLabOptions, loadLab, requireRenderedLab, type GlobalOptions } from '../context.js';
-import { openLab, type Lab } from '../../up/lab.js';
-import { withInterrupt } from '../../up/interrupt.js';
+import { openLab, type Lab } from '../../lab/lab.js';
+import { withInterrupt } from '../interrupt.js';
 import { makeProgress, formatSeconds } from '../../up/progress.js';
 import { hasCluster, openControlPlane } from '../../up/control-plane.js';
 import { connectNode } from '../../up/ssh-adapter.js';
@@ -15,7 +15,7 @@ export const DEFAULT_SNAPSHOT = 'clean';
 
 function checkName(name: string): string {
   if (!NAME.test(name)) {
-    throw new UserError(`bad snapshot name "${name}"`, EXIT.usage, 'use letters, digits, ".", "_" or "-" (at most 63), e.g. "clean"');
+    throw new UserError(`bad snapshot name "${name}"`, 'usage', 'use letters, digits, ".", "_" or "-" (at most 63), e.g. "clean"');
   }
   return name;
 }
@@ -25,7 +25,7 @@ async function machines(lab: Lab, signal: AbortSignal): Promise<string[]> {
   const names = lab.plan.nodes.map((n) => n.name);
   const missing = names.filter((n) => status.find((m) => m.name === n)?.state === 'not_created' || !status.some((m) => m.name === n));
   if (missing.length > 0) {
-    throw new UserError(`the lab's VMs are not all created (missing: ${missing.join(', ')})`, EXIT.failed, 'run `k8slab up` first');
+    throw new UserError(`the lab's VMs are not all created (missing: ${missing.join(', ')})`, 'failed', 'run `k8slab up` first');
   }
   return names;
 }
@@ -66,7 +66,7 @@ export function register(program: Command): void {
         const existing = await lab.vagrant({ signal }).snapshotList(names);
         const clash = names.filter((n) => existing[n]?.includes(name));
         if (clash.length > 0) {
-          throw new UserError(`snapshot "${name}" already exists on ${clash.join(', ')}`, EXIT.usage, 'choose another name (`k8slab snapshot list`)');
+          throw new UserError(`snapshot "${name}" already exists on ${clash.join(', ')}`, 'usage', 'choose another name (`k8slab snapshot list`)');
         }
         await vagrantPhase(lab, signal, 'snapshot', `save "${name}"`, names, t0, (v) => v.snapshotSave(name, names));
       });
@@ -107,7 +107,7 @@ export function register(program: Command): void {
         const known = [...new Set(Object.values(existing).flat())];
         throw new UserError(
           `snapshot "${name}" does not exist on ${lacking.join(', ')}`,
-          EXIT.usage,
+          'usage',
           known.length > 0 ? `snapshots: ${known.join(', ')}` : 'take one first with `k8slab snapshot save NAME`',
         );
       }

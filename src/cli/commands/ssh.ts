@@ -18,7 +18,7 @@ export function register(program: Command): void {
     const { paths, config } = await loadLab(opts);
     const names = nodeAddresses(config).map((a) => a.name);
     if (!names.includes(node)) {
-      throw new UserError(`no node "${node}" in lab ${config.name}`, EXIT.usage, `nodes: ${names.join(', ')}`);
+      throw new UserError(`no node "${node}" in lab ${config.name}`, 'usage', `nodes: ${names.join(', ')}`);
     }
     requireRenderedLab(paths, config);
     // vagrant ssh runs the command through the remote login shell: quote each word so it arrives intact.
@@ -34,7 +34,7 @@ export function register(program: Command): void {
       if ((r as { code?: string }).code === 'ENOENT') {
         throw classifyVagrantFailure({ command: 'vagrant ssh', stdout: '', stderr: '', spawnError: 'ENOENT', provider: config.provider });
       }
-      throw new UserError(`\`vagrant ssh ${node}\` failed: ${r.shortMessage}`, EXIT.failed);
+      throw new UserError(`\`vagrant ssh ${node}\` failed: ${r.shortMessage}`, 'failed');
     }
     process.exitCode = r.exitCode ?? EXIT.failed;
   });

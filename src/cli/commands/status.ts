@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
-import { openLab } from '../../up/lab.js';
+import { openLab } from '../../lab/lab.js';
 import { getNodes } from '../../cluster/wait.js';
 import type { NodeReadiness } from '../../cluster/readiness.js';
 import { openControlPlane, mayHaveCluster } from '../../up/control-plane.js';
 import { connectNode } from '../../up/ssh-adapter.js';
 import { table } from '../../up/summary.js';
-import { withInterrupt } from '../../up/interrupt.js';
+import { withInterrupt } from '../interrupt.js';
 import { readState } from '../../state/lab-state.js';
 
 export function register(program: Command): void {

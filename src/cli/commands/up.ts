@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
-import { openLab } from '../../up/lab.js';
-import { withInterrupt } from '../../up/interrupt.js';
+import { openLab } from '../../lab/lab.js';
+import { withInterrupt } from '../interrupt.js';
 import { makeProgress } from '../../up/progress.js';
 import { connectNode } from '../../up/ssh-adapter.js';
 import { PHASES, up, type PhaseName } from '../../up/up.js';

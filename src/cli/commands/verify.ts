@@ -10,7 +10,7 @@ import { EXIT } from '../exit-codes.js';
 import { UserError } from '../../util/errors.js';
 import { LESSONS, selectLessons } from '../../lessons/index.js';
 import { runLessons, namespaceFor, type RunEvent } from '../../lessons/runner.js';
-import { DEFAULT_IMAGES, resolveImages } from '../../lessons/images.js';
+import { DEFAULT_IMAGES, resolveImages } from '../../config/images.js';
 import type { Executor } from '../../lessons/types.js';
 import { CommandFailed } from '../../lessons/context.js';
 import { shQuote } from '../../util/shell.js';
@@ -87,7 +87,7 @@ export async function verify(opts: VerifyOptions): Promise<number> {
   } catch (err) {
     // The first reads (the cluster facts) fail when the API server cannot be reached at all.
     if (err instanceof CommandFailed) {
-      throw new UserError(`cannot talk to the cluster: ${err.message}`, EXIT.failed, opts.kubeconfig ? `check ${opts.kubeconfig}` : 'is the lab up? see `k8slab status`');
+      throw new UserError(`cannot talk to the cluster: ${err.message}`, 'failed', opts.kubeconfig ? `check ${opts.kubeconfig}` : 'is the lab up? see `k8slab status`');
     }
     throw err;
   } finally {
@@ -113,7 +113,7 @@ function labTimeScale(opts: VerifyOptions, config: LabConfig | undefined): numbe
   if (opts.timeScale !== undefined) {
     const n = Number(opts.timeScale);
     if (!Number.isFinite(n) || n < 1 || n > 20) {
-      throw new UserError(`--time-scale ${opts.timeScale}: not a number from 1 to 20`, EXIT.usage, 'e.g. --time-scale 3 for a slow lab');
+      throw new UserError(`--time-scale ${opts.timeScale}: not a number from 1 to 20`, 'usage', 'e.g. --time-scale 3 for a slow lab');
     }
     return n;
   }
@@ -131,11 +131,11 @@ interface Target {
 
 async function localTarget(kubeconfig: string): Promise<Target> {
   const file = resolve(kubeconfig);
-  if (!existsSync(file)) throw new UserError(`--kubeconfig ${kubeconfig}: no such file`, EXIT.usage);
+  if (!existsSync(file)) throw new UserError(`--kubeconfig ${kubeconfig}: no such file`, 'usage');
   const executor = localExecutor({ env: { KUBECONFIG: file } });
   const probe = await executor.run('kubectl version --client -o json', { timeoutMs: 30_000 });
   if (probe.exitCode !== 0) {
-    throw new UserError('kubectl is not installed here', EXIT.environment, 'install kubectl, or drop --kubeconfig to run it on the control plane over SSH');
+    throw new UserError('kubectl is not installed here', 'environment', 'install kubectl, or drop --kubeconfig to run it on the control plane over SSH');
   }
   return { executor, close: async () => {} };
 }
@@ -146,7 +146,7 @@ async function labTarget(paths: LabPaths, config: LabConfig): Promise<Target> {
   const name = config.controlPlane.name;
   const entry = existsSync(paths.labDir) ? (await vagrant.sshConfig([name])).find((e) => e.name === name) : undefined;
   if (!entry) {
-    throw new UserError(`the control plane ${name} is not running`, EXIT.failed, 'start the lab with `k8slab up`, or pass --kubeconfig FILE');
+    throw new UserError(`the control plane ${name} is not running`, 'failed', 'start the lab with `k8slab up`, or pass --kubeconfig FILE');
   }
   const session: SshSession = await connectSsh(
     { name, host: entry.host, port: entry.port, user: entry.user, privateKeyPath: entry.identityFile },

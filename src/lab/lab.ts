@@ -4,10 +4,15 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { LabConfig } from '../config/schema.js';
-import type { LabPaths } from '../cli/context.js';
 import { makePlan, type Plan } from '../plan/plan.js';
 import { loadOrCreateState, writeState, type LabState } from '../state/lab-state.js';
 import { Vagrant, type VagrantProgress } from '../provider/vagrant.js';
+
+/** Where a lab's definition and its generated folder are. */
+export interface LabPaths {
+  configFile: string;
+  labDir: string;
+}
 
 export interface Lab {
   paths: LabPaths;
