@@ -1,12 +1,17 @@
-// Everything the lifecycle commands share about one lab: paths, config, plan, state, and the vagrant
-// driver bound to the lab folder.
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+// The one entry every command builds on: lab.yaml's config, the plan, the lab state, the provider that
+// holds the machines, and the nodes (connected on first use, closed by close()). `kubectl()` is the one
+// way to run kubectl on the lab.
+import { join } from 'node:path';
+import { kubectlOn } from '../cluster/kubectl.js';
 import type { LabConfig } from '../config/schema.js';
+import { connectNode, type Connect } from '../nodes/ssh-node.js';
+import type { Node, Runner } from '../nodes/node.js';
 import { makePlan, type Plan } from '../plan/plan.js';
+import { generateSecrets } from '../plan/secrets.js';
+import { providerFor } from '../provider/index.js';
+import type { Provider } from '../provider/types.js';
 import { loadOrCreateState, writeState, type LabState } from '../state/lab-state.js';
-import { Vagrant, type VagrantProgress } from '../provider/vagrant.js';
+import { UserError } from '../util/errors.js';
 
 /** Where a lab's definition and its generated folder are. */
 export interface LabPaths {
@@ -14,75 +19,118 @@ export interface LabPaths {
   labDir: string;
 }
 
+export interface ConnectOptions {
+  signal?: AbortSignal;
+  /** keep retrying a node that does not answer yet for this long */
+  timeoutMs?: number;
+  /** before each new connection (progress lines) */
+  onConnect?: (node: string, where: string) => void;
+}
+
 export interface Lab {
   paths: LabPaths;
   config: LabConfig;
   plan: Plan;
   state: LabState;
+  /** false when this command made the state (the lab was never rendered or brought up) */
+  existed: boolean;
   /** per-node logs */
   logDir: string;
+  provider: Provider;
   save(): Promise<void>;
-  vagrant(o?: { signal?: AbortSignal; onProgress?: (p: VagrantProgress) => void }): Vagrant;
+  /** Connects to the named nodes (reusing open ones), concurrently, through the provider's SSH targets. */
+  nodes(names: readonly string[], o?: ConnectOptions): Promise<Map<string, Node>>;
+  controlPlane(o?: ConnectOptions): Promise<Node>;
+  /** kubectl on the lab: the control plane, as root, with kubeadm's admin kubeconfig */
+  kubectl(o?: ConnectOptions): Promise<Runner>;
+  /** Closes every node connection. */
+  close(): Promise<void>;
 }
 
-/** Facts `up` records for `down`: what it created in libvirt. */
-export interface LibvirtFacts {
-  /** networks that existed before the lab's first `up`: never removed */
-  networksBefore: string[];
-  /** networks that appeared during the lab's `up`s */
-  networksCreated: string[];
-  /** libvirt domain names of the lab's VMs */
-  domains: string[];
+export interface OpenLabOptions {
+  /** how to reach a node (tests give fakes) */
+  connect?: Connect;
+  /** the provider (tests give fakes); default: the one lab.yaml names */
+  provider?: (lab: Pick<Lab, 'plan' | 'state' | 'logDir' | 'save' | 'paths'>) => Provider;
+  /**
+   * An unreadable state file: by default an error. `down` passes a handler and goes on with a fresh
+   * state that is never written (it removes the state anyway).
+   */
+  onStateError?: (e: Error) => void;
 }
 
-export async function openLab(paths: LabPaths, config: LabConfig): Promise<Lab> {
-  const { state } = await loadOrCreateState(paths.labDir);
+export async function openLab(paths: LabPaths, config: LabConfig, o: OpenLabOptions = {}): Promise<Lab> {
+  let state: LabState;
+  let existed: boolean;
+  try {
+    const r = await loadOrCreateState(paths.labDir);
+    state = r.state;
+    existed = !r.created;
+  } catch (e) {
+    if (!o.onStateError) throw e;
+    o.onStateError(e instanceof Error ? e : new Error(String(e)));
+    state = { version: 1, createdAt: new Date().toISOString(), secrets: await generateSecrets(), phases: {}, facts: {} };
+    existed = false;
+  }
   const logDir = join(paths.labDir, 'logs');
-  const lab: Lab = {
+  const plan = makePlan(config, state.secrets);
+  const save = () => writeState(paths.labDir, state);
+  const provider = o.provider
+    ? o.provider({ plan, state, logDir, save, paths })
+    : providerFor({ plan, labDir: paths.labDir, logDir, state, save });
+  const connect = o.connect ?? connectNode;
+  const open = new Map<string, Promise<Node>>();
+
+  const nodes = async (names: readonly string[], co: ConnectOptions = {}): Promise<Map<string, Node>> => {
+    const missing = names.filter((n) => !open.has(n));
+    if (missing.length > 0) {
+      const targets = await provider.sshTargets(missing, co.signal ? { signal: co.signal } : {});
+      const absent = missing.filter((n) => !targets.some((t) => t.name === n));
+      if (absent.length > 0) {
+        throw new UserError(
+          `no SSH settings for ${absent.join(', ')}: is the ${provider.machineWord} running?`,
+          'failed',
+          'see `k8slab status`; `k8slab up` starts the lab',
+        );
+      }
+      for (const t of targets) {
+        co.onConnect?.(t.name, `${t.host}:${t.port}`);
+        const p = connect(t, { ...(co.signal ? { signal: co.signal } : {}), timeoutMs: co.timeoutMs ?? 300_000 });
+        p.catch(() => open.delete(t.name)); // a failed connection is tried again next time
+        open.set(t.name, p);
+      }
+    }
+    const pairs = await Promise.all(names.map(async (n) => [n, await open.get(n)!] as const));
+    return new Map(pairs);
+  };
+  const controlPlane = async (co: ConnectOptions = {}) => (await nodes([plan.controlPlane.name], co)).get(plan.controlPlane.name)!;
+
+  return {
     paths,
     config,
-    plan: makePlan(config, state.secrets),
+    plan,
     state,
+    existed,
     logDir,
-    save: () => writeState(paths.labDir, state),
-    vagrant: (o = {}) =>
-      new Vagrant({
-        cwd: paths.labDir,
-        provider: config.provider,
-        logDir,
-        ...(o.signal ? { signal: o.signal } : {}),
-        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-      }),
+    provider,
+    save,
+    nodes,
+    controlPlane,
+    kubectl: async (co) => kubectlOn(await controlPlane(co)),
+    async close() {
+      const all = [...open.values()];
+      open.clear();
+      await Promise.allSettled(all.map(async (p) => (await p).close()));
+    },
   };
-  return lab;
 }
 
-export function libvirtFacts(state: LabState): LibvirtFacts | undefined {
-  return state.facts.libvirt as LibvirtFacts | undefined;
+/** Whether `up` got as far as a cluster (so reset waits for Kubernetes). */
+export function hasCluster(lab: Pick<Lab, 'state'>): boolean {
+  return lab.state.phases.provision?.status === 'done';
 }
 
-export function setLibvirtFacts(state: LabState, f: LibvirtFacts): void {
-  state.facts.libvirt = f;
-}
-
-/**
- * vagrant-libvirt names a domain <prefix><machine>; the prefix is `libvirt.default_prefix` when the
- * Vagrantfile sets it (k8slab's sets "#{LAB}-", LAB being the lab's name), else "<lab folder name>_".
- */
-export async function domainPrefix(labDir: string, labName: string): Promise<string> {
-  const vf = join(labDir, 'Vagrantfile');
-  if (existsSync(vf)) {
-    const m = /default_prefix\s*=\s*["']([^"']*)["']/.exec(await readFile(vf, 'utf8'));
-    if (m) return m[1]!.replaceAll('#{LAB}', labName);
-  }
-  return `${basename(labDir)}_`;
-}
-
-/** The domain UUID vagrant-libvirt keeps for a machine, when the machine was created from this folder. */
-export async function recordedDomainId(labDir: string, machine: string): Promise<string | undefined> {
-  try {
-    return (await readFile(join(labDir, '.vagrant', 'machines', machine, 'libvirt', 'id'), 'utf8')).trim() || undefined;
-  } catch {
-    return undefined;
-  }
+/** Whether provisioning ever started: kubeadm may have made a control plane even if a worker failed. */
+export function mayHaveCluster(lab: Pick<Lab, 'state'>): boolean {
+  return lab.state.phases.provision !== undefined;
 }

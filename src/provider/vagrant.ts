@@ -4,7 +4,8 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { LineSplitter, parseLine, type VagrantRecord } from './machine-readable.js';
+import { LineSplitter } from '../util/lines.js';
+import { parseLine, type VagrantRecord } from './machine-readable.js';
 import { classifyVagrantFailure, VagrantError } from './errors.js';
 import {
   parseBoxList,

@@ -5,8 +5,7 @@ import type { Plan, PlannedNode } from '../plan/plan.js';
 import { sh } from './helpers.js';
 import { upstream } from './urls.js';
 
-/** Where the Vagrantfile's file provisioners put the lab CA on the control plane; master_node.sh moves it. */
-export const PKI_UPLOAD_DIR = '/tmp/k8slab-pki';
+import { PKI_UPLOAD_DIR } from '../plan/provisioning.js';
 /** The NFS export on the control plane (storage provider "nfs"). */
 export const NFS_EXPORT_DIR = '/srv/k8slab-nfs';
 
@@ -98,6 +97,6 @@ export function makeView(plan: Plan): RenderView {
     libvirt: plan.libvirt,
     vbGroup: plan.virtualbox.group,
     pkiUploadDir: PKI_UPLOAD_DIR,
-    pkiPrepareCommand: `install -d -m 0700 -o "\${SUDO_USER:-vagrant}" ${sh(PKI_UPLOAD_DIR)}`,
+    pkiPrepareCommand: plan.provisioning.controlPlane.flatMap((s) => (s.kind === 'upload' ? [s.prepare] : []))[0] ?? '',
   };
 }

@@ -15,7 +15,7 @@
 //   report          table, JSON, JUnit of a lessons run
 //   lab             the one entry every command builds on: config, plan, state, provider, nodes
 //   ui              progress views and summary tables
-//   up              `k8slab up` as phases with resume; `down` (teardown)
+//   up, down        `k8slab up` as phases with resume; `k8slab down` (teardown through the provider)
 //   cli             commander commands; the only place that knows exit codes
 //
 // A folder may import itself and anything listed above it. A new folder must be placed here first.
@@ -38,7 +38,7 @@ export const STAGES = [
   ['report'],
   ['lab'],
   ['ui'],
-  ['up'],
+  ['up', 'down'],
   ['cli'],
 ] as const;
 

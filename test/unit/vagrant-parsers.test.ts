@@ -2,7 +2,8 @@
 // on the testbed (test/fixtures/vagrant/README.md says how each file was made).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, errorExit, parseLine, parseMachineReadable } from '../../src/provider/machine-readable.js';
+import { errorExit, parseLine, parseMachineReadable } from '../../src/provider/machine-readable.js';
+import { LineSplitter } from '../../src/util/lines.js';
 import {
   parseBoxList,
   parsePluginList,

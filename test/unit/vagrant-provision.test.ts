@@ -1,6 +1,6 @@
-// The provisioning phase's ordering, with fake SSH sessions (no VMs in this tier): the real rendered lab
-// folder, the Vagrantfile's arguments, every node at once, workers join only once the API answers, and
-// a control-plane failure stops the workers' wait.
+// The provisioning phase's ordering, with fake nodes and a fake provider (no VMs in this tier): the real
+// rendered lab folder, the plan's provisioning steps, every node at once, workers join only once the API
+// answers, and a control-plane failure stops the workers' wait.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { renderLab } from '../../src/render/index.js';
 import { openLab } from '../../src/lab/lab.js';
+import type { Node, RunOptions } from '../../src/nodes/node.js';
+import type { Provider } from '../../src/provider/types.js';
+import { commandLine } from '../../src/util/shell.js';
 import { provisionPhase, REMOTE_DIR } from '../../src/up/provision.js';
-import { PlainProgress } from '../../src/up/progress.js';
+import { PlainProgress } from '../../src/ui/progress.js';
 import type { UpContext } from '../../src/up/context.js';
-import type { ExecOptions, NodeSession } from '../../src/up/remote.js';
 
 // Events carry their place in one sequence: the order they happened in, never a clock reading (two
 // Date.now() stamps can tie or, across a clock step, run backwards).
@@ -31,12 +33,12 @@ function record(world: World, node: string, what: string): void {
   world.events.push({ node, what, seq: world.events.length });
 }
 
-class FakeSession implements NodeSession {
+class FakeNode implements Node {
   constructor(
     readonly name: string,
     private readonly world: World,
   ) {}
-  async exec(command: string, o: ExecOptions = {}) {
+  async run(command: string, o: RunOptions = {}) {
     const e = (what: string) => record(this.world, this.name, what);
     await new Promise((r) => setTimeout(r, 5));
     if (command.includes('/readyz')) return { exitCode: this.world.apiUp ? 0 : 7, stdout: '', stderr: '' };
@@ -56,27 +58,26 @@ class FakeSession implements NodeSession {
   async put(_c: string | Buffer, remotePath: string, mode: number) {
     record(this.world, this.name, `put ${remotePath} ${mode.toString(8)}`);
   }
-  async get(): Promise<Buffer> {
-    return Buffer.from('');
-  }
-  async forward() {
-    return { localPort: 0, close: async () => {} };
-  }
   async close() {}
 }
 
 async function setup(failCp = false) {
   const dir = mkdtempSync(join(tmpdir(), 'k8slab-prov-'));
   const config = parseConfig('workers: {count: 2}\nkubernetes: {version: "1.34"}\n');
-  const lab = await openLab({ configFile: join(dir, 'lab.yaml'), labDir: join(dir, 'lab') }, config);
-  await renderLab(lab.plan, lab.state.secrets, lab.paths.labDir);
   const world: World = { events: [], apiUp: false, failCp };
+  // The provider lists a target per node; connecting to one gives that node's fake.
+  const provider = {
+    sshTargets: async (names: readonly string[]) => names.map((name) => ({ name, host: '192.0.2.1', port: 22, user: 'u', privateKeyPath: '/k' })),
+  } as Partial<Provider> as Provider;
+  const lab = await openLab({ configFile: join(dir, 'lab.yaml'), labDir: join(dir, 'lab') }, config, {
+    provider: () => provider,
+    connect: async (t) => new FakeNode(t.name, world),
+  });
+  await renderLab(lab.plan, lab.state.secrets, lab.paths.labDir);
   const ctx: UpContext = {
     lab,
     signal: new AbortController().signal,
     progress: new PlainProgress(() => undefined),
-    connect: () => Promise.reject(new Error('not used: sessions are given')),
-    sessions: new Map(lab.plan.nodes.map((n) => [n.name, new FakeSession(n.name, world)])),
     skipDoctor: true,
     notes: [],
   };
@@ -87,10 +88,17 @@ describe('provision phase', () => {
   it('runs the scripts with the Vagrantfile arguments, all nodes at once, joins after the API answers', async () => {
     const { lab, ctx, world } = await setup();
     await provisionPhase(lab).run(ctx);
-    const of = (node: string) => world.events.filter((e) => e.node === node && e.what.startsWith('sudo ')).map((e) => e.what);
+    await lab.close();
+    const of = (node: string) => world.events.filter((e) => e.node === node && e.what.startsWith('sudo bash ')).map((e) => e.what);
+    // What ran is the plan's sequence (the one the Vagrantfile renders), script by script.
+    const planned = (steps: typeof lab.plan.provisioning.worker) =>
+      steps.flatMap((st) => (st.kind === 'script' ? [`sudo ${commandLine(['bash', st.script, ...st.args])}`] : []));
+    expect(of('m-k8s')).toEqual(planned(lab.plan.provisioning.controlPlane));
+    expect(of('w1-k8s')).toEqual(planned(lab.plan.provisioning.worker));
+    expect(of('w2-k8s')).toEqual(of('w1-k8s'));
+    // and that sequence is the course's: config.sh N, install_pkg.sh VERSION [Main], then init or join
     expect(of('m-k8s')).toEqual(['sudo bash config.sh 2', 'sudo bash install_pkg.sh 1.34 Main', 'sudo bash master_node.sh']);
     expect(of('w1-k8s')).toEqual(['sudo bash config.sh 2', 'sudo bash install_pkg.sh 1.34', 'sudo bash work_nodes.sh']);
-    expect(of('w2-k8s')).toEqual(of('w1-k8s'));
     // the CA goes to the control plane only, the key private
     const puts = world.events.filter((e) => e.what.startsWith('put /tmp/k8slab-pki/'));
     expect(puts.map((e) => [e.node, e.what])).toEqual([

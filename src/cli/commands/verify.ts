@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { addLabOptions, labPaths, loadLab, type GlobalOptions, type LabPaths } from '../context.js';
+import { addLabOptions, labPaths, loadLab, type GlobalOptions } from '../context.js';
 import type { LabConfig } from '../../config/schema.js';
 import { EXIT } from '../exit-codes.js';
 import { UserError } from '../../util/errors.js';
@@ -13,10 +13,9 @@ import { runLessons, namespaceFor, type RunEvent } from '../../lessons/runner.js
 import { DEFAULT_IMAGES, resolveImages } from '../../config/images.js';
 import type { Executor } from '../../lessons/types.js';
 import { CommandFailed } from '../../lessons/context.js';
-import { shQuote } from '../../util/shell.js';
 import { renderJson, renderJunit, renderTable, formatTranscript } from '../../report/index.js';
-import { localExecutor, sshExecutor, connectSsh, type SshSession } from '../../nodes/index.js';
-import { Vagrant } from '../../provider/vagrant.js';
+import { localExecutor } from '../../nodes/index.js';
+import { openLab, type LabPaths } from '../../lab/lab.js';
 
 interface VerifyOptions extends GlobalOptions {
   lesson?: string[];
@@ -140,27 +139,15 @@ async function localTarget(kubeconfig: string): Promise<Target> {
   return { executor, close: async () => {} };
 }
 
-/** kubectl on the control plane, as root with kubeadm's admin.conf, over the lab's SSH. */
+/** kubectl on the lab (cluster/kubectl.ts): the control plane, as root with kubeadm's admin.conf, over SSH. */
 async function labTarget(paths: LabPaths, config: LabConfig): Promise<Target> {
-  const vagrant = new Vagrant({ cwd: paths.labDir, provider: config.provider });
-  const name = config.controlPlane.name;
-  const entry = existsSync(paths.labDir) ? (await vagrant.sshConfig([name])).find((e) => e.name === name) : undefined;
-  if (!entry) {
+  const lab = await openLab(paths, config);
+  const name = lab.plan.controlPlane.name;
+  const running = existsSync(paths.labDir) && (await lab.provider.status()).find((m) => m.name === name)?.state === 'running';
+  if (!running) {
     throw new UserError(`the control plane ${name} is not running`, 'failed', 'start the lab with `k8slab up`, or pass --kubeconfig FILE');
   }
-  const session: SshSession = await connectSsh(
-    { name, host: entry.host, port: entry.port, user: entry.user, privateKeyPath: entry.identityFile },
-    { deadlineMs: 30_000 },
-  );
-  return { executor: withKubeconfig(sshExecutor(session, { sudo: true })), close: () => session.close() };
-}
-
-/** Every command sees kubeadm's admin kubeconfig (the transcript keeps the plain `kubectl ...`). */
-export function withKubeconfig(inner: Executor, kubeconfig = '/etc/kubernetes/admin.conf'): Executor {
-  return {
-    name: inner.name,
-    run: (command, runOpts) => inner.run(`export KUBECONFIG=${shQuote(kubeconfig)}\n${command}`, runOpts),
-  };
+  return { executor: await lab.kubectl({ timeoutMs: 30_000 }), close: () => lab.close() };
 }
 
 /** One line per event on stderr: stdout stays clean for --json. */
