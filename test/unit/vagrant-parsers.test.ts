@@ -5,8 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { errorExit, parseLine, parseMachineReadable } from '../../src/provider/machine-readable.js';
 import { LineSplitter } from '../../src/util/lines.js';
 import {
-  parseBoxList,
-  parsePluginList,
   parseSshConfig,
   parseSshConfigRecords,
   parseStatus,
@@ -91,16 +89,7 @@ describe('vagrant ssh-config', () => {
   });
 });
 
-describe('box, plugin and snapshot lists', () => {
-  it('reads the installed boxes', () => {
-    expect(parseBoxList(fixture('box-list.txt'))).toEqual([{ name: 'k8slab/debian12', provider: 'libvirt', version: '0' }]);
-    expect(parseBoxList('1795353196,,ui,warn,There are no installed boxes! Use `vagrant box add` to add some.\n')).toEqual([]);
-  });
-
-  it('reads plugins with their scope (Debian installs vagrant-libvirt as a system plugin)', () => {
-    expect(parsePluginList(fixture('plugin-list.txt'))).toEqual([{ name: 'vagrant-libvirt', version: '0.11.2', scope: 'system' }]);
-  });
-
+describe('snapshot lists', () => {
   it('reads snapshots per machine; a machine that is not created has none', () => {
     expect(parseSnapshotList(fixture('snapshot-list.txt'))).toEqual({ 'cap-m': ['clean'], 'cap-w1': [] });
   });
