@@ -78,3 +78,22 @@ export function parseSshConfigRecords(stdout: string): SshConfigEntry[] {
     .filter((r) => r.type === 'ssh-config')
     .flatMap((r) => parseSshConfig(r.data.join(',')));
 }
+
+export interface BoxInfo {
+  name: string;
+  provider: string;
+  version: string;
+}
+
+/** `vagrant box list --machine-readable`: each box starts with a box-name record. */
+export function parseBoxList(stdout: string): BoxInfo[] {
+  const boxes: BoxInfo[] = [];
+  for (const r of parseMachineReadable(stdout)) {
+    if (r.type === 'box-name') boxes.push({ name: r.data[0] ?? '', provider: '', version: '' });
+    const last = boxes[boxes.length - 1];
+    if (!last) continue;
+    if (r.type === 'box-provider') last.provider = r.data[0] ?? '';
+    if (r.type === 'box-version') last.version = r.data[0] ?? '';
+  }
+  return boxes;
+}

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { errorExit, parseLine, parseMachineReadable } from '../../src/provider/machine-readable.js';
 import { LineSplitter } from '../../src/util/lines.js';
 import {
+  parseBoxList,
   parseSshConfig,
   parseSshConfigRecords,
   parseStatus,
@@ -89,7 +90,12 @@ describe('vagrant ssh-config', () => {
   });
 });
 
-describe('snapshot lists', () => {
+describe('box and snapshot lists', () => {
+  it('reads the installed boxes (doctor checks for the lab box)', () => {
+    expect(parseBoxList(fixture('box-list.txt'))).toEqual([{ name: 'k8slab/debian12', provider: 'libvirt', version: '0' }]);
+    expect(parseBoxList('1795353196,,ui,warn,There are no installed boxes! Use `vagrant box add` to add some.\n')).toEqual([]);
+  });
+
   it('reads snapshots per machine; a machine that is not created has none', () => {
     expect(parseSnapshotList(fixture('snapshot-list.txt'))).toEqual({ 'cap-m': ['clean'], 'cap-w1': [] });
   });

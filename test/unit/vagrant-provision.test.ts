@@ -63,7 +63,7 @@ class FakeNode implements Node {
 
 async function setup(failCp = false) {
   const dir = mkdtempSync(join(tmpdir(), 'k8slab-prov-'));
-  const config = parseConfig('workers: {count: 2}\nkubernetes: {version: "1.34"}\n');
+  const config = parseConfig('workers: {count: 2}\nkubernetes: {version: "1.37"}\n');
   const world: World = { events: [], apiUp: false, failCp };
   // The provider lists a target per node; connecting to one gives that node's fake.
   const provider = {
@@ -97,8 +97,8 @@ describe('provision phase', () => {
     expect(of('w1-k8s')).toEqual(planned(lab.plan.provisioning.worker));
     expect(of('w2-k8s')).toEqual(of('w1-k8s'));
     // and that sequence is the course's: config.sh N, install_pkg.sh VERSION [Main], then init or join
-    expect(of('m-k8s')).toEqual(['sudo bash config.sh 2', 'sudo bash install_pkg.sh 1.34 Main', 'sudo bash master_node.sh']);
-    expect(of('w1-k8s')).toEqual(['sudo bash config.sh 2', 'sudo bash install_pkg.sh 1.34', 'sudo bash work_nodes.sh']);
+    expect(of('m-k8s')).toEqual(['sudo bash config.sh 2', 'sudo bash install_pkg.sh 1.37 Main', 'sudo bash master_node.sh']);
+    expect(of('w1-k8s')).toEqual(['sudo bash config.sh 2', 'sudo bash install_pkg.sh 1.37', 'sudo bash work_nodes.sh']);
     // the CA goes to the control plane only, the key private
     const puts = world.events.filter((e) => e.what.startsWith('put /tmp/k8slab-pki/'));
     expect(puts.map((e) => [e.node, e.what])).toEqual([
