@@ -1,6 +1,7 @@
 // The provisioning sequence is defined once, in the plan (src/plan/provisioning.ts). `up` runs it
-// (vagrant-provision.test.ts checks what ran against it); here the rendered Vagrantfile's provisioners,
-// read back line by line, must say exactly the same, so a plain `vagrant up` builds the same cluster.
+// (vagrant-provision.test.ts checks what ran against it) and the Vagrantfile renders it (partial
+// vagrant-provision); here the rendered provisioners, read back line by line, must say exactly the
+// plan's steps, so a plain `vagrant up` builds the same cluster.
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/plan/plan.js';
 import type { ProvisionStep } from '../../src/plan/provisioning.js';
@@ -28,9 +29,9 @@ function provisioners(block: string, constants: Record<string, string>): Provisi
   const steps: ProvisionStep[] = [];
   for (const raw of block.split('\n')) {
     const line = raw.replace(/ # .*$/, '').trim();
-    let m = /^cfg\.vm\.provision "shell", path: "([^"]+)"(?:, args: (.+))?$/.exec(line);
+    let m = /^cfg\.vm\.provision "shell", path: ('[^']+'|"[^"]+")(?:, args: (.+))?$/.exec(line);
     if (m) {
-      steps.push({ kind: 'script', script: m[1]!, args: rubyArgs(m[2], constants) });
+      steps.push({ kind: 'script', script: rubyValue(m[1]!, constants), args: rubyArgs(m[2], constants) });
       continue;
     }
     m = /^cfg\.vm\.provision "shell", inline: (.+)$/.exec(line);
@@ -38,11 +39,11 @@ function provisioners(block: string, constants: Record<string, string>): Provisi
       steps.push({ kind: 'upload', dir: '', prepare: rubyValue(m[1]!, constants), files: [] });
       continue;
     }
-    m = /^cfg\.vm\.provision "file", source: File\.join\(PKI_DIR, "([^"]+)"\), destination: (.+)$/.exec(line);
+    m = /^cfg\.vm\.provision "file", source: File\.join\(__dir__, ('[^']+'|"[^"]+")\), destination: (.+)$/.exec(line);
     if (m) {
       const up = steps[steps.length - 1];
       if (up?.kind !== 'upload') throw new Error(`a file provisioner without the folder prepared first: ${line}`);
-      up.files.push({ source: `pki/${m[1]}`, destination: rubyValue(m[2]!, constants), mode: 0 });
+      up.files.push({ source: rubyValue(m[1]!, constants), destination: rubyValue(m[2]!, constants), mode: 0 });
     }
   }
   return steps;
