@@ -667,7 +667,7 @@ describe('MetalLB with no workers (master_node.sh)', () => {
 
   test('with workers (the guard above), or without MetalLB, the label stays', () => {
     expect(render(2)).toContain('WORKER_COUNT=2\n');
-    expect(renderFiles(planFor({ workers: { count: 0 } }), FIXTURE_SECRETS).get('master_node.sh')!.content).not.toContain(
+    expect(renderFiles(planFor({ workers: { count: 0 }, addons: { metallb: { enabled: false } } }), FIXTURE_SECRETS).get('master_node.sh')!.content).not.toContain(
       'let_metallb_announce_from_control_plane',
     );
   });
