@@ -109,7 +109,7 @@ describe.skipIf(unavailable !== undefined)(`system-container machines${unavailab
     const foreignLink = 'k8snx-probe';
     const foreignCgroup = join(cgroupHierarchies().find((h) => h.endsWith('/pids'))!, `${TIER.cgroup}-other`);
     const foreignRule = ['FORWARD', '-i', 'k8snx-probe', '-m', 'comment', '--comment', `${TIER.comment}-other`, '-j', 'ACCEPT'];
-    run('ip', ['link', 'add', foreignLink, 'type', 'dummy']);
+    run('ip', ['link', 'add', foreignLink, 'type', 'bridge']);
     mkdirSync(foreignCgroup);
     run('iptables', ['-A', ...foreignRule]);
     try {
