@@ -120,11 +120,15 @@ describe.skipIf(unavailable !== undefined)(`system-container machines${unavailab
       await waitForSsh(crashed.ip, key, 60_000);
       expect(leftovers().length).toBeGreaterThan(0);
 
-      // the run "crashes": the Machine object is gone, only the host's state is left for the sweep
+      // the run "crashes" hard: nspawn is killed outright, so its container, veth and lock outlive it,
+      // and only the host's state is left for the sweep
+      const lock = readFileSync(join(crashed.dir, 'nspawn.lock'), 'utf8').trim();
+      process.kill(Number(readFileSync(join(crashed.dir, 'nspawn.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
       const removed = await sweep();
 
       expect(removed).toEqual(expect.arrayContaining([expect.stringMatching(/^machine k8sn-crash/), `link ${TIER.bridge}`]));
       expect(leftovers()).toEqual([]);
+      expect(existsSync(lock), lock).toBe(false);
       expect(links()).toContain(foreignLink);
       expect(existsSync(foreignCgroup)).toBe(true);
       expect(run('iptables', ['-C', ...foreignRule], { ok: [0, 1] }).code).toBe(0);

@@ -11,7 +11,7 @@
 //   iptables     FORWARD rule commented k8slab-nodes
 //   nspawn       /run/systemd/nspawn/propagate/k8sn-<host>
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { alive, cgroupHierarchies, links, mountsUnder, processStart, run, until } from './host.js';
@@ -31,6 +31,21 @@ export const HOST_ADDRESS = `${TIER.net}.1`;
 const MACHINES = join(TIER.state, 'machines');
 const OWNER = join(TIER.state, 'owner');
 const PROPAGATE = '/run/systemd/nspawn/propagate';
+const LOCKS = '/run/systemd/nspawn/locks';
+
+/** nspawn's run state of a stopped machine: it cannot remove propagate/ itself when /run is not a tmpfs, and a killed nspawn leaves its lock */
+function forgetNspawnState(dir: string, name: string): string[] {
+  const removed: string[] = [];
+  const entries = [join(PROPAGATE, name)];
+  const lock = join(dir, 'nspawn.lock');
+  if (existsSync(lock)) entries.push(readFileSync(lock, 'utf8').trim());
+  for (const e of entries) {
+    if (!e.startsWith('/run/systemd/nspawn/') || !existsSync(e)) continue;
+    rmSync(e, { recursive: true, force: true });
+    removed.push(`nspawn ${e}`);
+  }
+  return removed;
+}
 
 export interface MachineSpec {
   /** the node's hostname, e.g. m-k8s; the machine is k8sn-<hostname> */
@@ -213,6 +228,7 @@ export class Machine {
       }
       return join(dir, 'cgroup.procs');
     });
+    writeFileSync(join(this.dir, 'nspawn.lock'), this.lockFile());
     const log = openSync(join(this.dir, 'nspawn.log'), 'a');
     const child = spawn(
       'sh',
@@ -224,6 +240,12 @@ export class Machine {
     child.unref();
     if (child.pid === undefined) throw new Error(`machine ${this.name}: the launcher did not start`);
     writeFileSync(join(this.dir, 'nspawn.pid'), `${child.pid} ${processStart(child.pid)}\n`);
+  }
+
+  /** nspawn's lock on the root directory, named by its device and inode; a killed nspawn leaves it behind */
+  private lockFile(): string {
+    const st = statSync(this.root);
+    return join(LOCKS, `inode-${st.dev}:${st.ino}`);
   }
 
   private nspawnArgs(): string[] {
@@ -256,8 +278,7 @@ export class Machine {
     }
     await killCgroup(this.name);
     await removeCgroups(this.name);
-    // nspawn cannot remove this itself when /run is not a tmpfs
-    rmSync(join(PROPAGATE, this.name), { recursive: true, force: true });
+    forgetNspawnState(this.dir, this.name);
   }
 
   async restart(): Promise<void> {
@@ -378,6 +399,7 @@ export async function sweep(): Promise<string[]> {
   }
   if (existsSync(MACHINES)) {
     for (const name of readdirSync(MACHINES)) {
+      removed.push(...forgetNspawnState(join(MACHINES, name), name));
       rmSync(join(MACHINES, name), { recursive: true, force: true });
       removed.push(`state ${join(MACHINES, name)}`);
     }
