@@ -90,6 +90,24 @@ async function sh(log: string, file: string, args: string[], opts: { cwd?: strin
 const k8slab = (log: string, args: string[], opts: { timeoutMin?: number; ok?: number[] } = {}) =>
   sh(log, 'node', [CLI, ...args, '-c', CONFIG, '-l', LAB_DIR], opts);
 
+/** The nodes as `k8slab status --json` sees them. */
+async function readyNodes(): Promise<{ name: string; ready: boolean }[]> {
+  const s = JSON.parse((await k8slab('status', ['status', '--json'], { timeoutMin: 5 })).stdout) as { kubernetes: { nodes: { name: string; ready: boolean }[] } | null };
+  return (s.kubernetes?.nodes ?? []).map((n) => ({ name: n.name, ready: n.ready }));
+}
+
+/** Polls `k8slab status` until `ok` holds of the nodes; throws with the last view after timeoutMs. */
+async function pollNodes(ok: (nodes: { name: string; ready: boolean }[]) => boolean, timeoutMs: number): Promise<{ name: string; ready: boolean }[]> {
+  const deadline = performance.now() + timeoutMs;
+  let nodes: { name: string; ready: boolean }[] = [];
+  while (performance.now() < deadline) {
+    nodes = await readyNodes();
+    if (ok(nodes)) return nodes;
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+  throw new Error(`the nodes did not reach the awaited state within ${timeoutMs / 1000} s: ${JSON.stringify(nodes)}`);
+}
+
 /** What the lab may leave on a machine, listed by what it is; empty means clean. Compared with the machine before `up`. */
 const LEFT_SCRIPT = String.raw`
 for p in /etc/kubernetes /var/lib/etcd /var/lib/kubelet /var/lib/cni /etc/cni/net.d/* /etc/k8slab /tmp/k8slab /tmp/k8slab-pki /k8slab-bundle; do
@@ -219,8 +237,7 @@ describe.skipIf(unavailable !== undefined)(`the lab on system-container machines
       await k8slab('up', ['up', '--skip-doctor'], { timeoutMin: 30 });
     });
     await rec.phase('status', async () => {
-      const s = JSON.parse((await k8slab('status', ['status', '--json'], { timeoutMin: 5 })).stdout) as { kubernetes: { nodes: { name: string; ready: boolean }[] } | null };
-      const nodes = (s.kubernetes?.nodes ?? []).map((n) => ({ name: n.name, ready: n.ready }));
+      const nodes = await readyNodes();
       expect(nodes.map((n) => n.name).sort()).toEqual(NODES.map((n) => n.hostname));
       expect(nodes.every((n) => n.ready), JSON.stringify(nodes)).toBe(true);
       return { nodes };
@@ -242,7 +259,21 @@ describe.skipIf(unavailable !== undefined)(`the lab on system-container machines
     expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
   });
 
-  it('6. k8slab down leaves nothing of the lab on the machines', async () => {
+  it('6. a worker machine restarts (a VM reboot) and its node is Ready again', async () => {
+    await rec.phase('worker-restart', async () => {
+      const w = machines.find((m) => m.hostname === 'w2-k8s')!;
+      // ordered by what the cluster sees, not by clocks: the node goes NotReady while its machine is off,
+      // then Ready again once the machine is back (kubelet and containerd start by themselves)
+      await w.stop();
+      const down = await pollNodes((nodes) => nodes.some((n) => n.name === w.hostname && !n.ready), 150_000);
+      w.start();
+      await waitForSsh(w.ip, key, 90_000);
+      const back = await pollNodes((nodes) => nodes.length === NODES.length && nodes.every((n) => n.ready), 180_000);
+      return { whileOff: down, after: back };
+    });
+  });
+
+  it('7. k8slab down leaves nothing of the lab on the machines', async () => {
     await rec.phase('down', async (skip) => {
       if (!upAttempted) skip(rec.blocked ?? 'up was not attempted');
       return { report: JSON.parse((await k8slab('down', ['down', '--json'], { timeoutMin: 10 })).stdout) as unknown };
@@ -262,7 +293,7 @@ describe.skipIf(unavailable !== undefined)(`the lab on system-container machines
     expect(rec.phaseRecord('nothing-left')?.status).toBe('passed');
   });
 
-  it('7. destroys the machines and the bridge', async () => {
+  it('8. destroys the machines and the bridge', async () => {
     await rec.phase('destroy', async () => destroyAll(), { always: true });
     expect(rec.phaseRecord('destroy')?.status).toBe('passed');
   });
