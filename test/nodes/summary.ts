@@ -111,12 +111,6 @@ export class NodesRecorder {
   }
 }
 
-/** The benchmark's verdict from two wall times; a ratio above the target is recorded as failed, not thrown. */
-export function judgeBenchmark(k8slabUpSeconds: number, serialSeconds: number, target = 0.5): Benchmark {
-  const ratio = Math.round((k8slabUpSeconds / serialSeconds) * 100) / 100;
-  return { status: ratio <= target ? 'passed' : 'failed', k8slabUpSeconds, serialSeconds, ratio, target };
-}
-
 function isDetail(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
