@@ -72,6 +72,11 @@ rec.summary.cache = {
   bundle: existsSync(join(BUNDLE, 'bundle.json')) ? 'warm' : 'cold',
 };
 
+if (unavailable !== undefined) {
+  // the record says why nothing ran, rather than leaving an older run's summary in place
+  await rec.phase('preconditions', async (skip) => skip(unavailable));
+}
+
 /** Runs a command with its output in logs/LOG.log; a code outside `ok` throws with the log's tail. */
 async function sh(log: string, file: string, args: string[], opts: { cwd?: string; timeoutMin?: number; ok?: number[]; env?: Record<string, string> } = {}) {
   mkdirSync(LOGS, { recursive: true });
