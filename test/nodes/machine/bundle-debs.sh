@@ -13,10 +13,14 @@ cd "$DIR"
 # important: every Debian system has those)
 mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
   --no-replaces --no-enhances "${NODE_PKGS[@]}" 2>/dev/null | grep -E '^[a-z0-9]' | sort -u)
+# one apt-cache call for every priority (one call per package takes minutes on a busy host)
+declare -A prio=()
+while read -r pkg p; do [[ -n ${prio[$pkg]:-} ]] || prio[$pkg]=$p; done < <(
+  apt-cache show --no-all-versions "${closure[@]}" 2>/dev/null | awk '/^Package: /{p=$2} /^Priority: /{print p, $2}' || true)
 want=()
 for pkg in "${closure[@]}"; do
-  prio=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Priority: //p' | head -n 1)
-  [[ -z $prio || $prio == required || $prio == important ]] && continue
+  p=${prio[$pkg]:-}
+  [[ -z $p || $p == required || $p == important ]] && continue
   compgen -G "${pkg}_*.deb" >/dev/null || want+=("$pkg")
 done
 if ((${#want[@]} > 0)); then
