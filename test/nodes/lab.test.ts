@@ -116,7 +116,8 @@ async function pollNodes(ok: (nodes: { name: string; ready: boolean }[]) => bool
 
 /** What the lab may leave on a machine, listed by what it is; empty means clean. Compared with the machine before `up`. */
 const LEFT_SCRIPT = String.raw`
-for p in /etc/kubernetes /var/lib/etcd /var/lib/kubelet /var/lib/cni /etc/cni/net.d/* /etc/k8slab /tmp/k8slab /tmp/k8slab-pki /k8slab-bundle; do
+for p in /etc/kubernetes /var/lib/etcd /var/lib/kubelet /var/lib/cni /etc/cni/net.d/* /var/log/pods /var/log/containers \
+  /etc/crictl.yaml /etc/k8slab /tmp/k8slab /tmp/k8slab-pki /k8slab-bundle; do
   [ -e "$p" ] && echo "file $p"
 done
 for proc in kubelet kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd containerd-shim-runc-v2; do
@@ -129,7 +130,9 @@ if command -v ctr >/dev/null && systemctl -q is-active containerd; then
   ctr -n k8s.io images ls -q | sed 's/^/image /'
 fi
 grep -nE '(m|w[0-9]+)-k8s' /etc/hosts | grep -v "127.0.1.1" | sed 's/^/hosts entry /'
-find / -xdev \( -path /proc -o -path /sys \) -prune -o -name '*k8slab*' -print 2>/dev/null | sed 's/^/named /'
+# anything named after k8slab, but the record of what install_pkg.sh added: packages stay without
+# --purge, and that record is how a later --purge knows them
+find / -xdev \( -path /proc -o -path /sys -o -path /var/lib/k8slab \) -prune -o -name '*k8slab*' -print 2>/dev/null | sed 's/^/named /'
 `;
 
 describe.skipIf(unavailable !== undefined)(`the lab on system-container machines${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
