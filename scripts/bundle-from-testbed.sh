@@ -53,9 +53,13 @@ mv "$OUT/images/index.json.tmp" "$OUT/images/index.json"
 log "debs/: ${NODE_PKGS[*]} and their dependencies"
 mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
   --no-replaces --no-enhances "${NODE_PKGS[@]}" 2>/dev/null | grep -E '^[a-z0-9]' | sort -u)
+# every priority from one apt-cache call (one call per package takes minutes on a busy host)
+declare -A priority=()
+while read -r pkg prio; do [[ -n ${priority[$pkg]:-} ]] || priority[$pkg]=$prio; done < <(
+  apt-cache show --no-all-versions "${closure[@]}" 2>/dev/null | awk '/^Package: /{p=$2} /^Priority: /{print p, $2}' || true)
 n=0
 for pkg in "${closure[@]}"; do
-  prio=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Priority: //p' | head -n 1)
+  prio=${priority[$pkg]:-}
   [[ $prio == required || $prio == important ]] && continue
   shopt -s nullglob
   files=("$DEBS/${pkg}_"*_amd64.deb "$DEBS/${pkg}_"*_all.deb)
