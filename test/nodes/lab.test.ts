@@ -238,6 +238,7 @@ describe.skipIf(unavailable !== undefined)(`the lab on system-container machines
       expect(r.code, JSON.stringify(findings, null, 2)).toBe(0);
       return { findings };
     });
+    expect(rec.phaseRecord('doctor')?.status).toBe('passed');
   });
 
   it('4. k8slab up: 1 control plane + 2 workers, all nodes Ready', async () => {
@@ -280,6 +281,7 @@ describe.skipIf(unavailable !== undefined)(`the lab on system-container machines
       const back = await pollNodes((nodes) => nodes.length === NODES.length && nodes.every((n) => n.ready), 180_000);
       return { whileOff: down, after: back };
     });
+    expect(rec.phaseRecord('worker-restart')?.status).toBe('passed');
   });
 
   it('7. k8slab down leaves nothing of the lab on the machines', async () => {

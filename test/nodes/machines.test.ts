@@ -126,7 +126,15 @@ describe.skipIf(unavailable !== undefined)(`system-container machines${unavailab
       process.kill(Number(readFileSync(join(crashed.dir, 'nspawn.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
       const removed = await sweep();
 
-      expect(removed).toEqual(expect.arrayContaining([expect.stringMatching(/^machine k8sn-crash/), `link ${TIER.bridge}`]));
+      expect(removed).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^process \d+$/),
+          `mount ${join(crashed.dir, 'root')}`,
+          `state ${crashed.dir}`,
+          `nspawn ${lock}`,
+          `link ${TIER.bridge}`,
+        ]),
+      );
       expect(leftovers()).toEqual([]);
       expect(existsSync(lock), lock).toBe(false);
       expect(links()).toContain(foreignLink);
