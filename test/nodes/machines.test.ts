@@ -2,10 +2,10 @@
 // bridge, reach each other, carry the machine-level fixes kubelet needs, survive a restart like a
 // rebooted VM, and leave nothing behind. A crashed run's machine is removed by the sweep, and the sweep
 // takes only the tier's own names.
-import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cgroupHierarchies, links, run } from './host.js';
+import { cgroupHierarchies, links, processStart, run } from './host.js';
 import { HOST_ADDRESS, Machine, TIER, bridgeUp, claimHost, ensureRootfs, leftovers, releaseHost, sweep, type Rootfs } from './machines.js';
 import { type KeyPair, runKey, ssh, waitForSsh } from './ssh.js';
 import { nodeTierUnavailable } from './preconditions.js';
@@ -102,6 +102,19 @@ describe.skipIf(unavailable !== undefined)(`system-container machines${unavailab
     for (const m of machines.splice(0)) await m.destroy();
     await sweep();
     expect(leftovers()).toEqual([]);
+  });
+
+  it('refuses to sweep or claim while another live run owns the host', async () => {
+    const owner = join(TIER.state, 'owner');
+    const mine = readFileSync(owner, 'utf8');
+    // PID 1 stands in for the other run: alive, and its start time is what the owner file records
+    writeFileSync(owner, `1 ${processStart(1)}\n`);
+    try {
+      await expect(sweep()).rejects.toThrow(/has not claimed/);
+      expect(() => claimHost()).toThrow(/another node-tier run \(pid 1\)/);
+    } finally {
+      writeFileSync(owner, mine);
+    }
   });
 
   it("sweeps a crashed run's running machine, and only the tier's own names", async () => {

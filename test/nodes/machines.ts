@@ -82,6 +82,12 @@ export function claimHost(): void {
   writeFileSync(OWNER, `${process.pid} ${processStart(process.pid)}\n`);
 }
 
+/** The sweep takes everything of the tier: only the run that claimed the host may do it. */
+function assertOwner(): void {
+  const owner = existsSync(OWNER) ? readFileSync(OWNER, 'utf8').split(' ')[0] : undefined;
+  if (owner !== String(process.pid)) throw new Error(`this run (pid ${process.pid}) has not claimed ${TIER.state} (owner: ${owner ?? 'none'}); call claimHost() first`);
+}
+
 export function releaseHost(): void {
   if (existsSync(OWNER) && readFileSync(OWNER, 'utf8').startsWith(`${process.pid} `)) rmSync(OWNER);
   // the state folder goes once nothing of the tier is in it
@@ -377,6 +383,7 @@ async function removeCgroups(machine?: string): Promise<string[]> {
  * processes, cgroups, mounts, state, nspawn's run entries, the bridge and its rule. Only the tier's own names.
  */
 export async function sweep(): Promise<string[]> {
+  assertOwner();
   const removed: string[] = [];
   // the launchers first (a clean poweroff where possible), then anything left in the cgroups
   if (existsSync(MACHINES)) {
