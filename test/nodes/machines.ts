@@ -9,7 +9,7 @@
 //   cgroups      k8slab-nodes/<machine> in every hierarchy
 //   files        /var/lib/k8slab-nodes     (overlay mounts, containerd stores, logs, the owner file)
 //   iptables     FORWARD rule commented k8slab-nodes
-//   nspawn       /run/systemd/nspawn/propagate/k8sn-<host>
+//   nspawn       /run/systemd/nspawn/propagate/k8sn-<host>, and the lock of each machine's root (recorded at start)
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -91,11 +91,12 @@ function assertOwner(): void {
 export function releaseHost(): void {
   if (existsSync(OWNER) && readFileSync(OWNER, 'utf8').startsWith(`${process.pid} `)) rmSync(OWNER);
   // the state folder goes once nothing of the tier is in it
-  try {
-    rmdirSync(MACHINES);
-    rmdirSync(TIER.state);
-  } catch {
-    /* still in use, or already gone */
+  for (const dir of [MACHINES, TIER.state]) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* still in use, or never made */
+    }
   }
 }
 
