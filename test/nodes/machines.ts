@@ -54,7 +54,7 @@ export interface MachineSpec {
   ip: string;
 }
 
-export const machineName = (hostname: string): string => `${TIER.prefix}${hostname}`;
+const machineName = (hostname: string): string => `${TIER.prefix}${hostname}`;
 
 function validate(spec: MachineSpec): void {
   // nspawn names the host side of the veth vb-<machine>, and a link name has at most 15 characters
@@ -442,5 +442,3 @@ export function leftovers(): string[] {
   found.push(...tierRules().map((r) => `iptables ${r}`));
   return found;
 }
-
-export { bridgeDown };
