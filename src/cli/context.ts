@@ -5,12 +5,10 @@ import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
 import type { LabConfig } from '../config/schema.js';
 import { UserError } from '../util/errors.js';
+import type { LabPaths } from '../lab/lab.js';
 import { EXIT } from './exit-codes.js';
 
-export interface LabPaths {
-  configFile: string;
-  labDir: string;
-}
+export type { LabPaths };
 
 export interface GlobalOptions {
   config: string;
@@ -42,6 +40,6 @@ export async function loadLab(opts: GlobalOptions): Promise<{ paths: LabPaths; c
 /** For commands that act on existing VMs (ssh, snapshot, reset): a lab never brought up has none. */
 export function requireRenderedLab(paths: LabPaths, config: LabConfig): void {
   if (!existsSync(join(paths.labDir, 'Vagrantfile'))) {
-    throw new UserError(`lab ${config.name} has no VMs yet (no Vagrantfile in ${paths.labDir})`, EXIT.failed, 'run `k8slab up` first');
+    throw new UserError(`lab ${config.name} has no VMs yet (no Vagrantfile in ${paths.labDir})`, 'failed', 'run `k8slab up` first');
   }
 }

@@ -1,10 +1,11 @@
 // config + secrets -> Plan: everything later stages need, computed once, with no I/O.
 import type { LabConfig } from '../config/schema.js';
-import { nodeAddresses } from '../config/cross-check.js';
+import { boxVersionOf, metallbRange, nodeAddresses } from '../config/cross-check.js';
 import { parseK8sVersion, type K8sVersion } from '../config/versions.js';
 import { parseRange, type IpRange } from '../config/net.js';
-import { resolveImages, type ImageKey } from '../lessons/images.js';
+import { resolveImages, type ImageKey } from '../config/images.js';
 import { caCertHash, type LabSecrets } from './secrets.js';
+import { provisioningOf, type Provisioning } from './provisioning.js';
 
 export type Role = 'control-plane' | 'worker';
 
@@ -24,6 +25,8 @@ export interface Plan {
   name: string;
   provider: LabConfig['provider'];
   box: string;
+  /** the box version the Vagrantfile pins (undefined: any) */
+  boxVersion?: string;
   nodes: PlannedNode[];
   controlPlane: PlannedNode;
   workers: PlannedNode[];
@@ -39,7 +42,8 @@ export interface Plan {
     cni: LabConfig['kubernetes']['cni'];
     apiServer: string;
   };
-  versions: { containerd: string; calico: string };
+  versions: { containerd: string; runc: string; calico: string };
+  calico: { encapsulation: LabConfig['calico']['encapsulation'] };
   addons: {
     metallb?: { version: string; range: IpRange };
     storage: LabConfig['addons']['storage'];
@@ -48,6 +52,8 @@ export interface Plan {
   virtualbox: { group: string };
   images: Record<ImageKey, string>;
   join: { token: string; caCertHash: string };
+  /** the provisioning sequence per role: what `up` runs and the Vagrantfile's provisioners say */
+  provisioning: Provisioning;
 }
 
 export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 'caCert'>): Plan {
@@ -80,6 +86,7 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
     name: config.name,
     provider: config.provider,
     box: config.box[config.provider],
+    ...(boxVersionOf(config) === undefined ? {} : { boxVersion: boxVersionOf(config)! }),
     nodes,
     controlPlane,
     workers: nodes.slice(1),
@@ -97,14 +104,16 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
       cni: config.kubernetes.cni,
       apiServer: `${controlPlane.ip}:6443`,
     },
-    versions: { containerd: config.containerd.version, calico: config.calico.version },
+    versions: { containerd: config.containerd.version, runc: config.containerd.runcVersion, calico: config.calico.version },
+    calico: { encapsulation: config.calico.encapsulation },
     addons: {
-      ...(mlb.enabled && mlb.range !== undefined ? { metallb: { version: mlb.version, range: parseRange(mlb.range)! } } : {}),
+      ...(mlb.enabled ? { metallb: { version: mlb.version, range: parseRange(metallbRange(config).text)! } } : {}),
       storage: config.addons.storage,
     },
     libvirt: config.libvirt,
     virtualbox: { group: config.virtualbox.group ?? `/${config.name}` },
     images: resolveImages(config.images),
     join: { token: secrets.token, caCertHash: caCertHash(secrets.caCert) },
+    provisioning: provisioningOf(nodes.length - 1, version.patch === undefined ? `1.${version.minor}` : `1.${version.minor}.${version.patch}`),
   };
 }

@@ -4,17 +4,14 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { LineSplitter, parseLine, type VagrantRecord } from './machine-readable.js';
+import { LineSplitter } from '../util/lines.js';
+import { parseLine, type VagrantRecord } from './machine-readable.js';
 import { classifyVagrantFailure, VagrantError } from './errors.js';
 import {
-  parseBoxList,
-  parsePluginList,
   parseSshConfigRecords,
   parseStatus,
   uiMessage,
-  type BoxInfo,
   type MachineStatus,
-  type PluginInfo,
   type SshConfigEntry,
 } from './parsers.js';
 import { parseSnapshotList } from './snapshots.js';
@@ -69,10 +66,6 @@ export class Vagrant {
     );
   }
 
-  async provision(machines: string[] = []): Promise<void> {
-    await this.run(['provision', ...machines], { progress: true });
-  }
-
   async status(machines: string[] = []): Promise<MachineStatus[]> {
     return parseStatus((await this.run(['status', ...machines])).stdout);
   }
@@ -85,10 +78,6 @@ export class Vagrant {
     const running = (await this.status(machines)).filter((m) => m.state === 'running').map((m) => m.name);
     if (running.length === 0) return [];
     return parseSshConfigRecords((await this.run(['ssh-config', ...running])).stdout);
-  }
-
-  async halt(machines: string[] = []): Promise<void> {
-    await this.run(['halt', ...machines], { progress: true });
   }
 
   async destroy(machines: string[] = []): Promise<void> {
@@ -113,14 +102,6 @@ export class Vagrant {
 
   async validate(): Promise<void> {
     await this.run(['validate'], { machineReadable: false });
-  }
-
-  async boxList(): Promise<BoxInfo[]> {
-    return parseBoxList((await this.run(['box', 'list'])).stdout);
-  }
-
-  async pluginList(): Promise<PluginInfo[]> {
-    return parsePluginList((await this.run(['plugin', 'list'])).stdout);
   }
 
   async version(): Promise<string> {

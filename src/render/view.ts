@@ -1,12 +1,10 @@
 // Plan -> the data the templates see. Every key is always present (null/false when unused), because
 // the Handlebars instance runs in strict mode: a typo in a template is an error, not an empty string.
-import { DEFAULT_VERSIONS } from '../config/versions.js';
 import type { Plan, PlannedNode } from '../plan/plan.js';
 import { sh } from './helpers.js';
 import { upstream } from './urls.js';
 
-/** Where the Vagrantfile's file provisioners put the lab CA on the control plane; master_node.sh moves it. */
-export const PKI_UPLOAD_DIR = '/tmp/k8slab-pki';
+import { PKI_UPLOAD_DIR, type ProvisionStep } from '../plan/provisioning.js';
 /** The NFS export on the control plane (storage provider "nfs"). */
 export const NFS_EXPORT_DIR = '/srv/k8slab-nfs';
 
@@ -15,10 +13,28 @@ export interface NodeView extends PlannedNode {
   vmName: string;
 }
 
+/** One provisioner: a script with its arguments, or the CA upload (a folder made private, then the files). */
+export interface ProvisionerView {
+  script: string | null;
+  args: string[];
+  prepare: string | null;
+  files: { source: string; destination: string }[];
+}
+
+function provisioners(steps: readonly ProvisionStep[]): ProvisionerView[] {
+  return steps.map((s) =>
+    s.kind === 'script'
+      ? { script: s.script, args: s.args, prepare: null, files: [] }
+      : { script: null, args: [], prepare: s.prepare, files: s.files.map((f) => ({ source: f.source, destination: f.destination })) },
+  );
+}
+
 export interface RenderView {
   name: string;
   provider: Plan['provider'];
   box: string;
+  /** config.vm.box_version; "" for any version */
+  boxVersion: string;
   nodes: NodeView[];
   controlPlane: NodeView;
   workers: NodeView[];
@@ -31,7 +47,7 @@ export interface RenderView {
   containerd: { version: string; tarball: string; unit: string };
   runc: { version: string; binary: string; sums: string };
   pkgsK8sIo: string;
-  calico: { version: string; url: string };
+  calico: { version: string; url: string; encapsulation: Plan['calico']['encapsulation'] };
   metallb: { version: string; url: string; range: string } | null;
   localPath: { version: string; url: string } | null;
   nfs: { version: string; rbac: string; deployment: string; storageClass: string; exportDir: string } | null;
@@ -43,8 +59,8 @@ export interface RenderView {
   libvirt: Plan['libvirt'];
   vbGroup: string;
   pkiUploadDir: string;
-  /** Run (as root) before the upload: the CA key then lands in a folder only the SSH user can read. */
-  pkiPrepareCommand: string;
+  /** The plan's provisioning sequence per role, as the Vagrantfile's provisioners (partial vagrant-provision). */
+  provisioning: { controlPlane: ProvisionerView[]; worker: ProvisionerView[] };
 }
 
 export function makeView(plan: Plan): RenderView {
@@ -55,6 +71,7 @@ export function makeView(plan: Plan): RenderView {
     name: plan.name,
     provider: plan.provider,
     box: plan.box,
+    boxVersion: plan.boxVersion ?? '',
     nodes: plan.nodes.map(node),
     controlPlane: node(plan.controlPlane),
     workers: plan.workers.map(node),
@@ -69,12 +86,16 @@ export function makeView(plan: Plan): RenderView {
       unit: upstream.containerdUnit(plan.versions.containerd),
     },
     runc: {
-      version: DEFAULT_VERSIONS.runc,
-      binary: upstream.runcBinary(DEFAULT_VERSIONS.runc),
-      sums: upstream.runcSums(DEFAULT_VERSIONS.runc),
+      version: plan.versions.runc,
+      binary: upstream.runcBinary(plan.versions.runc),
+      sums: upstream.runcSums(plan.versions.runc),
     },
     pkgsK8sIo: upstream.pkgsK8sIo,
-    calico: { version: plan.versions.calico, url: upstream.calico(plan.versions.calico) },
+    calico: {
+      version: plan.versions.calico,
+      url: upstream.calico(plan.versions.calico, plan.calico.encapsulation),
+      encapsulation: plan.calico.encapsulation,
+    },
     metallb: mlb
       ? { version: mlb.version, url: upstream.metallb(mlb.version), range: `${mlb.range.first}-${mlb.range.last}` }
       : null,
@@ -98,6 +119,6 @@ export function makeView(plan: Plan): RenderView {
     libvirt: plan.libvirt,
     vbGroup: plan.virtualbox.group,
     pkiUploadDir: PKI_UPLOAD_DIR,
-    pkiPrepareCommand: `install -d -m 0700 -o "\${SUDO_USER:-vagrant}" ${sh(PKI_UPLOAD_DIR)}`,
+    provisioning: { controlPlane: provisioners(plan.provisioning.controlPlane), worker: provisioners(plan.provisioning.worker) },
   };
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
-import { down, type DownReport } from '../../up/down.js';
-import { withInterrupt } from '../../up/interrupt.js';
+import { down, type DownReport } from '../../down/down.js';
+import { openLab } from '../../lab/lab.js';
+import { withInterrupt } from '../interrupt.js';
 import { EXIT } from '../exit-codes.js';
 
 function describe(r: DownReport): string {
@@ -26,12 +27,13 @@ export function register(program: Command): void {
       .option('--json', 'print what was removed as JSON'),
   ).action(async (opts: GlobalOptions & { json?: boolean }) => {
     const { paths, config } = await loadLab(opts);
+    // down works on a broken lab too: an unreadable state file is a problem to report, not a stop
+    const problems: string[] = [];
+    const lab = await openLab(paths, config, { onStateError: (e) => problems.push(e.message) });
     const report = await withInterrupt((signal) =>
-      down({
-        labDir: paths.labDir,
-        config,
-        configFile: paths.configFile,
+      down(lab, {
         signal,
+        problems,
         ...(opts.json ? {} : { onStep: (s: string) => process.stderr.write(`  ${s}\n`) }),
       }),
     );

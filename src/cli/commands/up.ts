@@ -1,9 +1,8 @@
 import { Option, type Command } from 'commander';
 import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
-import { openLab } from '../../up/lab.js';
-import { withInterrupt } from '../../up/interrupt.js';
-import { makeProgress } from '../../up/progress.js';
-import { connectNode } from '../../up/ssh-adapter.js';
+import { openLab } from '../../lab/lab.js';
+import { withInterrupt } from '../interrupt.js';
+import { makeProgress } from '../../ui/progress.js';
 import { PHASES, up, type PhaseName } from '../../up/up.js';
 
 export function register(program: Command): void {
@@ -21,7 +20,6 @@ export function register(program: Command): void {
       up(lab, {
         signal,
         progress,
-        connect: connectNode,
         ...(opts.until ? { until: opts.until } : {}),
         ...(opts.skipDoctor ? { skipDoctor: true } : {}),
       }),
