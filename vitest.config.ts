@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // Tiers: `default` runs in CI (unit, real tools, sshd in netns, testbed apiserver);
-// `vm` and `e2e` boot real VMs and have their own npm scripts.
+// `vm` and `e2e` boot real VMs, `nodes` boots system containers; each has its own npm script.
 export default defineConfig({
   test: {
     projects: [
@@ -19,6 +19,16 @@ export default defineConfig({
           include: ['test/vm/**/*.test.ts'],
           testTimeout: 3_600_000,
           hookTimeout: 3_600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // system-container machines (systemd-nspawn) on a private bridge: `npm run test:nodes`
+          name: 'nodes',
+          include: ['test/nodes/**/*.test.ts'],
+          testTimeout: 3_600_000,
+          hookTimeout: 1_800_000,
           fileParallelism: false,
         },
       },
