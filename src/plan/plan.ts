@@ -43,6 +43,7 @@ export interface Plan {
     apiServer: string;
   };
   versions: { containerd: string; runc: string; calico: string };
+  calico: { encapsulation: LabConfig['calico']['encapsulation'] };
   addons: {
     metallb?: { version: string; range: IpRange };
     storage: LabConfig['addons']['storage'];
@@ -104,6 +105,7 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
       apiServer: `${controlPlane.ip}:6443`,
     },
     versions: { containerd: config.containerd.version, runc: config.containerd.runcVersion, calico: config.calico.version },
+    calico: { encapsulation: config.calico.encapsulation },
     addons: {
       ...(mlb.enabled ? { metallb: { version: mlb.version, range: parseRange(metallbRange(config).text)! } } : {}),
       storage: config.addons.storage,

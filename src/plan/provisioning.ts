@@ -33,8 +33,9 @@ export function provisioningOf(workerCount: number, k8sVersion: string): Provisi
       {
         kind: 'upload',
         dir: PKI_UPLOAD_DIR,
-        // owned by the login user, so its SFTP/file upload can write there and nobody else can read the key
-        prepare: `install -d -m 0700 -o "\${SUDO_USER:-vagrant}" ${shQuote(PKI_UPLOAD_DIR)}`,
+        // owned by the login user, so its SFTP/file upload can write there and nobody else can read the key;
+        // through sudo that user is SUDO_USER, and logged in as root without sudo it is root itself
+        prepare: `install -d -m 0700 -o "\${SUDO_USER:-$(id -un)}" ${shQuote(PKI_UPLOAD_DIR)}`,
         files: [
           { source: 'pki/ca.crt', destination: `${PKI_UPLOAD_DIR}/ca.crt`, mode: 0o644 },
           { source: 'pki/ca.key', destination: `${PKI_UPLOAD_DIR}/ca.key`, mode: 0o600 },

@@ -46,7 +46,7 @@ export interface RenderView {
   containerd: { version: string; tarball: string; unit: string };
   runc: { version: string; binary: string; sums: string };
   pkgsK8sIo: string;
-  calico: { version: string; url: string };
+  calico: { version: string; url: string; encapsulation: Plan['calico']['encapsulation'] };
   metallb: { version: string; url: string; range: string } | null;
   localPath: { version: string; url: string } | null;
   nfs: { version: string; rbac: string; deployment: string; storageClass: string; exportDir: string } | null;
@@ -90,7 +90,11 @@ export function makeView(plan: Plan): RenderView {
       sums: upstream.runcSums(plan.versions.runc),
     },
     pkgsK8sIo: upstream.pkgsK8sIo,
-    calico: { version: plan.versions.calico, url: upstream.calico(plan.versions.calico) },
+    calico: {
+      version: plan.versions.calico,
+      url: upstream.calico(plan.versions.calico, plan.calico.encapsulation),
+      encapsulation: plan.calico.encapsulation,
+    },
     metallb: mlb
       ? { version: mlb.version, url: upstream.metallb(mlb.version), range: `${mlb.range.first}-${mlb.range.last}` }
       : null,
