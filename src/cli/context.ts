@@ -1,12 +1,10 @@
 // What every command needs: where lab.yaml and the lab folder are, and the loaded config.
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
 import type { LabConfig } from '../config/schema.js';
 import { UserError } from '../util/errors.js';
-import type { LabPaths } from '../lab/lab.js';
-import { EXIT } from './exit-codes.js';
+import type { Lab, LabPaths } from '../lab/lab.js';
 
 export type { LabPaths };
 
@@ -37,9 +35,13 @@ export async function loadLab(opts: GlobalOptions): Promise<{ paths: LabPaths; c
   return { paths, config };
 }
 
-/** For commands that act on existing VMs (ssh, snapshot, reset): a lab never brought up has none. */
-export function requireRenderedLab(paths: LabPaths, config: LabConfig): void {
-  if (!existsSync(join(paths.labDir, 'Vagrantfile'))) {
-    throw new UserError(`lab ${config.name} has no VMs yet (no Vagrantfile in ${paths.labDir})`, 'failed', 'run `k8slab up` first');
+/** For commands that act on existing machines (ssh, snapshot, reset): a lab never rendered or brought up has none. */
+export function requireRenderedLab(lab: Pick<Lab, 'existed' | 'config' | 'paths' | 'provider'>): void {
+  if (!lab.existed) {
+    throw new UserError(
+      `lab ${lab.config.name} has no ${lab.provider.machineWord}s yet (no lab state in ${lab.paths.labDir})`,
+      'failed',
+      'run `k8slab up` first',
+    );
   }
 }

@@ -1,7 +1,6 @@
 // Plan -> the data the templates see. Every key is always present (null/false when unused), because
 // the Handlebars instance runs in strict mode: a typo in a template is an error, not an empty string.
 import type { Plan, PlannedNode } from '../plan/plan.js';
-import { sh } from './helpers.js';
 import { upstream } from './urls.js';
 
 import { PKI_UPLOAD_DIR, type ProvisionStep } from '../plan/provisioning.js';

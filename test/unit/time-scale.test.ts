@@ -5,7 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CheckFailed, scaleTimeoutFlags } from '../../src/lessons/context.js';
 import type { Executor } from '../../src/lessons/types.js';
 import { localExecutor } from '../../src/nodes/executors.js';
@@ -50,13 +50,23 @@ describe('LessonContext under a time scale', () => {
   });
 
   it('waits the scaled time before a wait fails', async () => {
-    const readyAfter = (ms: number) => {
-      const t0 = Date.now();
-      return async () => (Date.now() - t0 >= ms ? 'ready' : undefined);
-    };
-    const opts = { timeoutMs: 100, intervalMs: 10 };
-    await expect(ctxWith(localExecutor(), 1).waitFor('x', readyAfter(250), opts)).rejects.toBeInstanceOf(CheckFailed);
-    await expect(ctxWith(localExecutor(), 5).waitFor('x', readyAfter(250), opts)).resolves.toBe('ready');
+    // Fake clock and timers: the probe turns ready at 250 ms of the wait's own clock, whatever the host's load.
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout'] });
+    try {
+      const readyAfter = (ms: number) => {
+        const t0 = Date.now();
+        return async () => (Date.now() - t0 >= ms ? 'ready' : undefined);
+      };
+      const opts = { timeoutMs: 100, intervalMs: 10 };
+      const unscaled = expect(ctxWith(localExecutor(), 1).waitFor('x', readyAfter(250), opts)).rejects.toBeInstanceOf(CheckFailed);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await unscaled;
+      const scaled = ctxWith(localExecutor(), 5).waitFor('x', readyAfter(250), opts);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await expect(scaled).resolves.toBe('ready');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

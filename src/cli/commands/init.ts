@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TEMPLATES_DIR } from '../../paths.js';
 import { UserError } from '../../util/errors.js';
-import { EXIT } from '../exit-codes.js';
 
 export function register(program: Command): void {
   program

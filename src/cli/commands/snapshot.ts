@@ -36,7 +36,7 @@ async function openForSnapshots(opts: GlobalOptions): Promise<{ lab: Lab; snapsh
   const { paths, config } = await loadLab(opts);
   const lab = await openLab(paths, config);
   const snapshots = snapshotsOf(lab);
-  requireRenderedLab(paths, config);
+  requireRenderedLab(lab);
   return { lab, snapshots };
 }
 

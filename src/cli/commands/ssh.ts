@@ -17,7 +17,7 @@ export function register(program: Command): void {
     if (!names.includes(node)) {
       throw new UserError(`no node "${node}" in lab ${config.name}`, 'usage', `nodes: ${names.join(', ')}`);
     }
-    requireRenderedLab(paths, config);
+    requireRenderedLab(lab);
     process.exitCode = await lab.provider.shell(node, command);
   });
 }
