@@ -9,7 +9,8 @@
 #   OUT_DIR/cni/       bridge host-local loopback portmap  (from Debian's containernetworking-plugins)
 #   OUT_DIR/bundle.json
 #
-# Environment: K8SLAB_TESTBED_CACHE (default /var/cache/k8slab-testbed). Needs the testbed scripts to
+# Environment: K8SLAB_TESTBED_CACHE (default /var/cache/k8slab-testbed); K8SLAB_TESTBED_DEBS, a .deb
+# folder to use instead of box.sh's (the node tier fetches its own: test/nodes/machine/bundle-debs.sh). Needs the testbed scripts to
 # have run (it says which one is missing). Then: `k8slab bundle check OUT_DIR`.
 set -euo pipefail
 
@@ -18,7 +19,7 @@ CACHE=${K8SLAB_TESTBED_CACHE:-/var/cache/k8slab-testbed}
 K8S_VERSION=1.20.2
 BIN=$CACHE/k8s/v$K8S_VERSION/bin
 IMAGES=$CACHE/images
-DEBS=$CACHE/box/debs
+DEBS=${K8SLAB_TESTBED_DEBS:-$CACHE/box/debs}
 # What a node needs besides Kubernetes itself (the same list box.sh preinstalls).
 NODE_PKGS=(containerd runc containernetworking-plugins conntrack socat ebtables ethtool iptables ipset)
 
@@ -52,9 +53,13 @@ mv "$OUT/images/index.json.tmp" "$OUT/images/index.json"
 log "debs/: ${NODE_PKGS[*]} and their dependencies"
 mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
   --no-replaces --no-enhances "${NODE_PKGS[@]}" 2>/dev/null | grep -E '^[a-z0-9]' | sort -u)
+# every priority from one apt-cache call (one call per package takes minutes on a busy host)
+declare -A priority=()
+while read -r pkg prio; do [[ -n ${priority[$pkg]:-} ]] || priority[$pkg]=$prio; done < <(
+  apt-cache show --no-all-versions "${closure[@]}" 2>/dev/null | awk '/^Package: /{p=$2} /^Priority: /{print p, $2}' || true)
 n=0
 for pkg in "${closure[@]}"; do
-  prio=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Priority: //p' | head -n 1)
+  prio=${priority[$pkg]:-}
   [[ $prio == required || $prio == important ]] && continue
   shopt -s nullglob
   files=("$DEBS/${pkg}_"*_amd64.deb "$DEBS/${pkg}_"*_all.deb)
