@@ -5,12 +5,22 @@ import type { Command } from 'commander';
 import { UserError } from '../../util/errors.js';
 import { EXIT } from '../exit-codes.js';
 import { addLabOptions, labPaths, type GlobalOptions } from '../context.js';
-import { loadConfigFile } from '../../config/load.js';
+import { loadConfigFile, parseConfig } from '../../config/load.js';
 import type { LabConfig } from '../../config/schema.js';
 import { parseK8sVersion } from '../../config/versions.js';
 import { inspectBundle, type BundleReport } from '../../bundle/index.js';
 import { buildImageIndex, writeImageIndex } from '../../bundle/image-index.js';
-import { OFFICIAL_MIRROR, createSteps, downloadBinaries, reachable, type CreateOptions } from '../../bundle/create.js';
+import { addonNeeds } from '../../bundle/addons.js';
+import {
+  OFFICIAL_MIRROR,
+  createSteps,
+  downloadBinaries,
+  downloadManifests,
+  reachable,
+  reachableUrl,
+  writeBundleManifest,
+  type CreateOptions,
+} from '../../bundle/create.js';
 
 export function register(program: Command): void {
   const bundle = program.command('bundle').description('offline bundles: check one, index its images, or build one');
@@ -55,39 +65,53 @@ export function register(program: Command): void {
       .option('--mirror <url>', 'where the release binaries come from', OFFICIAL_MIRROR)
       .option('--steps-only', 'print the steps and stop'),
   ).action(async (opts: GlobalOptions & { out: string; kubernetes?: string; arch: string; mirror: string; stepsOnly?: boolean }) => {
-    const lab = existsSync(labPaths(opts).configFile) ? await loadConfigFile(labPaths(opts).configFile) : undefined;
-    const kubernetes = (opts.kubernetes ?? lab?.kubernetes.version)?.replace(/^v/, '');
+    const configFile = labPaths(opts).configFile;
+    const fromFile = existsSync(configFile);
+    // the add-ons of lab.yaml, else those of the default lab
+    const lab = fromFile ? await loadConfigFile(configFile) : parseConfig('');
+    const kubernetes = (opts.kubernetes ?? (fromFile ? lab.kubernetes.version : undefined))?.replace(/^v/, '');
     const v = kubernetes === undefined ? undefined : parseK8sVersion(kubernetes);
     if (kubernetes === undefined || v?.patch === undefined) {
       throw new UserError('bundle create needs a full Kubernetes version', EXIT.usage, 'pass --kubernetes 1.20.2 (or set kubernetes.version: "1.20.2" in lab.yaml)');
     }
     if (opts.arch !== 'amd64' && opts.arch !== 'arm64') throw new UserError(`--arch must be amd64 or arm64, not ${opts.arch}`, EXIT.usage);
-    const o: CreateOptions = {
-      kubernetes,
-      arch: opts.arch,
-      out: resolve(opts.out),
-      mirror: opts.mirror,
-      ...(lab && lab.kubernetes.cni === 'calico' ? { calico: lab.calico.version } : {}),
-    };
-    process.stdout.write(`Building a k8slab bundle for Kubernetes ${kubernetes} (${o.arch}) in ${o.out}:\n`);
+    const o: CreateOptions = { kubernetes, arch: opts.arch, out: resolve(opts.out), mirror: opts.mirror, lab };
+    process.stdout.write(
+      `Building a k8slab bundle for Kubernetes ${kubernetes} (${o.arch}) in ${o.out}, with the CNI and add-ons of ${fromFile ? configFile : 'the default lab (no lab.yaml)'}:\n`,
+    );
     createSteps(o).forEach((s, i) => process.stdout.write(`  ${i + 1}. ${s}\n`));
     if (opts.stepsOnly) return;
-    const offline = await reachable(o);
-    if (offline) {
+
+    // Each source on its own: what the host reaches is gathered, the rest is left as the steps above.
+    const needs = addonNeeds(lab);
+    const binariesOff = await reachable(o);
+    const manifestsOff = needs.length > 0 ? await reachableUrl(needs[0]!.files[0]!.url) : undefined;
+    if (binariesOff && (manifestsOff || needs.length === 0)) {
       throw new UserError(
-        `no internet access: ${offline}. Nothing was downloaded.`,
+        `no internet access: ${[binariesOff, manifestsOff].filter(Boolean).join('; ')}. Nothing was downloaded.`,
         EXIT.environment,
         'run `k8slab bundle create` on a host that reaches dl.k8s.io (or pass --mirror), or follow the steps above by hand, then `k8slab bundle check`',
       );
     }
-    try {
-      await downloadBinaries(o, (l) => process.stdout.write(`${l}\n`));
-    } catch (err) {
-      throw new UserError(`download failed: ${(err as Error).message}`, EXIT.failed, 'run `k8slab bundle create` again; a mismatch that persists means a bad mirror');
+    const left: string[] = ['images', 'runtime packages', 'CNI plugins'];
+    if (binariesOff) left.unshift(`binaries (${binariesOff})`);
+    else {
+      try {
+        await downloadBinaries(o, (l) => process.stdout.write(`${l}\n`));
+      } catch (err) {
+        throw new UserError(`download failed: ${(err as Error).message}`, EXIT.failed, 'run `k8slab bundle create` again; a mismatch that persists means a bad mirror');
+      }
     }
+    if (manifestsOff) left.push(`the add-on manifests (${manifestsOff})`);
+    else if (needs.length > 0) {
+      process.stdout.write('add-on manifests:\n');
+      const failed = await downloadManifests(o.out, needs, (l) => process.stdout.write(`${l}\n`));
+      left.push(...failed.map((f) => `${f.path} (${f.url}: ${f.reason})`));
+    }
+    await writeBundleManifest(o);
     process.stdout.write(
-      `\nbin/ and bundle.json are in ${o.out}. Not done by this command: images, runtime packages, manifests (steps 4-8 above); ` +
-        `then \`k8slab bundle check ${o.out}\`.\n`,
+      `\nIn ${o.out}: bundle.json${binariesOff ? '' : ', bin/'}${manifestsOff || needs.length === 0 ? '' : ', manifests/'}. ` +
+        `Not done by this command: ${left.join(', ')} (the steps above); then \`k8slab bundle check ${o.out}\`.\n`,
     );
     // The bundle is not complete yet: say so with the exit code too.
     process.exitCode = EXIT.failed;
