@@ -207,7 +207,7 @@ function checkForLab(lab: LabConfig, { inv, k8s, have, add }: LabCtx): void {
 
 /** One add-on: its manifests, the images they name, the packages it installs; each gap with both fixes. */
 function checkAddon(need: AddonNeed, { inv, have, add }: Pick<LabCtx, 'inv' | 'have' | 'add'>): void {
-  const without = `or do without it: ${need.off} in lab.yaml`;
+  const without = `or do without it in lab.yaml: ${need.off}`;
   const absent = need.files.filter((f) => !inv.manifests.includes(f.path));
   if (absent.length > 0) {
     // another version of the same add-on in the bundle: name it, the lab may simply ask for the wrong one

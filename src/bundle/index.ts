@@ -3,6 +3,7 @@ export { GUEST_BUNDLE_DIR, LAYOUT, BUNDLE_FORMAT, type BundleManifest, type Imag
 export { readBundle, type BundleInventory } from './inventory.js';
 export { probeBundle, type BundleProbe, type Runner } from './probe.js';
 export { checkBundle, kubeadmApiVersion, type BundleReport, type Finding } from './check.js';
+export { addonNeeds, type AddonNeed } from './addons.js';
 export { buildImageIndex, writeImageIndex, hashMismatches } from './image-index.js';
 
 import type { LabConfig } from '../config/schema.js';

@@ -86,7 +86,7 @@ describe.skipIf(!haveTestbed)('bundle index + check on a bundle made of the test
     const d = await runCli('bundle', 'check', '-c', labFile);
     expect(d.code).toBe(1);
     expect(d.out).toContain('ERROR  MetalLB 0.16.2 (addons.metallb.enabled is true): the bundle has no manifests/metallb/0.16.2/metallb-native.yaml'.replaceAll('0.16.2', DEFAULT_VERSIONS.metallb));
-    expect(d.out).toContain('or do without it: addons: { metallb: { enabled: false } } in lab.yaml');
+    expect(d.out).toContain('or do without it in lab.yaml: addons: { metallb: { enabled: false } }');
     expect(d.out).toContain('no debs/ or rpms/');
     expect(d.out).toContain('debs/ has no nfs-common, which every node (the NFS client) installs');
     await writeFile(labFile, `${bridgeLab}addons: { metallb: { enabled: false }, storage: { provider: none } }\n`);

@@ -233,7 +233,7 @@ describe('checkBundle: for a lab', () => {
     const n = DEFAULT_VERSIONS.nfsProvisioner;
     expect(mlb.message).toBe(`MetalLB ${m} (addons.metallb.enabled is true): the bundle has no manifests/metallb/${m}/metallb-native.yaml`);
     expect(mlb.fix).toContain(`https://raw.githubusercontent.com/metallb/metallb/v${m}/config/manifests/metallb-native.yaml into manifests/metallb/${m}/metallb-native.yaml`);
-    expect(mlb.fix).toContain('or do without it: addons: { metallb: { enabled: false } } in lab.yaml');
+    expect(mlb.fix).toContain('or do without it in lab.yaml: addons: { metallb: { enabled: false } }');
     expect(nfs.message).toBe(
       `nfs-subdir-external-provisioner ${n} (addons.storage.provider is nfs): the bundle has no ` +
         `manifests/nfs-provisioner/${n}/rbac.yaml, manifests/nfs-provisioner/${n}/deployment.yaml, manifests/nfs-provisioner/${n}/class.yaml`,
@@ -241,7 +241,7 @@ describe('checkBundle: for a lab', () => {
     expect(nfs.fix).toContain('addons: { storage: { provider: none } }');
     expect(server.message).toContain('debs/ has no nfs-kernel-server, which the control plane (the NFS server) installs');
     expect(client.message).toContain('debs/ has no nfs-common, which every node (the NFS client) installs');
-    expect(client.fix).toMatch(/^apt-get download .*nfs-common.* in debs\/ .*or do without it: addons: \{ storage: \{ provider: none \} \}/);
+    expect(client.fix).toMatch(/^apt-get download .*nfs-common.* in debs\/ .*or do without it in lab.yaml: addons: \{ storage: \{ provider: none \} \}/);
   });
 
   it('add-ons whose manifests are there: their images, and the NFS packages (debs/ or rpms/)', () => {
