@@ -2,11 +2,12 @@
 // reach them, the downloads themselves (binaries, add-on manifests). Without internet it says so and changes
 // nothing.
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LabConfig } from '../config/schema.js';
 import { addonNeeds, type AddonNeed } from './addons.js';
 import { BUNDLE_FORMAT, LAYOUT, type BundleManifest } from './layout.js';
+import { tarballName } from './pull.js';
 
 export interface CreateOptions {
   kubernetes: string;
@@ -155,4 +156,38 @@ async function text(fetcher: Fetcher, url: string): Promise<string> {
   const r = await fetcher(url);
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
   return r.text();
+}
+
+/** Pulls one image into a docker-archive tarball (pull.ts's skopeo or crane; tests pass their own). */
+export type ImagePuller = (ref: string, file: string) => Promise<void>;
+
+/**
+ * Saves each image into images/<name>.tar with the puller; a tarball already there is kept. Returns the
+ * images that could not be pulled, with the reason; `k8slab bundle index` then lists what was saved.
+ */
+export async function pullImages(
+  out: string,
+  refs: readonly string[],
+  pull: ImagePuller,
+  log: (line: string) => void,
+): Promise<{ ref: string; reason: string }[]> {
+  const failed: { ref: string; reason: string }[] = [];
+  await mkdir(join(out, LAYOUT.images), { recursive: true });
+  for (const ref of [...new Set(refs)]) {
+    const target = join(out, LAYOUT.images, tarballName(ref));
+    if ((await stat(target).catch(() => undefined))?.size) {
+      log(`  ${LAYOUT.images}/${tarballName(ref)}: kept (${ref})`);
+      continue;
+    }
+    try {
+      await pull(ref, `${target}.part`);
+      await rename(`${target}.part`, target);
+      log(`  ${LAYOUT.images}/${tarballName(ref)}: ${ref}`);
+    } catch (err) {
+      await rm(`${target}.part`, { force: true });
+      const e = err as { shortMessage?: string; message?: string };
+      failed.push({ ref, reason: (e.shortMessage ?? e.message ?? String(err)).split('\n')[0]! });
+    }
+  }
+  return failed;
 }

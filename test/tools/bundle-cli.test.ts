@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli-run.js';
 import { CACHE } from '../testbed.js';
 import { addonNeeds } from '../../src/bundle/addons.js';
-import { downloadManifests, type Fetcher } from '../../src/bundle/create.js';
+import { downloadManifests, pullImages, type Fetcher } from '../../src/bundle/create.js';
 import { parseConfig } from '../../src/config/load.js';
 import { DEFAULT_VERSIONS } from '../../src/config/versions.js';
 
@@ -191,6 +191,25 @@ describe('bundle create', () => {
     calls = 0;
     await downloadManifests(out, needs, () => {}, fetcher);
     expect(calls).toBe(1);
+  });
+
+  it('pullImages saves each image once under its tarball name, keeps going past a failure, and leaves no partial file', async () => {
+    const out = join(dir, 'pulled');
+    const pulled: string[] = [];
+    const pull = async (ref: string, file: string) => {
+      pulled.push(ref);
+      if (ref.includes('speaker')) throw new Error('skopeo: manifest unknown\nmore');
+      await writeFile(file, `tar of ${ref}`);
+    };
+    const refs = ['quay.io/metallb/controller:v0.16.2', 'quay.io/metallb/speaker:v0.16.2', 'quay.io/metallb/controller:v0.16.2'];
+    const failed = await pullImages(out, refs, pull, () => {});
+    expect(failed).toEqual([{ ref: 'quay.io/metallb/speaker:v0.16.2', reason: 'skopeo: manifest unknown' }]);
+    expect(pulled).toEqual(['quay.io/metallb/controller:v0.16.2', 'quay.io/metallb/speaker:v0.16.2']);
+    expect(await readFile(join(out, 'images/controller-v0.16.2.tar'), 'utf8')).toBe('tar of quay.io/metallb/controller:v0.16.2');
+    expect(existsSync(join(out, 'images/speaker-v0.16.2.tar.part'))).toBe(false);
+    pulled.length = 0;
+    await pullImages(out, refs, pull, () => {});
+    expect(pulled).toEqual(['quay.io/metallb/speaker:v0.16.2']);
   });
 
   it('without a full version it is a usage error', async () => {

@@ -11,11 +11,16 @@ import { parseK8sVersion } from '../../config/versions.js';
 import { inspectBundle, type BundleReport } from '../../bundle/index.js';
 import { buildImageIndex, writeImageIndex } from '../../bundle/image-index.js';
 import { addonNeeds } from '../../bundle/addons.js';
+import { readBundle } from '../../bundle/inventory.js';
+import { probeBundle } from '../../bundle/probe.js';
+import { findPullTool, pullImage } from '../../bundle/pull.js';
+import { resolveImages } from '../../lessons/images.js';
 import {
   OFFICIAL_MIRROR,
   createSteps,
   downloadBinaries,
   downloadManifests,
+  pullImages,
   reachable,
   reachableUrl,
   writeBundleManifest,
@@ -93,7 +98,7 @@ export function register(program: Command): void {
         'run `k8slab bundle create` on a host that reaches dl.k8s.io (or pass --mirror), or follow the steps above by hand, then `k8slab bundle check`',
       );
     }
-    const left: string[] = ['images', 'runtime packages', 'CNI plugins'];
+    const left: string[] = ['runtime packages', 'CNI plugins'];
     if (binariesOff) left.unshift(`binaries (${binariesOff})`);
     else {
       try {
@@ -109,6 +114,7 @@ export function register(program: Command): void {
       left.push(...failed.map((f) => `${f.path} (${f.url}: ${f.reason})`));
     }
     await writeBundleManifest(o);
+    left.unshift(...(await gatherImages(o.out, lab, needs)));
     process.stdout.write(
       `\nIn ${o.out}: bundle.json${binariesOff ? '' : ', bin/'}${manifestsOff || needs.length === 0 ? '' : ', manifests/'}. ` +
         `Not done by this command: ${left.join(', ')} (the steps above); then \`k8slab bundle check ${o.out}\`.\n`,
@@ -116,6 +122,30 @@ export function register(program: Command): void {
     // The bundle is not complete yet: say so with the exit code too.
     process.exitCode = EXIT.failed;
   });
+}
+
+/**
+ * The images the bundle needs (kubeadm's own list when its binary runs here, the add-on manifests', the
+ * lessons'), pulled with skopeo or crane when the host has one; then images/index.json. Returns what is left.
+ */
+async function gatherImages(out: string, lab: LabConfig, needs: ReturnType<typeof addonNeeds>): Promise<string[]> {
+  const inv = await readBundle(out);
+  const probe = await probeBundle(inv);
+  const refs = [
+    ...(probe.requiredImages ?? []),
+    ...needs.flatMap((n) => n.files.flatMap((f) => inv.manifestImages[f.path] ?? [])),
+    ...Object.values(resolveImages(lab.images)),
+  ];
+  if (refs.length === 0) return ['images'];
+  const tool = await findPullTool();
+  if (!tool) return [`images (${refs.length}: install skopeo or crane to pull them)`];
+  process.stdout.write(`images, with ${tool}:\n`);
+  const failed = await pullImages(out, refs, (ref, file) => pullImage(tool, ref, file), (l) => process.stdout.write(`${l}\n`));
+  if (failed.length < new Set(refs).size) {
+    const index = await buildImageIndex(out);
+    await writeImageIndex(out, index);
+  }
+  return failed.map((f) => `image ${f.ref} (${f.reason})`);
 }
 
 /** The bundle directory and the lab it is checked for. */
