@@ -1,6 +1,6 @@
 // `k8slab bundle create`: the steps that build a bundle from the official sources, and, where the host can
-// reach them, the downloads themselves (binaries, add-on manifests). Without internet it says so and changes
-// nothing.
+// reach them, the downloads themselves (binaries, add-on manifests, and images with skopeo or crane). Without
+// internet it says so and changes nothing.
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -119,8 +119,8 @@ export async function writeBundleManifest(o: CreateOptions): Promise<void> {
 }
 
 /**
- * Downloads each add-on manifest the lab needs into manifests/<addon>/<version>/, where `bundle check` and
- * the scripts look. A file already there is kept (a pinned URL never changes). Returns the files that could
+ * Downloads each add-on manifest the lab needs into manifests/<addon>/<version>/, where `bundle check` looks
+ * (the relative paths master_node.sh keeps them at under /etc/k8slab/addons). A file already there is kept (a pinned URL never changes). Returns the files that could
  * not be fetched, with the reason; the others are written.
  */
 export async function downloadManifests(
