@@ -132,16 +132,18 @@ async function gatherImages(out: string, lab: LabConfig, needs: ReturnType<typeo
   const inv = await readBundle(out);
   const probe = await probeBundle(inv);
   const refs = [
-    ...(probe.requiredImages ?? []),
-    ...needs.flatMap((n) => n.files.flatMap((f) => inv.manifestImages[f.path] ?? [])),
-    ...Object.values(resolveImages(lab.images)),
+    ...new Set([
+      ...(probe.requiredImages ?? []),
+      ...needs.flatMap((n) => n.files.flatMap((f) => inv.manifestImages[f.path] ?? [])),
+      ...Object.values(resolveImages(lab.images)),
+    ]),
   ];
   if (refs.length === 0) return ['images'];
   const tool = await findPullTool();
   if (!tool) return [`images (${refs.length}: install skopeo or crane to pull them)`];
   process.stdout.write(`images, with ${tool}:\n`);
   const failed = await pullImages(out, refs, (ref, file) => pullImage(tool, ref, file), (l) => process.stdout.write(`${l}\n`));
-  if (failed.length < new Set(refs).size) {
+  if (failed.length < refs.length) {
     const index = await buildImageIndex(out);
     await writeImageIndex(out, index);
   }
