@@ -5,7 +5,7 @@
 #
 #   OUT_DIR/bin/       kubeadm kubelet kubectl            (k8s-binaries.sh: v1.20.2 from Debian's source)
 #   OUT_DIR/images/    *.tar + index.json                  (images.sh; CoreDNS is not built offline)
-#   OUT_DIR/debs/      containerd, runc, conntrack, socat... and their libraries (box.sh's .deb cache)
+#   OUT_DIR/debs/      containerd, runc, conntrack, socat, curl... and their libraries (box.sh's .deb cache)
 #   OUT_DIR/cni/       bridge host-local loopback portmap  (from Debian's containernetworking-plugins)
 #   OUT_DIR/bundle.json
 #
@@ -21,7 +21,7 @@ BIN=$CACHE/k8s/v$K8S_VERSION/bin
 IMAGES=$CACHE/images
 DEBS=${K8SLAB_TESTBED_DEBS:-$CACHE/box/debs}
 # What a node needs besides Kubernetes itself (the same list box.sh preinstalls).
-NODE_PKGS=(containerd runc containernetworking-plugins conntrack socat ebtables ethtool iptables ipset)
+NODE_PKGS=(containerd runc containernetworking-plugins conntrack socat ebtables ethtool iptables ipset curl)
 
 log() { printf '%s bundle-from-testbed: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

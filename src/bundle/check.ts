@@ -3,7 +3,8 @@
 import type { LabConfig } from '../config/schema.js';
 import { parseK8sVersion } from '../config/versions.js';
 import { resolveImages } from '../config/images.js';
-import { ADDON_MANIFESTS, BRIDGE_CNI_PLUGINS, LAYOUT, OPTIONAL_BINARIES, REQUIRED_BINARIES, type AddonKey } from './layout.js';
+import { addonNeeds, type AddonNeed } from './addons.js';
+import { BRIDGE_CNI_PLUGINS, LAYOUT, OPTIONAL_BINARIES, REQUIRED_BINARIES } from './layout.js';
 import { containerdVersion } from './debs.js';
 import { imageBaseName, normalizeImageRef } from './image-ref.js';
 import type { BundleInventory } from './inventory.js';
@@ -134,10 +135,19 @@ export function checkBundle(input: CheckInput): BundleReport {
   const containerd = manifest?.containerd?.replace(/^v/, '') ?? debContainerd;
   if (inv.debs.length === 0 && inv.rpms.length === 0) {
     add('warning', 'no-runtime-packages',
-      `no ${LAYOUT.debs}/ or ${LAYOUT.rpms}/: the box must already have containerd, runc, conntrack and socat (k8slab/debian12 does; stock Ubuntu/Debian boxes do not)`,
+      `no ${LAYOUT.debs}/ or ${LAYOUT.rpms}/: the box must already have containerd, runc, conntrack, socat and curl (k8slab/debian12 does; stock Ubuntu/Debian boxes lack containerd)`,
       `add the container runtime's packages and their dependencies to ${LAYOUT.debs}/ (apt-get download) or ${LAYOUT.rpms}/`);
-  } else if (debContainerd === undefined) {
-    add('warning', 'no-containerd-package', `${LAYOUT.debs}/ and ${LAYOUT.rpms}/ hold no containerd package: the box must bring it`);
+  } else {
+    if (debContainerd === undefined) {
+      add('warning', 'no-containerd-package', `${LAYOUT.debs}/ and ${LAYOUT.rpms}/ hold no containerd package: the box must bring it`);
+    }
+    // install_pkg.sh installs curl from the bundle when the box lacks it: the API server waits of
+    // work_nodes.sh and `k8slab up` use it
+    if (![...inv.debs, ...inv.rpms].some((p) => p.name === 'curl')) {
+      add('warning', 'no-curl-package',
+        `${LAYOUT.debs}/ and ${LAYOUT.rpms}/ hold no curl package: the box must bring curl (work_nodes.sh and \`k8slab up\` wait for the API server with it)`,
+        `add curl and its libraries to ${LAYOUT.debs}/ (apt-get download curl libcurl4 ...) or ${LAYOUT.rpms}/`);
+    }
   }
   if (containerd !== undefined && k8sVer !== undefined) {
     const cMajor = Number(containerd.split('.')[0]);
@@ -176,20 +186,7 @@ function checkForLab(lab: LabConfig, { inv, k8s, have, add }: LabCtx): void {
     add('warning', 'source-not-bundle', `lab.yaml has kubernetes.source: ${lab.kubernetes.source}, so this bundle is not used`, 'set kubernetes.source: bundle');
   }
 
-  const needManifest = (key: AddonKey, why: string) => {
-    const file = ADDON_MANIFESTS[key];
-    if (!inv.manifests.includes(file)) {
-      add('error', 'manifest-missing', `${LAYOUT.manifests}/${file} is missing (${why})`, `download it into ${LAYOUT.manifests}/ (see \`k8slab bundle create\`)`);
-      return;
-    }
-    for (const ref of inv.manifestImages[file] ?? []) {
-      if (!have.has(normalizeImageRef(ref))) {
-        add('error', 'manifest-image-missing', `${ref} (used by ${LAYOUT.manifests}/${file}) is not in the bundle`, `add it to ${LAYOUT.images}/`);
-      }
-    }
-  };
-  if (lab.kubernetes.cni === 'calico') needManifest('calico', 'kubernetes.cni is calico; or use cni: bridge');
-  else {
+  if (lab.kubernetes.cni === 'bridge') {
     const missing = BRIDGE_CNI_PLUGINS.filter((p) => !inv.cniPlugins.includes(p));
     if (missing.length > 0) {
       add('warning', 'cni-plugins-from-box',
@@ -197,8 +194,7 @@ function checkForLab(lab: LabConfig, { inv, k8s, have, add }: LabCtx): void {
         `copy the CNI plugins (github.com/containernetworking/plugins releases) into ${LAYOUT.cni}/ for other boxes`);
     }
   }
-  if (lab.addons.metallb.enabled) needManifest('metallb', 'addons.metallb.enabled is true');
-  if (lab.addons.storage.provider !== 'none') needManifest(lab.addons.storage.provider, `addons.storage.provider is ${lab.addons.storage.provider}`);
+  for (const need of addonNeeds(lab)) checkAddon(need, { inv, have, add });
 
   const lessons = resolveImages(lab.images);
   const absent = Object.entries(lessons).filter(([, ref]) => !have.has(normalizeImageRef(ref)));
@@ -206,6 +202,42 @@ function checkForLab(lab: LabConfig, { inv, k8s, have, add }: LabCtx): void {
     add('warning', 'lesson-images-missing',
       `lesson images not in the bundle (lessons using them fail unless the nodes can pull): ${absent.map(([k, r]) => `${k}=${r}`).join(', ')}`,
       'add them to images/, or point lab.yaml `images:` at images the bundle has');
+  }
+}
+
+/** One add-on: its manifests, the images they name, the packages it installs; each gap with both fixes. */
+function checkAddon(need: AddonNeed, { inv, have, add }: Pick<LabCtx, 'inv' | 'have' | 'add'>): void {
+  const without = `or do without it in lab.yaml: ${need.off}`;
+  const absent = need.files.filter((f) => !inv.manifests.includes(f.path));
+  if (absent.length > 0) {
+    // another version of the same add-on in the bundle: name it, the lab may simply ask for the wrong one
+    const dir = need.files[0]!.path.split('/')[0]!;
+    const others = [...new Set(inv.manifests.filter((m) => m.startsWith(`${dir}/`)).map((m) => m.split('/')[1]!))].filter((v) => v !== need.version);
+    add('error', 'manifest-missing',
+      `${need.title} (${need.why}): the bundle has no ${absent.map((f) => `${LAYOUT.manifests}/${f.path}`).join(', ')}` +
+        (others.length > 0 ? ` (it has ${dir} ${others.join(', ')})` : ''),
+      `download ${absent.map((f) => `${f.url} into ${LAYOUT.manifests}/${f.path}`).join(', ')} (\`k8slab bundle create\` does it where the host is online), ${without}`);
+  }
+  const lacks = (path: string) => (inv.manifestImages[path] ?? []).filter((ref) => !have.has(normalizeImageRef(ref)));
+  const lacking = [...new Set(need.files.flatMap((f) => lacks(f.path)))];
+  if (lacking.length > 0) {
+    const namedBy = need.files.filter((f) => lacks(f.path).length > 0).map((f) => `${LAYOUT.manifests}/${f.path}`);
+    add('error', 'manifest-image-missing',
+      `${need.title}: ${LAYOUT.images}/ lacks ${lacking.join(', ')} (named by ${namedBy.join(', ')}); nothing can be pulled`,
+      `save each into ${LAYOUT.images}/ (skopeo copy docker://IMAGE docker-archive:FILE.tar:IMAGE) and run \`k8slab bundle index\`, ${without}`);
+  }
+  for (const pkgs of need.packages ?? []) {
+    const [folder, names, have] =
+      inv.rpms.length > 0 && inv.debs.length === 0
+        ? [LAYOUT.rpms, pkgs.rpms, inv.rpms]
+        : [LAYOUT.debs, pkgs.debs, inv.debs];
+    const missing = names.filter((n) => !have.some((p) => p.name === n));
+    if (missing.length === 0) continue;
+    add('error', 'addon-packages-missing',
+      `${need.title} (${need.why}): ${folder}/ has no ${missing.join(', ')}, which ${pkgs.where} installs; offline, the package manager cannot download it (a box that already has it needs nothing)`,
+      folder === LAYOUT.rpms
+        ? `dnf download --resolve --destdir ${folder} ${missing.join(' ')}, ${without}`
+        : `apt-get download $(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances ${missing.join(' ')} | grep "^\\w" | sort -u) in ${folder}/ (on the box's distribution), ${without}`);
   }
 }
 

@@ -1,9 +1,13 @@
 // `k8slab bundle create`: the steps that build a bundle from the official sources, and, where the host can
-// reach them, the download itself. Without internet it says so and changes nothing.
+// reach them, the downloads themselves (binaries, add-on manifests, and images with skopeo or crane). Without
+// internet it says so and changes nothing.
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { LabConfig } from '../config/schema.js';
+import { addonNeeds, type AddonNeed } from './addons.js';
 import { BUNDLE_FORMAT, LAYOUT, type BundleManifest } from './layout.js';
+import { tarballName } from './pull.js';
 
 export interface CreateOptions {
   kubernetes: string;
@@ -11,7 +15,18 @@ export interface CreateOptions {
   out: string;
   /** base URL of the Kubernetes release binaries; default https://dl.k8s.io (a local mirror works too) */
   mirror: string;
-  calico?: string;
+  /** the lab the bundle is for: its CNI and add-ons (lab.yaml, else the defaults) */
+  lab: LabConfig;
+}
+
+/** The node packages a bundle carries: the runtime, curl (the API server waits), and what the add-ons install. */
+export function nodePackages(lab: LabConfig): { debs: string[]; rpms: string[] } {
+  const extra = addonNeeds(lab).flatMap((n) => n.packages ?? []);
+  const uniq = (xs: string[]) => [...new Set(xs)];
+  return {
+    debs: uniq(['containerd', 'runc', 'conntrack', 'socat', 'curl', 'ebtables', 'ethtool', 'ipset', 'containernetworking-plugins', ...extra.flatMap((p) => p.debs)]),
+    rpms: uniq(['containerd.io', 'conntrack-tools', 'socat', 'curl', ...extra.flatMap((p) => p.rpms)]),
+  };
 }
 
 export const OFFICIAL_MIRROR = 'https://dl.k8s.io';
@@ -23,6 +38,8 @@ export function binaryUrl(o: Pick<CreateOptions, 'mirror' | 'kubernetes' | 'arch
 /** The whole recipe, printed for the user (and followed by `performCreate` where it can be). */
 export function createSteps(o: CreateOptions): string[] {
   const minor = o.kubernetes.split('.').slice(0, 2).join('.');
+  const needs = addonNeeds(o.lab);
+  const pkgs = nodePackages(o.lab);
   const v = `v${o.kubernetes}`;
   return [
     `mkdir -p ${o.out}/{bin,images,debs,cni,manifests}`,
@@ -31,14 +48,18 @@ export function createSteps(o: CreateOptions): string[] {
     `crictl (optional): https://github.com/kubernetes-sigs/cri-tools/releases/download/v${minor}.0/crictl-v${minor}.0-linux-${o.arch}.tar.gz, unpacked into ${LAYOUT.bin}/`,
     `Images (${LAYOUT.images}/): for each of \`${o.out}/bin/kubeadm config images list --kubernetes-version ${v}\` (plus the lesson images), ` +
       '`crane pull IMAGE FILE.tar`, or `skopeo copy docker://IMAGE docker-archive:FILE.tar:IMAGE`, or `ctr images pull IMAGE && ctr images export FILE.tar IMAGE`',
-    `Index: \`k8slab bundle index ${o.out}\` writes ${LAYOUT.imageIndex} from the tarballs`,
-    `Container runtime (${LAYOUT.debs}/), on the box's distribution: apt-get download $(apt-cache depends --recurse --no-recommends --no-suggests ` +
-      '--no-conflicts --no-breaks --no-replaces --no-enhances containerd runc conntrack socat ebtables ethtool ipset containernetworking-plugins | grep "^\\w" | sort -u)' +
-      ` (RHEL family: dnf download --resolve --destdir ${o.out}/rpms containerd.io conntrack-tools socat)`,
+    `Container runtime and node packages (${LAYOUT.debs}/), on the box's distribution: cd ${o.out}/${LAYOUT.debs} && apt-get download $(apt-cache depends --recurse --no-recommends --no-suggests ` +
+      `--no-conflicts --no-breaks --no-replaces --no-enhances ${pkgs.debs.join(' ')} | grep "^\\w" | sort -u)` +
+      ` (RHEL family: dnf download --resolve --destdir ${o.out}/${LAYOUT.rpms} ${pkgs.rpms.join(' ')})`,
     `CNI plugins for cni: bridge (${LAYOUT.cni}/, optional when the box has them): https://github.com/containernetworking/plugins/releases (cni-plugins-linux-${o.arch}-*.tgz)`,
-    `Manifests (${LAYOUT.manifests}/): calico.yaml from https://raw.githubusercontent.com/projectcalico/calico/v${o.calico ?? 'X.Y.Z'}/manifests/calico.yaml (and its images), ` +
-      'metallb-native.yaml, local-path-storage.yaml when those add-ons are enabled',
+    ...needs.map(
+      (n) =>
+        `${n.title} (${n.why}; without it: ${n.off}): ` +
+        n.files.map((f) => `curl -fLo ${o.out}/${LAYOUT.manifests}/${f.path} --create-dirs ${f.url}`).join('; ') +
+        `, then every image its manifests name into ${LAYOUT.images}/`,
+    ),
     `${LAYOUT.manifest}: {"format": ${BUNDLE_FORMAT}, "kubernetes": "${o.kubernetes}", "arch": "${o.arch}", "containerd": "<version in debs/>"}`,
+    `Index: \`k8slab bundle index ${o.out}\` writes ${LAYOUT.imageIndex} from the tarballs`,
     `Check: k8slab bundle check ${o.out} --config lab.yaml`,
   ];
 }
@@ -47,7 +68,11 @@ export type Fetcher = (url: string, init?: { signal?: AbortSignal }) => Promise<
 
 /** Can the host reach the release server? Returns the reason when it cannot. */
 export async function reachable(o: CreateOptions, fetcher: Fetcher = fetch, timeoutMs = 8000): Promise<string | undefined> {
-  const url = `${binaryUrl(o, 'kubeadm')}.sha256`;
+  return reachableUrl(`${binaryUrl(o, 'kubeadm')}.sha256`, fetcher, timeoutMs);
+}
+
+/** Does one URL answer? The reason when it does not. */
+export async function reachableUrl(url: string, fetcher: Fetcher = fetch, timeoutMs = 8000): Promise<string | undefined> {
   try {
     const r = await fetcher(url, { signal: AbortSignal.timeout(timeoutMs) });
     if (!r.ok) return `${url} answered HTTP ${r.status}`;
@@ -77,18 +102,92 @@ export async function downloadBinaries(o: CreateOptions, log: (line: string) => 
     await rename(`${target}.part`, target);
     log(`  ${name}: ${body.length} bytes, sha256 ok`);
   }
+}
+
+/** bundle.json for what `bundle create` gathered. */
+export async function writeBundleManifest(o: CreateOptions): Promise<void> {
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
     kubernetes: o.kubernetes,
     arch: o.arch,
-    source: `k8slab bundle create from ${o.mirror}`,
+    ...(o.lab.kubernetes.cni === 'calico' ? { calico: o.lab.calico.version } : {}),
+    source: `k8slab bundle create from ${o.mirror} and the add-ons' upstream repositories`,
     created: new Date().toISOString(),
   };
+  await mkdir(o.out, { recursive: true });
   await writeFile(join(o.out, LAYOUT.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/**
+ * Downloads each add-on manifest the lab needs into manifests/<addon>/<version>/, where `bundle check` looks
+ * (the relative paths master_node.sh keeps them at under /etc/k8slab/addons). A file already there is kept (a pinned URL never changes). Returns the files that could
+ * not be fetched, with the reason; the others are written.
+ */
+export async function downloadManifests(
+  out: string,
+  needs: readonly AddonNeed[],
+  log: (line: string) => void,
+  fetcher: Fetcher = fetch,
+): Promise<{ path: string; url: string; reason: string }[]> {
+  const failed: { path: string; url: string; reason: string }[] = [];
+  for (const f of needs.flatMap((n) => n.files)) {
+    const target = join(out, LAYOUT.manifests, f.path);
+    if ((await stat(target).catch(() => undefined))?.size) {
+      log(`  ${LAYOUT.manifests}/${f.path}: kept`);
+      continue;
+    }
+    try {
+      const r = await fetcher(f.url);
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      const body = await r.text();
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(`${target}.part`, body);
+      await rename(`${target}.part`, target);
+      log(`  ${LAYOUT.manifests}/${f.path}: ${body.length} bytes from ${f.url}`);
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      failed.push({ path: `${LAYOUT.manifests}/${f.path}`, url: f.url, reason: e.cause?.code ?? e.cause?.message ?? e.message });
+    }
+  }
+  return failed;
 }
 
 async function text(fetcher: Fetcher, url: string): Promise<string> {
   const r = await fetcher(url);
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
   return r.text();
+}
+
+/** Pulls one image into a docker-archive tarball (pull.ts's skopeo or crane; tests pass their own). */
+export type ImagePuller = (ref: string, file: string) => Promise<void>;
+
+/**
+ * Saves each image into images/<name>.tar with the puller; a tarball already there is kept. Returns the
+ * images that could not be pulled, with the reason; `k8slab bundle index` then lists what was saved.
+ */
+export async function pullImages(
+  out: string,
+  refs: readonly string[],
+  pull: ImagePuller,
+  log: (line: string) => void,
+): Promise<{ ref: string; reason: string }[]> {
+  const failed: { ref: string; reason: string }[] = [];
+  await mkdir(join(out, LAYOUT.images), { recursive: true });
+  for (const ref of [...new Set(refs)]) {
+    const target = join(out, LAYOUT.images, tarballName(ref));
+    if ((await stat(target).catch(() => undefined))?.size) {
+      log(`  ${LAYOUT.images}/${tarballName(ref)}: kept (${ref})`);
+      continue;
+    }
+    try {
+      await pull(ref, `${target}.part`);
+      await rename(`${target}.part`, target);
+      log(`  ${LAYOUT.images}/${tarballName(ref)}: ${ref}`);
+    } catch (err) {
+      await rm(`${target}.part`, { force: true });
+      const e = err as { shortMessage?: string; message?: string };
+      failed.push({ ref, reason: (e.shortMessage ?? e.message ?? String(err)).split('\n')[0]! });
+    }
+  }
+  return failed;
 }

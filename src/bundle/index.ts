@@ -3,6 +3,7 @@ export { LAYOUT, BUNDLE_FORMAT, type BundleManifest, type ImageIndex } from './l
 export { readBundle, type BundleInventory } from './inventory.js';
 export { probeBundle, type BundleProbe, type Runner } from './probe.js';
 export { checkBundle, kubeadmApiVersion, type BundleReport, type Finding } from './check.js';
+export { addonNeeds, type AddonNeed } from './addons.js';
 export { buildImageIndex, writeImageIndex, hashMismatches } from './image-index.js';
 
 import type { LabConfig } from '../config/schema.js';

@@ -40,7 +40,7 @@ export interface BundleInventory {
   rpms: PackageFile[];
   /** files in cni/ */
   cniPlugins: string[];
-  /** files in manifests/ */
+  /** YAML files under manifests/, as paths relative to it (e.g. "calico/3.33.1/calico-vxlan.yaml") */
   manifests: string[];
   /** the `image:` references each manifest names */
   manifestImages: Record<string, string[]>;
@@ -90,7 +90,7 @@ export async function readBundle(dirArg: string): Promise<BundleInventory> {
   inv.debs = (await list(join(dir, LAYOUT.debs))).map(parseDebFile).filter((p) => p !== undefined);
   inv.rpms = (await list(join(dir, LAYOUT.rpms))).map(parseRpmFile).filter((p) => p !== undefined);
   inv.cniPlugins = await list(join(dir, LAYOUT.cni));
-  inv.manifests = (await list(join(dir, LAYOUT.manifests))).filter((f) => /\.ya?ml$/.test(f));
+  inv.manifests = (await listTree(join(dir, LAYOUT.manifests))).filter((f) => /\.ya?ml$/.test(f));
   for (const m of inv.manifests) {
     inv.manifestImages[m] = manifestImageRefs(await readFile(join(dir, LAYOUT.manifests, m), 'utf8'));
   }
@@ -111,6 +111,22 @@ async function list(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** Files below a directory, as sorted relative paths with "/" (three levels: <addon>/<version>/<file>). */
+async function listTree(dir: string, depth = 3): Promise<string[]> {
+  const out: string[] = [];
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  for (const e of entries) {
+    if (e.isFile()) out.push(e.name);
+    else if (e.isDirectory() && depth > 1) out.push(...(await listTree(join(dir, e.name), depth - 1)).map((f) => `${e.name}/${f}`));
+  }
+  return out.sort();
 }
 
 async function readJson(file: string): Promise<{ value: unknown } | { error: string }> {

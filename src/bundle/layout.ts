@@ -13,6 +13,7 @@ export const LAYOUT = {
   rpms: 'rpms',
   /** optional: CNI plugin binaries (bridge, host-local, loopback, portmap) when the box lacks them */
   cni: 'cni',
+  /** add-on manifests as manifests/<addon>/<version>/<file> (addons.ts says which a lab needs) */
   manifests: 'manifests',
 } as const;
 
@@ -20,15 +21,6 @@ export const REQUIRED_BINARIES = ['kubeadm', 'kubelet', 'kubectl'] as const;
 export const OPTIONAL_BINARIES = ['crictl'] as const;
 /** The plugins `cni: bridge` uses on every node. */
 export const BRIDGE_CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'] as const;
-
-/** Add-on manifests a bundle carries for the features a lab can enable, by file name under manifests/. */
-export const ADDON_MANIFESTS = {
-  calico: 'calico.yaml',
-  metallb: 'metallb-native.yaml',
-  'local-path': 'local-path-storage.yaml',
-  nfs: 'nfs-subdir-external-provisioner.yaml',
-} as const;
-export type AddonKey = keyof typeof ADDON_MANIFESTS;
 
 const version = z.string().regex(/^v?\d+\.\d+\.\d+([-+~][0-9A-Za-z.+~-]+)?$/, {
   error: 'must be a version such as 1.20.2',

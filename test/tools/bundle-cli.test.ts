@@ -11,6 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli-run.js';
 import { CACHE } from '../testbed.js';
+import { addonNeeds } from '../../src/bundle/addons.js';
+import { downloadManifests, pullImages, type Fetcher } from '../../src/bundle/create.js';
+import { parseConfig } from '../../src/config/load.js';
+import { DEFAULT_VERSIONS } from '../../src/config/versions.js';
 
 const BIN = join(CACHE, 'k8s/v1.20.2/bin');
 const IMAGES = join(CACHE, 'images');
@@ -76,7 +80,16 @@ describe.skipIf(!haveTestbed)('bundle index + check on a bundle made of the test
     for (const img of CORE) await place(join(IMAGES, `${img}.tar`), join(b, 'images', `${img}.tar`)).catch(() => undefined);
     expect((await runCli('bundle', 'index', b)).code).toBe(0);
     const labFile = join(dir, 'lab.yaml');
-    await writeFile(labFile, 'kubernetes: { version: "1.20.2", source: bundle, bundle: ./bundle, cni: bridge }\nimages: { app: "k8slab.local/app:1" }\n');
+    const bridgeLab = 'kubernetes: { version: "1.20.2", source: bundle, bundle: ./bundle, cni: bridge }\nimages: { app: "k8slab.local/app:1" }\n';
+    // the default add-ons (MetalLB, NFS storage) need what this bundle lacks: each is named, with how to turn it off
+    await writeFile(labFile, bridgeLab);
+    const d = await runCli('bundle', 'check', '-c', labFile);
+    expect(d.code).toBe(1);
+    expect(d.out).toContain('ERROR  MetalLB 0.16.2 (addons.metallb.enabled is true): the bundle has no manifests/metallb/0.16.2/metallb-native.yaml'.replaceAll('0.16.2', DEFAULT_VERSIONS.metallb));
+    expect(d.out).toContain('or do without it in lab.yaml: addons: { metallb: { enabled: false } }');
+    expect(d.out).toContain('no debs/ or rpms/');
+    expect(d.out).toContain('debs/ has no nfs-common, which every node (the NFS client) installs');
+    await writeFile(labFile, `${bridgeLab}addons: { metallb: { enabled: false }, storage: { provider: none } }\n`);
     const r = await runCli('bundle', 'check', '-c', labFile);
     expect(r.out).toContain(`bundle ${b} for lab "k8slab": Kubernetes 1.20.2`);
     expect(r.out).toContain('kubeadm phase addon/coredns will be skipped');
@@ -120,6 +133,83 @@ describe('bundle create', () => {
     expect(r.out).toContain('kubeadm config images list --kubernetes-version v1.20.2');
     expect(r.err).toMatch(/no internet access: .*dl\.k8s\.io.* Nothing was downloaded/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it("--steps-only: the default lab's add-ons (Calico vxlan, MetalLB, NFS) at versions.ts's versions, curl and the NFS packages", async () => {
+    const r = await runCli('bundle', 'create', '--kubernetes', '1.37.1', '-o', join(dir, 'steps'), '--steps-only', '-c', join(dir, 'none.yaml'));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('the default lab (no lab.yaml)');
+    const { calico, metallb, nfsProvisioner: nfs } = DEFAULT_VERSIONS;
+    expect(r.out).toContain(`manifests/calico/${calico}/calico-vxlan.yaml --create-dirs https://raw.githubusercontent.com/projectcalico/calico/v${calico}/manifests/calico-vxlan.yaml`);
+    expect(r.out).toContain(`manifests/metallb/${metallb}/metallb-native.yaml`);
+    expect(r.out).toContain(`manifests/nfs-provisioner/${nfs}/deployment.yaml`);
+    expect(r.out).toContain('without it: addons: { metallb: { enabled: false } }');
+    expect(r.out).toMatch(/--no-enhances containerd runc conntrack socat curl .* nfs-kernel-server nfs-common \|/);
+    expect(r.out).toMatch(/dnf download .* curl nfs-utils\)/);
+    expect(existsSync(join(dir, 'steps'))).toBe(false);
+  });
+
+  it("--steps-only follows lab.yaml: ipip is calico.yaml, local-path needs no NFS packages, MetalLB off is left out", async () => {
+    const labFile = join(dir, 'lab-steps.yaml');
+    await writeFile(labFile, 'calico: { encapsulation: ipip }\naddons: { metallb: { enabled: false }, storage: { provider: local-path } }\n');
+    const r = await runCli('bundle', 'create', '--kubernetes', '1.37.1', '--steps-only', '-c', labFile);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`manifests/calico/${DEFAULT_VERSIONS.calico}/calico.yaml --create-dirs`);
+    expect(r.out).toContain(`manifests/local-path/${DEFAULT_VERSIONS.localPath}/local-path-storage.yaml`);
+    expect(r.out).not.toContain('metallb');
+    expect(r.out).not.toContain('nfs-common');
+  });
+
+  it('downloadManifests writes each file where bundle check looks, keeps going past a failure, and keeps what is there', async () => {
+    const lab = parseConfig('kubernetes: { version: "1.37.1", source: bundle, bundle: b }');
+    const needs = addonNeeds(lab);
+    const served = new Map(needs.flatMap((n) => n.files).map((f) => [f.url, `# ${f.path}\nimage: example.org/${f.path.split('/')[0]}:1\n`]));
+    const broken = needs.find((n) => n.key === 'metallb')!.files[0]!.url;
+    let calls = 0;
+    const fetcher: Fetcher = async (url) => {
+      calls++;
+      return url === broken ? new Response('nope', { status: 404 }) : new Response(served.get(url) ?? '', { status: served.has(url) ? 200 : 404 });
+    };
+    const out = join(dir, 'manifests-bundle');
+    const failed = await downloadManifests(out, needs, () => {}, fetcher);
+    expect(failed).toEqual([{ path: `manifests/metallb/${DEFAULT_VERSIONS.metallb}/metallb-native.yaml`, url: broken, reason: 'HTTP 404' }]);
+    expect(calls).toBe(5); // calico, metallb, and NFS's three files
+    const calicoFile = join(out, 'manifests/calico', DEFAULT_VERSIONS.calico, 'calico-vxlan.yaml');
+    expect(await readFile(calicoFile, 'utf8')).toContain('image: example.org/calico:1');
+    // bundle check reads them and names only what is still missing
+    await writeFile(join(out, 'bundle.json'), JSON.stringify({ format: 1, kubernetes: '1.37.1' }));
+    const labFile = join(dir, 'lab-manifests.yaml');
+    await writeFile(labFile, 'kubernetes: { version: "1.37.1", source: bundle, bundle: ./manifests-bundle }\n');
+    const c = await runCli('bundle', 'check', '--json', '-c', labFile);
+    const findings = (JSON.parse(c.out) as { findings: { code: string; message: string }[] }).findings;
+    expect(findings.filter((f) => f.code === 'manifest-missing').map((f) => f.message.split(' (')[0])).toEqual([`MetalLB ${DEFAULT_VERSIONS.metallb}`]);
+    expect(findings.filter((f) => f.code === 'manifest-image-missing').map((f) => f.message.split(': ')[1])).toEqual([
+      'images/ lacks example.org/calico:1 (named by manifests/calico/3.33.1/calico-vxlan.yaml); nothing can be pulled'.replace('3.33.1', DEFAULT_VERSIONS.calico),
+      'images/ lacks example.org/nfs-provisioner:1 (named by manifests/nfs-provisioner/V/rbac.yaml, manifests/nfs-provisioner/V/deployment.yaml, manifests/nfs-provisioner/V/class.yaml); nothing can be pulled'.replaceAll('/V/', `/${DEFAULT_VERSIONS.nfsProvisioner}/`),
+    ]);
+    // a second run keeps the files it has and fetches only the missing one
+    calls = 0;
+    await downloadManifests(out, needs, () => {}, fetcher);
+    expect(calls).toBe(1);
+  });
+
+  it('pullImages saves each image once under its tarball name, keeps going past a failure, and leaves no partial file', async () => {
+    const out = join(dir, 'pulled');
+    const pulled: string[] = [];
+    const pull = async (ref: string, file: string) => {
+      pulled.push(ref);
+      if (ref.includes('speaker')) throw new Error('skopeo: manifest unknown\nmore');
+      await writeFile(file, `tar of ${ref}`);
+    };
+    const refs = ['quay.io/metallb/controller:v0.16.2', 'quay.io/metallb/speaker:v0.16.2', 'quay.io/metallb/controller:v0.16.2'];
+    const failed = await pullImages(out, refs, pull, () => {});
+    expect(failed).toEqual([{ ref: 'quay.io/metallb/speaker:v0.16.2', reason: 'skopeo: manifest unknown' }]);
+    expect(pulled).toEqual(['quay.io/metallb/controller:v0.16.2', 'quay.io/metallb/speaker:v0.16.2']);
+    expect(await readFile(join(out, 'images/controller-v0.16.2.tar'), 'utf8')).toBe('tar of quay.io/metallb/controller:v0.16.2');
+    expect(existsSync(join(out, 'images/speaker-v0.16.2.tar.part'))).toBe(false);
+    pulled.length = 0;
+    await pullImages(out, refs, pull, () => {});
+    expect(pulled).toEqual(['quay.io/metallb/speaker:v0.16.2']);
   });
 
   it('without a full version it is a usage error', async () => {

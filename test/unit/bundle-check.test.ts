@@ -7,6 +7,7 @@ import { manifestImageRefs } from '../../src/bundle/inventory.js';
 import type { BundleProbe } from '../../src/bundle/probe.js';
 import { imageBaseName, normalizeImageRef } from '../../src/bundle/image-ref.js';
 import { containerdVersion, parseDebFile, parseRpmFile } from '../../src/bundle/debs.js';
+import { DEFAULT_VERSIONS } from '../../src/config/versions.js';
 
 const K8S_IMAGES = [
   'k8s.gcr.io/kube-apiserver:v1.20.2',
@@ -28,7 +29,9 @@ function inventory(over: Partial<BundleInventory> = {}, images: string[] = [...K
     binaries: ['kubeadm', 'kubelet', 'kubectl'].map((name) => ({ name, size: 1, executable: true, arch: 'amd64' })),
     imageIndex: { format: 'docker-archive', images: images.map((ref) => ({ file: file(ref), images: [ref], size: 100 })) },
     imageFiles: images.map((ref) => ({ file: file(ref), size: 100 })),
-    debs: [parseDebFile('containerd_1.6.20~ds1-1+deb12u3_amd64.deb')!, parseDebFile('runc_1.1.5+ds1-1+deb12u1_amd64.deb')!],
+    debs: ['containerd_1.6.20~ds1-1+deb12u3_amd64.deb', 'runc_1.1.5+ds1-1+deb12u1_amd64.deb', 'curl_7.88.1-10+deb12u14_amd64.deb'].map(
+      (f) => parseDebFile(f)!,
+    ),
     rpms: [],
     cniPlugins: ['bridge', 'host-local', 'loopback', 'portmap'],
     manifests: [],
@@ -152,6 +155,13 @@ describe('checkBundle: what is wrong with a bundle', () => {
     expect(codes(checkBundle({ inventory: inv, probe: probe() }).findings, 'error')).toEqual(['containerd-too-new']);
   });
 
+  it('runtime packages without curl: a warning that the box must bring it', () => {
+    const r = checkBundle({ inventory: inventory({ debs: inventory().debs.filter((p) => p.name !== 'curl') }), probe: probe() });
+    expect(r.usable).toBe(true);
+    expect(r.findings.find((f) => f.code === 'no-curl-package')!.message).toContain('the box must bring curl');
+    expect(codes(checkBundle({ inventory: inventory(), probe: probe() }).findings)).not.toContain('no-curl-package');
+  });
+
   it('no runtime packages: a warning that the box must bring containerd', () => {
     const r = checkBundle({ inventory: inventory({ debs: [] }), probe: probe() });
     expect(r.usable).toBe(true);
@@ -171,20 +181,39 @@ describe('checkBundle: for a lab', () => {
     expect(r.findings.find((f) => f.code === 'version-mismatch')!.fix).toBe('set kubernetes.version: "1.20.2" in lab.yaml, or use a 1.20.5 bundle');
   });
 
-  it('cni: calico needs manifests/calico.yaml and every image it names', () => {
-    const l = parseConfig('kubernetes: { version: "1.30.2", source: bundle, bundle: b }\ncalico: { version: 3.28.2 }');
+  it("cni: calico needs the manifest of the lab's encapsulation (vxlan: calico-vxlan.yaml, ipip: calico.yaml) and every image it names", () => {
+    const l = parseConfig('kubernetes: { version: "1.30.2", source: bundle, bundle: b }\ncalico: { version: 3.28.2 }\naddons: { metallb: { enabled: false }, storage: { provider: none } }');
+    expect(l.calico.encapsulation).toBe('vxlan');
     const inv = inventory({ manifest: { format: 1, kubernetes: '1.30.2', arch: 'amd64' } }, []);
-    const none = checkBundle({ inventory: inv, probe: probe({ versions: {}, requiredImages: [] }), lab: l });
-    expect(none.findings.find((f) => f.code === 'manifest-missing')!.message).toContain('manifests/calico.yaml');
+    const check = () => checkBundle({ inventory: inv, probe: probe({ versions: {}, requiredImages: [] }), lab: l });
+    const none = check().findings.find((f) => f.code === 'manifest-missing')!;
+    expect(none.message).toBe('Calico 3.28.2 (vxlan) (kubernetes.cni is calico, calico.encapsulation vxlan): the bundle has no manifests/calico/3.28.2/calico-vxlan.yaml');
+    expect(none.fix).toContain('https://raw.githubusercontent.com/projectcalico/calico/v3.28.2/manifests/calico-vxlan.yaml into manifests/calico/3.28.2/calico-vxlan.yaml');
+    expect(none.fix).toContain('kubernetes: { cni: bridge }');
 
-    inv.manifests = ['calico.yaml'];
-    inv.manifestImages = { 'calico.yaml': ['docker.io/calico/cni:v3.28.2', 'docker.io/calico/node:v3.28.2'] };
+    // the IP-in-IP manifest does not serve a vxlan lab, and the old flat name is not read at all
+    inv.manifests = ['calico.yaml', 'calico/3.28.2/calico.yaml'];
+    expect(codes(check().findings, 'error')).toContain('manifest-missing');
+    const ipip = parseConfig('kubernetes: { version: "1.30.2", source: bundle, bundle: b }\ncalico: { version: 3.28.2, encapsulation: ipip }\naddons: { metallb: { enabled: false }, storage: { provider: none } }');
+    expect(codes(checkBundle({ inventory: inv, probe: probe({ versions: {}, requiredImages: [] }), lab: ipip }).findings)).not.toContain('manifest-missing');
+
+    inv.manifests = ['calico/3.28.2/calico-vxlan.yaml'];
+    inv.manifestImages = { 'calico/3.28.2/calico-vxlan.yaml': ['docker.io/calico/cni:v3.28.2', 'docker.io/calico/node:v3.28.2'] };
     inv.imageIndex = { format: 'docker-archive', images: [{ file: 'node.tar', images: ['calico/node:v3.28.2'] }] };
     inv.imageFiles = [{ file: 'node.tar', size: 1 }];
-    const some = checkBundle({ inventory: inv, probe: probe({ versions: {}, requiredImages: [] }), lab: l });
-    expect(some.findings.filter((f) => f.code === 'manifest-image-missing').map((f) => f.message)).toEqual([
-      'docker.io/calico/cni:v3.28.2 (used by manifests/calico.yaml) is not in the bundle',
-    ]);
+    const some = check();
+    expect(codes(some.findings, 'error').filter((c) => c.startsWith('manifest'))).toEqual(['manifest-image-missing']);
+    expect(some.findings.find((f) => f.code === 'manifest-image-missing')!.message).toBe(
+      'Calico 3.28.2 (vxlan): images/ lacks docker.io/calico/cni:v3.28.2 (named by manifests/calico/3.28.2/calico-vxlan.yaml); nothing can be pulled',
+    );
+  });
+
+  it("the default Calico follows versions.ts, and another version in the bundle is named", () => {
+    const l = parseConfig('kubernetes: { version: "1.37.1", source: bundle, bundle: b }\naddons: { metallb: { enabled: false }, storage: { provider: none } }');
+    const r = checkBundle({ inventory: inventory({ manifests: ['calico/3.31.3/calico-vxlan.yaml'] }), probe: probe(), lab: l });
+    expect(r.findings.find((f) => f.code === 'manifest-missing')!.message).toBe(
+      `Calico ${DEFAULT_VERSIONS.calico} (vxlan) (kubernetes.cni is calico, calico.encapsulation vxlan): the bundle has no manifests/calico/${DEFAULT_VERSIONS.calico}/calico-vxlan.yaml (it has calico 3.31.3)`,
+    );
   });
 
   it('bridge without cni/ plugins: a warning that the box must have them', () => {
@@ -192,13 +221,64 @@ describe('checkBundle: for a lab', () => {
     expect(r.findings.find((f) => f.code === 'cni-plugins-from-box')!.message).toContain('host-local, loopback, portmap');
   });
 
-  it('add-ons need their manifests', () => {
-    const l = lab('addons: { metallb: { enabled: true, range: 192.168.56.200-192.168.56.210 }, storage: { provider: local-path } }');
+  it('the default add-ons (MetalLB, NFS storage): each says what it lacks and the lab.yaml change that turns it off', () => {
+    const l = parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: b, cni: bridge }');
+    expect([l.addons.metallb.enabled, l.addons.storage.provider]).toEqual([true, 'nfs']);
     const r = checkBundle({ inventory: inventory(), probe: probe(), lab: l });
-    expect(r.findings.filter((f) => f.code === 'manifest-missing').map((f) => f.message)).toEqual([
-      'manifests/metallb-native.yaml is missing (addons.metallb.enabled is true)',
-      'manifests/local-path-storage.yaml is missing (addons.storage.provider is local-path)',
+    expect(r.usable).toBe(false);
+    const errors = r.findings.filter((f) => f.level === 'error');
+    expect(errors.map((f) => f.code)).toEqual(['manifest-missing', 'manifest-missing', 'addon-packages-missing', 'addon-packages-missing']);
+    const [mlb, nfs, server, client] = errors as [Finding, Finding, Finding, Finding];
+    const m = DEFAULT_VERSIONS.metallb;
+    const n = DEFAULT_VERSIONS.nfsProvisioner;
+    expect(mlb.message).toBe(`MetalLB ${m} (addons.metallb.enabled is true): the bundle has no manifests/metallb/${m}/metallb-native.yaml`);
+    expect(mlb.fix).toContain(`https://raw.githubusercontent.com/metallb/metallb/v${m}/config/manifests/metallb-native.yaml into manifests/metallb/${m}/metallb-native.yaml`);
+    expect(mlb.fix).toContain('or do without it in lab.yaml: addons: { metallb: { enabled: false } }');
+    expect(nfs.message).toBe(
+      `nfs-subdir-external-provisioner ${n} (addons.storage.provider is nfs): the bundle has no ` +
+        `manifests/nfs-provisioner/${n}/rbac.yaml, manifests/nfs-provisioner/${n}/deployment.yaml, manifests/nfs-provisioner/${n}/class.yaml`,
+    );
+    expect(nfs.fix).toContain('addons: { storage: { provider: none } }');
+    expect(server.message).toContain('debs/ has no nfs-kernel-server, which the control plane (the NFS server) installs');
+    expect(client.message).toContain('debs/ has no nfs-common, which every node (the NFS client) installs');
+    expect(client.fix).toMatch(/^apt-get download .*nfs-common.* in debs\/ .*or do without it in lab.yaml: addons: \{ storage: \{ provider: none \} \}/);
+  });
+
+  it('add-ons whose manifests are there: their images, and the NFS packages (debs/ or rpms/)', () => {
+    const l = parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: b, cni: bridge }');
+    const m = DEFAULT_VERSIONS.metallb;
+    const n = DEFAULT_VERSIONS.nfsProvisioner;
+    const files = [`metallb/${m}/metallb-native.yaml`, ...['rbac', 'deployment', 'class'].map((f) => `nfs-provisioner/${n}/${f}.yaml`)];
+    const controller = `quay.io/metallb/controller:v${m}`;
+    const inv = inventory({
+      manifests: files,
+      manifestImages: { [files[0]!]: [controller, `quay.io/metallb/speaker:v${m}`], [files[2]!]: ['registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2'] },
+    }, [...K8S_IMAGES, controller]);
+    inv.debs.push(parseDebFile('nfs-common_1%3a2.6.2-4+deb12u1_amd64.deb')!, parseDebFile('nfs-kernel-server_1%3a2.6.2-4+deb12u1_amd64.deb')!);
+    const r = checkBundle({ inventory: inv, probe: probe(), lab: l });
+    expect(r.findings.filter((f) => f.level === 'error').map((f) => f.message)).toEqual([
+      `MetalLB ${m}: images/ lacks quay.io/metallb/speaker:v${m} (named by manifests/metallb/${m}/metallb-native.yaml); nothing can be pulled`,
+      `nfs-subdir-external-provisioner ${n}: images/ lacks registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2 (named by manifests/nfs-provisioner/${n}/deployment.yaml); nothing can be pulled`,
     ]);
+    // a RHEL-family bundle carries nfs-utils instead
+    const rpm = inventory({ debs: [], rpms: [parseRpmFile('containerd.io-1.7.2-3.1.el9.x86_64.rpm')!, parseRpmFile('curl-7.76.1-29.el9.x86_64.rpm')!] });
+    const rr = checkBundle({ inventory: rpm, probe: probe(), lab: l }).findings.filter((f) => f.code === 'addon-packages-missing');
+    expect(rr.map((f) => f.message.split(': ')[1])).toEqual([
+      'rpms/ has no nfs-utils, which the control plane (the NFS server) installs; offline, the package manager cannot download it (a box that already has it needs nothing)',
+      'rpms/ has no nfs-utils, which every node (the NFS client) installs; offline, the package manager cannot download it (a box that already has it needs nothing)',
+    ]);
+    expect(rr[0]!.fix).toMatch(/^dnf download --resolve --destdir rpms nfs-utils/);
+  });
+
+  it('storage local-path needs its manifest at the lab\'s version, and no packages', () => {
+    const l = lab('addons: { metallb: { enabled: false }, storage: { provider: local-path } }');
+    const v = DEFAULT_VERSIONS.localPath;
+    const r = checkBundle({ inventory: inventory(), probe: probe(), lab: l });
+    expect(r.findings.filter((f) => f.level === 'error').map((f) => f.message)).toEqual([
+      `local-path-provisioner ${v} (addons.storage.provider is local-path): the bundle has no manifests/local-path/${v}/local-path-storage.yaml`,
+    ]);
+    const ok = checkBundle({ inventory: inventory({ manifests: [`local-path/${v}/local-path-storage.yaml`] }), probe: probe(), lab: l });
+    expect(codes(ok.findings, 'error')).toEqual([]);
   });
 
   it('lesson images the bundle lacks are named by key', () => {

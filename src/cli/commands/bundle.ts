@@ -5,12 +5,27 @@ import type { Command } from 'commander';
 import { UserError } from '../../util/errors.js';
 import { EXIT } from '../exit-codes.js';
 import { addLabOptions, labPaths, type GlobalOptions } from '../context.js';
-import { loadConfigFile } from '../../config/load.js';
+import { loadConfigFile, parseConfig } from '../../config/load.js';
 import type { LabConfig } from '../../config/schema.js';
 import { parseK8sVersion } from '../../config/versions.js';
 import { inspectBundle, type BundleReport } from '../../bundle/index.js';
 import { buildImageIndex, writeImageIndex } from '../../bundle/image-index.js';
-import { OFFICIAL_MIRROR, createSteps, downloadBinaries, reachable, type CreateOptions } from '../../bundle/create.js';
+import { addonNeeds } from '../../bundle/addons.js';
+import { readBundle } from '../../bundle/inventory.js';
+import { probeBundle } from '../../bundle/probe.js';
+import { findPullTool, pullImage } from '../../bundle/pull.js';
+import { resolveImages } from '../../config/images.js';
+import {
+  OFFICIAL_MIRROR,
+  createSteps,
+  downloadBinaries,
+  downloadManifests,
+  pullImages,
+  reachable,
+  reachableUrl,
+  writeBundleManifest,
+  type CreateOptions,
+} from '../../bundle/create.js';
 
 export function register(program: Command): void {
   const bundle = program.command('bundle').description('offline bundles: check one, index its images, or build one');
@@ -55,43 +70,84 @@ export function register(program: Command): void {
       .option('--mirror <url>', 'where the release binaries come from', OFFICIAL_MIRROR)
       .option('--steps-only', 'print the steps and stop'),
   ).action(async (opts: GlobalOptions & { out: string; kubernetes?: string; arch: string; mirror: string; stepsOnly?: boolean }) => {
-    const lab = existsSync(labPaths(opts).configFile) ? await loadConfigFile(labPaths(opts).configFile) : undefined;
-    const kubernetes = (opts.kubernetes ?? lab?.kubernetes.version)?.replace(/^v/, '');
+    const configFile = labPaths(opts).configFile;
+    const fromFile = existsSync(configFile);
+    // the add-ons of lab.yaml, else those of the default lab
+    const lab = fromFile ? await loadConfigFile(configFile) : parseConfig('');
+    const kubernetes = (opts.kubernetes ?? (fromFile ? lab.kubernetes.version : undefined))?.replace(/^v/, '');
     const v = kubernetes === undefined ? undefined : parseK8sVersion(kubernetes);
     if (kubernetes === undefined || v?.patch === undefined) {
       throw new UserError('bundle create needs a full Kubernetes version', 'usage', 'pass --kubernetes 1.20.2 (or set kubernetes.version: "1.20.2" in lab.yaml)');
     }
     if (opts.arch !== 'amd64' && opts.arch !== 'arm64') throw new UserError(`--arch must be amd64 or arm64, not ${opts.arch}`, 'usage');
-    const o: CreateOptions = {
-      kubernetes,
-      arch: opts.arch,
-      out: resolve(opts.out),
-      mirror: opts.mirror,
-      ...(lab && lab.kubernetes.cni === 'calico' ? { calico: lab.calico.version } : {}),
-    };
-    process.stdout.write(`Building a k8slab bundle for Kubernetes ${kubernetes} (${o.arch}) in ${o.out}:\n`);
+    const o: CreateOptions = { kubernetes, arch: opts.arch, out: resolve(opts.out), mirror: opts.mirror, lab };
+    process.stdout.write(
+      `Building a k8slab bundle for Kubernetes ${kubernetes} (${o.arch}) in ${o.out}, with the CNI and add-ons of ${fromFile ? configFile : 'the default lab (no lab.yaml)'}:\n`,
+    );
     createSteps(o).forEach((s, i) => process.stdout.write(`  ${i + 1}. ${s}\n`));
     if (opts.stepsOnly) return;
-    const offline = await reachable(o);
-    if (offline) {
+
+    // Each source on its own: what the host reaches is gathered, the rest is left as the steps above.
+    const needs = addonNeeds(lab);
+    const binariesOff = await reachable(o);
+    const manifestsOff = needs.length > 0 ? await reachableUrl(needs[0]!.files[0]!.url) : undefined;
+    if (binariesOff && (manifestsOff || needs.length === 0)) {
       throw new UserError(
-        `no internet access: ${offline}. Nothing was downloaded.`,
+        `no internet access: ${[binariesOff, manifestsOff].filter(Boolean).join('; ')}. Nothing was downloaded.`,
         'environment',
         'run `k8slab bundle create` on a host that reaches dl.k8s.io (or pass --mirror), or follow the steps above by hand, then `k8slab bundle check`',
       );
     }
-    try {
-      await downloadBinaries(o, (l) => process.stdout.write(`${l}\n`));
-    } catch (err) {
-      throw new UserError(`download failed: ${(err as Error).message}`, 'failed', 'run `k8slab bundle create` again; a mismatch that persists means a bad mirror');
+    const left: string[] = ['runtime packages', 'CNI plugins'];
+    if (binariesOff) left.unshift(`binaries (${binariesOff})`);
+    else {
+      try {
+        await downloadBinaries(o, (l) => process.stdout.write(`${l}\n`));
+      } catch (err) {
+        throw new UserError(`download failed: ${(err as Error).message}`, 'failed', 'run `k8slab bundle create` again; a mismatch that persists means a bad mirror');
+      }
     }
+    if (manifestsOff) left.push(`the add-on manifests (${manifestsOff})`);
+    else if (needs.length > 0) {
+      process.stdout.write('add-on manifests:\n');
+      const failed = await downloadManifests(o.out, needs, (l) => process.stdout.write(`${l}\n`));
+      left.push(...failed.map((f) => `${f.path} (${f.url}: ${f.reason})`));
+    }
+    await writeBundleManifest(o);
+    left.unshift(...(await gatherImages(o.out, lab, needs)));
     process.stdout.write(
-      `\nbin/ and bundle.json are in ${o.out}. Not done by this command: images, runtime packages, manifests (steps 4-8 above); ` +
-        `then \`k8slab bundle check ${o.out}\`.\n`,
+      `\nIn ${o.out}: bundle.json${binariesOff ? '' : ', bin/'}${manifestsOff || needs.length === 0 ? '' : ', manifests/'}. ` +
+        `Not done by this command: ${left.join(', ')} (the steps above); then \`k8slab bundle check ${o.out}\`.\n`,
     );
     // The bundle is not complete yet: say so with the exit code too.
     process.exitCode = EXIT.failed;
   });
+}
+
+/**
+ * The images the bundle needs (kubeadm's own list when its binary runs here, the add-on manifests', the
+ * lessons'), pulled with skopeo or crane when the host has one; then images/index.json. Returns what is left.
+ */
+async function gatherImages(out: string, lab: LabConfig, needs: ReturnType<typeof addonNeeds>): Promise<string[]> {
+  const inv = await readBundle(out);
+  const probe = await probeBundle(inv);
+  const refs = [
+    ...new Set([
+      ...(probe.requiredImages ?? []),
+      ...needs.flatMap((n) => n.files.flatMap((f) => inv.manifestImages[f.path] ?? [])),
+      ...Object.values(resolveImages(lab.images)),
+    ]),
+  ];
+  if (refs.length === 0) return ['images'];
+  const tool = await findPullTool();
+  if (!tool) return [`images (${refs.length}: install skopeo or crane to pull them)`];
+  process.stdout.write(`images, with ${tool}:\n`);
+  const failed = await pullImages(out, refs, (ref, file) => pullImage(tool, ref, file), (l) => process.stdout.write(`${l}\n`));
+  if (failed.length < refs.length) {
+    const index = await buildImageIndex(out);
+    await writeImageIndex(out, index);
+  }
+  return failed.map((f) => `image ${f.ref} (${f.reason})`);
 }
 
 /** The bundle directory and the lab it is checked for. */
