@@ -194,7 +194,10 @@ function debian(req, res, path) {
     if (req.method === 'HEAD') return res.end();
     return createReadStream(keep).pipe(res);
   }
-  const upstream = httpGet(`${opt['debian-mirror']}${path}`, { method: req.method, headers: { 'user-agent': 'k8slab-serve' } }, (up) => {
+  // apt's conditional requests pass through, so an unchanged index costs a 304, not a download.
+  const headers = { 'user-agent': 'k8slab-serve' };
+  for (const h of ['if-modified-since', 'if-none-match']) if (req.headers[h]) headers[h] = req.headers[h];
+  const upstream = httpGet(`${opt['debian-mirror']}${path}`, { method: req.method, headers }, (up) => {
     const headers = {};
     for (const h of ['content-type', 'content-length', 'last-modified', 'etag', 'location']) if (up.headers[h]) headers[h] = up.headers[h];
     res.writeHead(up.statusCode ?? 502, headers);

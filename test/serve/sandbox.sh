@@ -14,6 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 if [[ ! -e $box/.ready ]]; then
   mkdir -p "$box/lib-apt/lists/partial" "$box/cache-apt/archives/partial" "$box/local" "$box/apt"
+  # /usr/local as Debian's base-files leaves it on a fresh node.
+  mkdir -p "$box"/local/{bin,etc,games,include,lib,man,sbin,share,src}
   cp /etc/hosts "$box/hosts"
   cp -a /etc/ssl/certs "$box/certs"
   cp -a /etc/apt/. "$box/apt/"
