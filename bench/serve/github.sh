@@ -5,24 +5,23 @@
 #       bin/containerd, bin/ctr, bin/containerd-shim-runc-v2 from BIN/containerd/vV/ (the tarball's layout:
 #       install_pkg.sh unpacks it into /usr/local)
 #   github.com/opencontainers/runc/releases/download/vV/runc.amd64, runc.sha256sum    from BIN/runc/vV/runc
-#   raw.githubusercontent.com/containerd/containerd/vV/containerd.service
-#       from the containerd Go module's source (MODCACHE/github.com/containerd/containerd/v2@vV/), which the
-#       stack build downloaded: the very file upstream's raw URL serves
-#   raw.githubusercontent.com/OWNER/REPO/REF/PATH     every file under RAW/ (manifests: Calico, MetalLB,
-#       local-path-provisioner, the NFS provisioner), copied as they are
+#   raw.githubusercontent.com/OWNER/REPO/REF/PATH     every file under RAW/ (what the module proxy cannot
+#       give: Calico's, the NFS provisioner's and local-path's manifests) and under $SERVE_CACHE/raw/
+#       (manifests.sh: from the projects' Go modules, e.g. containerd.service, metallb-native.yaml), as they are
 #
-#   github.sh [BIN [RAW [MODCACHE]]]   defaults $STACK_CACHE/bin, $STACK_CACHE/raw, $STACK_CACHE/gomod;
-#                                      writes $SERVE_CACHE/site/{github.com,raw.githubusercontent.com}/
+#   github.sh [BIN [RAW]]     defaults $STACK_CACHE/bin, $STACK_CACHE/raw;
+#                             writes $SERVE_CACHE/site/{github.com,raw.githubusercontent.com}/
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-bin=${1:-$STACK_CACHE/bin} raw=${2:-$STACK_CACHE/raw} modcache=${3:-$STACK_CACHE/gomod}
+bin=${1:-$STACK_CACHE/bin} raw=${2:-$STACK_CACHE/raw}
 gh=$SERVE_CACHE/site/github.com rawsite=$SERVE_CACHE/site/raw.githubusercontent.com
 ARCH=amd64
 
 # sums FILE: writes FILE.sha256sum as sha256sum(1) prints it, the format upstream publishes.
 sums() { (cd "$(dirname "$1")" && sha256sum "$(basename "$1")" >"$(basename "$1").sha256sum"); }
 
+units=() # containerd.service of each containerd served: install_pkg.sh fetches it beside the tarball
 for d in "$bin"/containerd/v*/; do
   [[ -d $d ]] || continue
   v=$(basename "$d") v=${v#v}
@@ -38,14 +37,7 @@ for d in "$bin"/containerd/v*/; do
   mv "$tarball.new" "$tarball"
   sums "$tarball"
   log "containerd $v: $(basename "$tarball") and its .sha256sum"
-
-  unit=$modcache/github.com/containerd/containerd/v2@v$v/containerd.service
-  if [[ -s $unit ]]; then
-    install -D -m 0644 "$unit" "$rawsite/containerd/containerd/v$v/containerd.service"
-    log "containerd $v: containerd.service from the Go module's source"
-  elif [[ ! -s $raw/containerd/containerd/v$v/containerd.service ]]; then
-    die "no containerd.service for v$v: neither $unit (npm run stack:build downloads it) nor under $raw"
-  fi
+  units+=("containerd/containerd/v$v/containerd.service")
 done
 
 for d in "$bin"/runc/v*/; do
@@ -58,10 +50,16 @@ for d in "$bin"/runc/v*/; do
   log "runc $v: runc.$ARCH and runc.sha256sum"
 done
 
-if [[ -d $raw ]]; then
-  install -d "$rawsite"
-  cp -rT --preserve=mode "$raw" "$rawsite"
-  log "raw.githubusercontent.com: $(find "$raw" -type f | wc -l) files from $raw"
-else
-  log "warning: no $raw: the Calico, MetalLB and storage manifests are not served (put them there as OWNER/REPO/REF/PATH)"
-fi
+install -d "$rawsite"
+# The module-verified copies go last, so they win over a stand-in or a hand-placed file of the same path.
+for r in "$raw" "$SERVE_CACHE/raw"; do
+  if [[ -d $r ]]; then
+    cp -rT --preserve=mode "$r" "$rawsite"
+    log "raw.githubusercontent.com: $(find "$r" -type f | wc -l) files from $r"
+  else
+    log "warning: no $r (manifests.sh fills $SERVE_CACHE/raw; put other files in $raw as OWNER/REPO/REF/PATH)"
+  fi
+done
+for u in "${units[@]}"; do
+  [[ -s $rawsite/$u ]] || die "raw.githubusercontent.com/$u is missing: run manifests.sh (it takes it from containerd's Go module)"
+done

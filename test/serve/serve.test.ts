@@ -46,6 +46,8 @@ let box = '';
 let server: ChildProcess | undefined;
 let serverLog = () => '';
 const sources: Record<string, string> = {};
+/** For test-results/serve.json: where a served thing came from, in words that outlive this run's temp dir. */
+let describe_ = (path: string) => path;
 
 /** Runs a bash script on the node (the sandbox in the namespace); returns its stdout and stderr. */
 function onNode(script: string, env: Record<string, string> = {}): string {
@@ -96,10 +98,14 @@ describe.skipIf(skip !== undefined)(`bench/serve, one node in a network namespac
     const images = existsSync(join(STACK, 'images/index.json')) ? join(STACK, 'images') : join(standins, 'images');
     const raw = existsSync(join(STACK, 'raw')) ? join(STACK, 'raw') : join(standins, 'manifests');
     Object.assign(sources, { binaries: bin, images, manifests: raw });
+    describe_ = (path) => (path.startsWith(standins) ? `stand-in (bench/serve/standins.sh): ${path.slice(standins.length + 1)}` : path);
 
     sh(join(BENCH, 'ca.sh'), [], env);
     sh(join(BENCH, 'pkgs.sh'), [bin], env);
-    sh(join(BENCH, 'github.sh'), [bin, raw, join(STACK, 'gomod')], env);
+    // The upstream files the Go module proxy carries (containerd.service, metallb-native.yaml); a shared
+    // module cache, so only a first run downloads them.
+    sh(join(BENCH, 'manifests.sh'), [], { ...env, K8SLAB_SERVE_GOMODCACHE: '/var/cache/k8slab-serve/gomod' });
+    sh(join(BENCH, 'github.sh'), [bin, raw], env);
 
     sh('ip', ['netns', 'add', NS]);
     sh('ip', ['link', 'add', `${VETH}h`, 'type', 'veth', 'peer', 'name', `${VETH}n`]);
@@ -134,7 +140,8 @@ describe.skipIf(skip !== undefined)(`bench/serve, one node in a network namespac
     }
     if (work) {
       mkdirSync(join(ROOT, 'test-results'), { recursive: true });
-      writeFileSync(join(ROOT, 'test-results/serve.json'), `${JSON.stringify({ sources, kubernetes: KUBE_MINOR }, null, 2)}\n`);
+      const report = Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, describe_(v)]));
+      writeFileSync(join(ROOT, 'test-results/serve.json'), `${JSON.stringify({ kubernetes: KUBE_MINOR, sources: report }, null, 2)}\n`);
       // Only after the namespace is gone: no bind mount of the node's copies is left.
       rmSync(work, { recursive: true, force: true });
     }
@@ -221,7 +228,11 @@ sha256sum /usr/local/bin/containerd /usr/local/sbin/runc /usr/local/lib/systemd/
 
   test.each(manifestUrls)('manifest %s downloads as served', (url) => {
     const path = url.replace('https://raw.githubusercontent.com/', '');
-    const expected = readFileSync(join(sources.manifests!, path), 'utf8');
+    // manifests.sh's copy (from the project's Go module) wins over the stack's or a stand-in.
+    const fromModule = join(cache, 'raw', path);
+    const origin = existsSync(fromModule) ? fromModule : join(sources.manifests!, path);
+    sources[url] = existsSync(fromModule) ? `the project's Go module (bench/serve/manifests.sh)` : describe_(origin);
+    const expected = readFileSync(origin, 'utf8');
     expect(onNode(`curl -fsSL ${url}`)).toBe(expected);
   });
 
