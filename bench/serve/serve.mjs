@@ -41,9 +41,9 @@ function fail(message) {
   process.stderr.write(`serve: error: ${message}\n`);
   process.exit(2);
 }
+if (opt.address === '0.0.0.0') fail("--address '0.0.0.0' would serve every network: give this host's address on the lab network (e.g. 10.214.0.1)");
 if (!opt.address || !/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(opt.address) || opt.address.split('.').some((o) => Number(o) > 255))
-  fail(`--address '${opt.address ?? ''}' must be this host's IPv4 address on the lab network (e.g. 10.214.0.1); 0.0.0.0 is not allowed`);
-if (opt.address === '0.0.0.0') fail('--address 0.0.0.0 would serve every network: give the lab network address');
+  fail(`--address '${opt.address ?? ''}' must be this host's IPv4 address on the lab network (e.g. 10.214.0.1)`);
 for (const p of ['https-port', 'http-port']) {
   const n = Number(opt[p]);
   if (!Number.isInteger(n) || n < 1 || n > 65535) fail(`--${p} '${opt[p]}' must be a port number 1-65535`);
@@ -68,6 +68,8 @@ const log = (line) => process.stdout.write(`${new Date().toISOString().slice(11,
 
 /** host → "repo:tag" or "repo@digest" → { digest, mediaType, size } */
 const manifests = new Map();
+/** "host/repo" → the digests of its images' configs and layers */
+const repoBlobs = new Map();
 const blobDir = join(opt.cache, 'registry', 'blobs', 'sha256');
 
 function loadImages(dir) {
@@ -97,9 +99,13 @@ function loadImages(dir) {
       let [, registry, repo, tag] = parsed;
       if (registry === 'docker.io' && !repo.includes('/')) repo = `library/${repo}`;
       const entry = { digest: m.digest, mediaType: m.mediaType, size: m.size };
+      const manifest = JSON.parse(readFileSync(join(blobDir, m.digest.replace(/^sha256:/, ''))).toString());
+      const blobs = [manifest.config, ...(manifest.layers ?? [])].map((b) => b.digest);
       for (const host of REGISTRY_HOSTS[registry]) {
         if (!manifests.has(host)) manifests.set(host, new Map());
         manifests.get(host).set(`${repo}:${tag}`, entry).set(`${repo}@${m.digest}`, entry);
+        const key = `${host}/${repo}`;
+        repoBlobs.set(key, new Set([...(repoBlobs.get(key) ?? []), ...blobs]));
       }
       log(`registry: ${ref} ${m.digest}`);
     }
@@ -143,9 +149,9 @@ function registry(req, res, host, path) {
   m = /^\/v2\/(.+)\/blobs\/(sha256:[a-f0-9]{64})$/.exec(path);
   if (m) {
     // Only blobs of this repository's images: another repository's layers stay unknown, as upstream.
-    const repo = m[1];
-    if (![...known.keys()].some((k) => k.startsWith(`${repo}:`) || k.startsWith(`${repo}@`)))
-      return registryError(res, 404, 'NAME_UNKNOWN', `repository ${host}/${repo} unknown`);
+    const blobs = repoBlobs.get(`${host}/${m[1]}`);
+    if (!blobs) return registryError(res, 404, 'NAME_UNKNOWN', `repository ${host}/${m[1]} unknown`);
+    if (!blobs.has(m[2])) return registryError(res, 404, 'BLOB_UNKNOWN', `blob ${m[2]} unknown to ${host}/${m[1]}`);
     return sendBlob(req, res, m[2], 'application/octet-stream');
   }
   m = /^\/v2\/(.+)\/tags\/list$/.exec(path);

@@ -262,6 +262,10 @@ sha256sum /usr/local/bin/containerd /usr/local/sbin/runc /usr/local/lib/systemd/
     expect(onNode('curl -s -o /dev/null -w "%{http_code}" -X PUT https://registry.k8s.io/v2/pause/manifests/evil')).toBe('405');
     expect(onNode('curl -s https://registry.k8s.io/v2/pause/manifests/no-such-tag')).toContain('MANIFEST_UNKNOWN');
     expect(onNode('curl -s -o /dev/null -w "%{http_code}" https://quay.io/v2/no/such/manifests/latest')).toBe('404');
+    // A blob of one repository is not served under another's name.
+    const apiserver = JSON.parse(onNode(`curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' https://registry.k8s.io/v2/kube-apiserver/manifests/v${newest(join(sources.binaries!, 'kubernetes'), `${KUBE_MINOR}.`)}`));
+    expect(onNode(`curl -s https://registry.k8s.io/v2/kube-apiserver/blobs/${apiserver.layers[0].digest} | sha256sum`)).toContain(apiserver.layers[0].digest.slice(7));
+    expect(onNode(`curl -s https://registry.k8s.io/v2/pause/blobs/${apiserver.layers[0].digest}`)).toContain('BLOB_UNKNOWN');
   });
 
   test("Debian's mirror through this host: apt indexes came through it; a package is kept after its first download", () => {
@@ -273,4 +277,40 @@ sha256sum /usr/local/bin/containerd /usr/local/sbin/runc /usr/local/lib/systemd/
     // Only Debian's paths are forwarded.
     expect(onNode('curl -s -o /dev/null -w "%{http_code}" http://deb.debian.org/not-debian/')).toBe('404');
   }, 300_000);
+});
+
+describe('bench/serve: bad input is refused with the reason, and changes nothing', () => {
+  function refused(cmd: string, args: readonly string[]): { status: number | null; stderr: string } {
+    try {
+      execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, K8SLAB_SERVE_CACHE: '/nonexistent/k8slab-serve' } });
+    } catch (err) {
+      const e = err as { status: number | null; stderr: string };
+      return { status: e.status, stderr: e.stderr };
+    }
+    throw new Error(`${cmd} ${args.join(' ')} succeeded`);
+  }
+
+  test.each([['0.0.0.0'], ['10.1.2.300'], ['lab']])('serve.mjs --address %s', (address) => {
+    const r = refused('node', [join(BENCH, 'serve.mjs'), '--address', address]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`--address '${address}'`);
+    expect(r.stderr).toMatch(/lab network/);
+  });
+
+  test('serve.mjs without its certificate says which file and how to make it', () => {
+    const r = refused('node', [join(BENCH, 'serve.mjs'), '--address', '10.231.77.1']);
+    expect(r.stderr).toContain('/nonexistent/k8slab-serve/pki/ca.crt is missing: run bench/serve/ca.sh first');
+  });
+
+  test('node-setup.sh with a bad address leaves /etc/hosts as it was', () => {
+    const before = readFileSync('/etc/hosts', 'utf8');
+    const r = refused(join(BENCH, 'node-setup.sh'), ['10.0.0.256', '/dev/null']);
+    expect(r.stderr).toContain("ADDRESS '10.0.0.256' is not an IPv4 address");
+    expect(readFileSync('/etc/hosts', 'utf8')).toBe(before);
+  });
+
+  test('pkgs.sh without binaries names the directory and the build', () => {
+    const r = refused(join(BENCH, 'pkgs.sh'), ['/nonexistent/bin']);
+    expect(r.stderr).toContain("no Kubernetes binaries in '/nonexistent/bin/kubernetes' (build them: npm run stack:build, or pass BIN)");
+  });
 });
