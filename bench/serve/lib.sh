@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sourced: the variables are the callers'
 # Shared helpers for bench/serve (sourced).
 # Outputs live in $K8SLAB_SERVE_CACHE (the CA, the signing key, the built site), never in the repository.
 SERVE_CACHE=${K8SLAB_SERVE_CACHE:-/var/cache/k8slab-serve}
@@ -14,7 +15,9 @@ die() { log "error: $*"; exit 1; }
 
 # need_ipv4 VALUE WHAT: dies unless VALUE is a dotted IPv4 address.
 need_ipv4() {
-  [[ $1 =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] &&
-    ((BASH_REMATCH[1] <= 255 && BASH_REMATCH[2] <= 255 && BASH_REMATCH[3] <= 255 && BASH_REMATCH[4] <= 255)) ||
-    die "$2 '$1' is not an IPv4 address (e.g. 10.214.0.1, the host's address on the lab network)"
+  if [[ $1 =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] &&
+    ((BASH_REMATCH[1] <= 255 && BASH_REMATCH[2] <= 255 && BASH_REMATCH[3] <= 255 && BASH_REMATCH[4] <= 255)); then
+    return 0
+  fi
+  die "$2 '$1' is not an IPv4 address (e.g. 10.214.0.1, the host's address on the lab network)"
 }

@@ -13,7 +13,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 metallb=${1:-0.16.2} containerd=${2:-2.3.7}
-export GOMODCACHE=${K8SLAB_SERVE_GOMODCACHE:-$SERVE_CACHE/gomod} GOFLAGS=-mod=mod GOTOOLCHAIN=local GOSUMDB=sum.golang.org GONOSUMDB= GOPRIVATE= GOINSECURE=
+export GOMODCACHE=${K8SLAB_SERVE_GOMODCACHE:-$SERVE_CACHE/gomod} GOFLAGS=-mod=mod GOTOOLCHAIN=local GOSUMDB=sum.golang.org GONOSUMDB='' GOPRIVATE='' GOINSECURE=''
 command -v go >/dev/null || die "go is missing (the Go toolchain reads the module proxy)"
 raw=$SERVE_CACHE/raw
 

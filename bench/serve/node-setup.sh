@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 address=${1:-} ca=${2:-}
 need_ipv4 "$address" ADDRESS
-[[ -s $ca ]] && openssl x509 -in "$ca" -noout 2>/dev/null || die "CA '$ca' is not a PEM certificate (bench/serve/ca.sh writes \$SERVE_CACHE/pki/ca.crt)"
+{ [[ -s $ca ]] && openssl x509 -in "$ca" -noout 2>/dev/null; } || die "CA '$ca' is not a PEM certificate (bench/serve/ca.sh writes \$SERVE_CACHE/pki/ca.crt)"
 command -v update-ca-certificates >/dev/null || die "update-ca-certificates is missing: this helper is for Debian/Ubuntu nodes (apt-get install ca-certificates)"
 
 begin='# k8slab serve: begin' end='# k8slab serve: end'
@@ -29,4 +29,5 @@ rm -f "$hosts"
 
 install -D -m 0644 "$ca" /usr/local/share/ca-certificates/k8slab-serve.crt
 update-ca-certificates >/dev/null
-log "node: $(echo $HTTPS_NAMES $HTTP_NAMES | wc -w) names at $address, CA trusted"
+read -ra names <<<"$HTTPS_NAMES $HTTP_NAMES"
+log "node: ${#names[@]} names at $address, CA trusted"

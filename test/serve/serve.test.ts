@@ -314,3 +314,10 @@ describe('bench/serve: bad input is refused with the reason, and changes nothing
     expect(r.stderr).toContain("no Kubernetes binaries in '/nonexistent/bin/kubernetes' (build them: npm run stack:build, or pass BIN)");
   });
 });
+
+test('bench/serve scripts and the sandbox pass shellcheck', () => {
+  const scripts = readdirSync(BENCH).filter((f) => f.endsWith('.sh')).map((f) => join(BENCH, f));
+  expect(scripts.length).toBeGreaterThan(5);
+  // shellcheck exits non-zero on any finding; the output names it.
+  expect(() => execFileSync('shellcheck', ['-x', '-P', 'SCRIPTDIR', ...scripts, SANDBOX], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).not.toThrow();
+});
