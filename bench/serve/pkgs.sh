@@ -47,6 +47,7 @@ signing_key() {
 deb() {
   local name=$1 version=$2 section=$3 depends=$4 recommends=$5 description=$6 stage=$7 out=$8
   local file=$out/${name}_$version-${REVISION}_$ARCH.deb stamp
+  local stampfile=$SERVE_CACHE/stamps/${file#"$site"/}.inputs
   built+=("$file")
   mkdir -p "$stage/DEBIAN" "$out"
   {
@@ -66,11 +67,12 @@ deb() {
   rm -f "$stage/DEBIAN/conffiles"
   if [[ -d $stage/etc ]]; then (cd "$stage" && find etc -type f | sed 's|^|/|' | sort) >"$stage/DEBIAN/conffiles"; fi
   stamp=$(cd "$stage" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64)
-  if [[ -s $file && -s $file.inputs && $(cat "$file.inputs") == "$stamp" ]]; then return 0; fi
+  if [[ -s $file && -s $stampfile && $(cat "$stampfile") == "$stamp" ]]; then return 0; fi
   find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
   dpkg-deb --root-owner-group -Zgzip --build "$stage" "$file.new" >/dev/null
   mv "$file.new" "$file"
-  echo "$stamp" >"$file.inputs"
+  mkdir -p "$(dirname "$stampfile")"
+  echo "$stamp" >"$stampfile"
   log "built $(basename "$file")"
 }
 built=() # the .deb files of this run: deb() keeps them, channel() removes the rest
@@ -125,10 +127,18 @@ channel() {
   # Only the packages of this run's binaries stay listed.
   local f
   for f in "$dir/$ARCH"/*.deb; do
-    [[ " ${built[*]} " == *" $f "* ]] || { log "dropped $(basename "$f")"; rm -f "$f" "$f.inputs"; }
+    [[ ! -e $f || " ${built[*]} " == *" $f "* ]] || { log "dropped $(basename "$f")"; rm -f "$f"; }
   done
-  (cd "$dir" && apt-ftparchive packages "$ARCH" >Packages.new 2>/dev/null && mv Packages.new Packages &&
-    gzip -9nc Packages >Packages.gz)
+  (cd "$dir" && apt-ftparchive packages "$ARCH" >"$tmp.Packages" 2>/dev/null)
+  # Same packages, same key: the signed index stands, so a warm run changes nothing the nodes see.
+  if [[ -s $dir/InRelease && -s $dir/Packages ]] && cmp -s "$tmp.Packages" "$dir/Packages" &&
+    gpg --batch --armor --export k8slab-serve | cmp -s - "$dir/Release.key"; then
+    rm -f "$tmp.Packages"
+    log "channel v$minor: unchanged ($(grep -c '^Package:' "$dir/Packages") packages)"
+    return 0
+  fi
+  mv "$tmp.Packages" "$dir/Packages"
+  gzip -9nc "$dir/Packages" >"$dir/Packages.gz"
   apt-ftparchive -o "APT::FTPArchive::Release::Origin=k8slab-serve" \
     -o "APT::FTPArchive::Release::Label=pkgs.k8s.io core:/stable:/v$minor (k8slab stand-in)" \
     -o "APT::FTPArchive::Release::Architectures=$ARCH" release "$dir" >"$tmp.Release"
