@@ -258,6 +258,36 @@ sha256sum /usr/local/bin/containerd /usr/local/sbin/runc /usr/local/lib/systemd/
     }
   });
 
+  // containerd's own registry client (remotes/docker: host mapping, token-less auth, Accept, digests, the
+  // system trust store) against the served registries. The stack's containerd when it is built, else the
+  // testbed's (Debian's 1.6 package); skipped when neither is on this host.
+  const containerdDirs = [
+    join(STACK, 'bin/containerd', `v${newest(join(STACK, 'bin/containerd')) ?? 'none'}`),
+    '/var/cache/k8slab-testbed/tools/containerd/usr/bin',
+  ].filter((d) => existsSync(join(d, 'containerd')) && existsSync(join(d, 'ctr')));
+  test.skipIf(containerdDirs.length === 0)('containerd pulls registry.k8s.io/kube-apiserver and docker.io/calico/node by their upstream names', () => {
+    const dir = containerdDirs[0]!;
+    const served = readdirSync(sources.images!)
+      .filter((f) => f.endsWith('.tar'))
+      .map((f) => JSON.parse(sh('tar', ['-xOf', join(sources.images!, f), 'index.json'])).manifests[0].annotations['io.containerd.image.name'] as string);
+    const refs = served.filter((r) => /^registry\.k8s\.io\/kube-apiserver:|^docker\.io\/calico\/node:/.test(r));
+    expect(refs.length).toBeGreaterThan(0);
+    sources.containerdClient = dir;
+    const d = join(box, 'containerd');
+    const out = onNode(`set -e
+mkdir -p ${d}
+: >${d}/config.toml
+${dir}/containerd --config ${d}/config.toml --root ${d}/root --state ${d}/state --address ${d}/sock >${d}/log 2>&1 &
+pid=$!
+trap 'kill $pid; wait $pid || true' EXIT
+# containerd is up when ctr gets an answer from it (a condition, polled; not a fixed sleep).
+for i in $(seq 300); do ${dir}/ctr -a ${d}/sock version >/dev/null 2>&1 && break; sleep 0.1; done
+for ref in ${refs.join(' ')}; do ${dir}/ctr -a ${d}/sock -n k8s.io images pull --snapshotter native "$ref" >/dev/null; done
+${dir}/ctr -a ${d}/sock -n k8s.io images ls
+`);
+    for (const ref of refs) expect(out).toContain(ref);
+  }, 600_000);
+
   test('the registries are read only and know only the images served', () => {
     expect(onNode('curl -s -o /dev/null -w "%{http_code}" -X PUT https://registry.k8s.io/v2/pause/manifests/evil')).toBe('405');
     expect(onNode('curl -s https://registry.k8s.io/v2/pause/manifests/no-such-tag')).toContain('MANIFEST_UNKNOWN');
