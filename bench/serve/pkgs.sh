@@ -29,7 +29,7 @@ export SOURCE_DATE_EPOCH=0
 
 # newest DIR: the highest vX.Y.Z subdirectory name of DIR, without the v.
 newest() {
-  find "$1" -mindepth 1 -maxdepth 1 -type d -name 'v*' -printf '%f\n' 2>/dev/null | sed 's/^v//' | sort -V | tail -n1
+  find -L "$1" -mindepth 1 -maxdepth 1 -type d -name 'v*' -printf '%f\n' 2>/dev/null | sed 's/^v//' | sort -V | tail -n1
 }
 
 signing_key() {
@@ -83,7 +83,7 @@ channel() {
   local tmp
   tmp=$(mktemp -d)
   mkdir -p "$dir/$ARCH"
-  for v in $(find "$bin/kubernetes" -mindepth 1 -maxdepth 1 -type d -name "v$minor.*" -printf '%f\n' | sed 's/^v//' | sort -V); do
+  for v in $(find -L "$bin/kubernetes" -mindepth 1 -maxdepth 1 -type d -name "v$minor.*" -printf '%f\n' | sed 's/^v//' | sort -V); do
     local k=$bin/kubernetes/v$v
     for b in kubeadm kubelet kubectl; do [[ -x $k/$b ]] || die "$k/$b is missing (build it: npm run stack:build)"; done
 
@@ -119,7 +119,7 @@ channel() {
   [[ -n $v ]] || die "no CNI plugins in '$bin/cni-plugins/vX.Y.Z/' (build them: npm run stack:build)"
   stage=$tmp/kubernetes-cni
   install -d "$stage/opt/cni/bin"
-  find "$bin/cni-plugins/v$v" -maxdepth 1 -type f -perm -u+x -exec install -m 0755 {} "$stage/opt/cni/bin/" \;
+  find -L "$bin/cni-plugins/v$v" -maxdepth 1 -type f -perm -u+x -exec install -m 0755 {} "$stage/opt/cni/bin/" \;
   install -D -m 0644 /dev/null "$stage/etc/cni/net.d/.kubernetes-cni-keep"
   deb kubernetes-cni "$v" net "" "" "Binaries required to provision kubernetes container networking" "$stage" "$dir/$ARCH"
   rm -rf "$tmp"
@@ -151,7 +151,7 @@ channel() {
 }
 
 signing_key
-minors=$(find "$bin/kubernetes" -mindepth 1 -maxdepth 1 -type d -name 'v*' -printf '%f\n' |
+minors=$(find -L "$bin/kubernetes" -mindepth 1 -maxdepth 1 -type d -name 'v*' -printf '%f\n' |
   sed -E 's/^v([0-9]+\.[0-9]+)\..*/\1/' | sort -uV)
 [[ -n $minors ]] || die "no vX.Y.Z directories in '$bin/kubernetes'"
 for m in $minors; do channel "$m"; done

@@ -94,7 +94,8 @@ describe.skipIf(skip !== undefined)(`bench/serve, one node in a network namespac
     sh(join(BENCH, 'standins.sh'), [standins]);
     const stackBinReady = ['kubernetes', 'cri-tools', 'cni-plugins', 'containerd', 'runc'].every((c) => newest(join(STACK, 'bin', c)))
       && existsSync(join(STACK, 'bin/kubernetes', `v${newest(join(STACK, 'bin/kubernetes'), `${KUBE_MINOR}.`)}`, 'kubeadm'));
-    const bin = stackBinReady ? join(STACK, 'bin') : join(standins, 'bin');
+    // K8SLAB_SERVE_BIN: a binary tree of one's own (e.g. the stack's Kubernetes beside stand-ins for the rest).
+    const bin = process.env.K8SLAB_SERVE_BIN ?? (stackBinReady ? join(STACK, 'bin') : join(standins, 'bin'));
     const images = existsSync(join(STACK, 'images/index.json')) ? join(STACK, 'images') : join(standins, 'images');
     const raw = existsSync(join(STACK, 'raw')) ? join(STACK, 'raw') : join(standins, 'manifests');
     Object.assign(sources, { binaries: bin, images, manifests: raw });
