@@ -34,6 +34,16 @@ export default defineConfig({
       },
       {
         test: {
+          // bench/serve's served internet and a network-namespace node (needs root; `npm run serve:selftest`).
+          name: 'serve',
+          include: ['test/serve/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 1_800_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 14_400_000, // verify alone takes over an hour under software emulation
