@@ -3,7 +3,8 @@ import { closest } from 'fastest-levenshtein';
 import type { ConfigProblem } from './errors.js';
 import { CALICO_SUPPORT, PKGS_K8S_IO_MIN_MINOR, minorOf, parseK8sVersion } from './versions.js';
 import { hostAt, isHostIn, overlaps, parseCidr, parseRange, rangeContains, toInt } from './net.js';
-import type { LabConfig } from './schema.js';
+import { labSchema, type LabConfig } from './schema.js';
+import { checkMachines } from './machines.js';
 import { IMAGE_KEYS } from '../lessons/images.js';
 
 /** Default offsets inside the private network, as in the course (.10 and .101..). */
@@ -25,6 +26,15 @@ export function nodeAddresses(c: LabConfig): NodeAddress[] {
   for (let i = 1; i <= c.workers.count; i++) {
     nodes.push({ path: 'network.firstWorkerIp', name: workerName(i), ip: hostAt({ ...net, base: first }, i - 1) });
   }
+  // provider: machines: a machine may bring its own private address (a cloud VM's, a LAN's).
+  if (c.provider === 'machines' && c.machines) {
+    const own = [c.machines.controlPlane?.privateIp, ...c.machines.workers.map((w) => w.privateIp)];
+    own.forEach((ip, i) => {
+      if (ip !== undefined && nodes[i]) {
+        nodes[i] = { ...nodes[i], ip, path: i === 0 ? 'machines.controlPlane.privateIp' : `machines.workers.${i - 1}.privateIp` };
+      }
+    });
+  }
   return nodes;
 }
 
@@ -33,7 +43,7 @@ export function workerName(i: number): string {
 }
 
 export function crossCheck(c: LabConfig): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
+  const problems: ConfigProblem[] = [...checkMachines(c, labSchema.parse({}))];
   const net = parseCidr(c.network.private)!;
 
   if (net.prefix > 28) {
@@ -62,7 +72,7 @@ export function crossCheck(c: LabConfig): ConfigProblem[] {
       });
     }
     seen.set(node.ip, node.name);
-    if (node.ip.endsWith('.1') && toInt(node.ip) === net.base + 1) {
+    if (c.provider !== 'machines' && toInt(node.ip) === net.base + 1) {
       problems.push({
         path: node.path,
         value: node.ip,

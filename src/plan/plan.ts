@@ -79,7 +79,7 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
   return {
     name: config.name,
     provider: config.provider,
-    box: config.box[config.provider],
+    box: config.provider === 'machines' ? '' : config.box[config.provider],
     nodes,
     controlPlane,
     workers: nodes.slice(1),

@@ -18,8 +18,18 @@ import {
   type SshConfigEntry,
 } from './parsers.js';
 import { parseSnapshotList } from './snapshots.js';
+import { UserError } from '../util/errors.js';
 
 export type Provider = 'libvirt' | 'virtualbox';
+
+/** The Vagrant provider of a lab; a machines lab has none, and a command that needs Vagrant says so. */
+export function vagrantProviderOf(provider: Provider | 'machines'): Provider {
+  if (provider === 'machines') {
+    // 2 = EXIT.usage (cli/exit-codes.ts; provider/ does not import cli/).
+    throw new UserError('this command drives Vagrant VMs, and this lab has provider: machines', 2, 'use the machines commands of `k8slab` (doctor, render) on this lab');
+  }
+  return provider;
+}
 
 /** A machine's current step, e.g. "Waiting for domain to get an IP address...". */
 export interface VagrantProgress {

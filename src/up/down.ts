@@ -16,7 +16,7 @@ import {
   removeVolume,
   virshAvailable,
 } from '../provider/libvirt.js';
-import { Vagrant, type VagrantProgress } from '../provider/vagrant.js';
+import { Vagrant, vagrantProviderOf, type VagrantProgress } from '../provider/vagrant.js';
 import { readState, STATE_DIR } from '../state/lab-state.js';
 import type { LabConfig } from '../config/schema.js';
 import { nodeAddresses } from '../config/cross-check.js';
@@ -98,7 +98,7 @@ export async function down(o: DownOptions): Promise<DownReport> {
     step('vagrant destroy -f');
     const v = new Vagrant({
       cwd: o.labDir,
-      provider: o.config.provider,
+      provider: vagrantProviderOf(o.config.provider),
       logDir: join(o.labDir, 'logs'),
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),

@@ -7,7 +7,7 @@ import type { LabConfig } from '../config/schema.js';
 import type { LabPaths } from '../cli/context.js';
 import { makePlan, type Plan } from '../plan/plan.js';
 import { loadOrCreateState, writeState, type LabState } from '../state/lab-state.js';
-import { Vagrant, type VagrantProgress } from '../provider/vagrant.js';
+import { Vagrant, vagrantProviderOf, type VagrantProgress } from '../provider/vagrant.js';
 
 export interface Lab {
   paths: LabPaths;
@@ -43,7 +43,7 @@ export async function openLab(paths: LabPaths, config: LabConfig): Promise<Lab> 
     vagrant: (o = {}) =>
       new Vagrant({
         cwd: paths.labDir,
-        provider: config.provider,
+        provider: vagrantProviderOf(config.provider),
         logDir,
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.onProgress ? { onProgress: o.onProgress } : {}),

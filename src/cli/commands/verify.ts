@@ -16,7 +16,7 @@ import { CommandFailed } from '../../lessons/context.js';
 import { shQuote } from '../../util/shell.js';
 import { renderJson, renderJunit, renderTable, formatTranscript } from '../../report/index.js';
 import { localExecutor, sshExecutor, connectSsh, type SshSession } from '../../nodes/index.js';
-import { Vagrant } from '../../provider/vagrant.js';
+import { Vagrant, vagrantProviderOf } from '../../provider/vagrant.js';
 
 interface VerifyOptions extends GlobalOptions {
   lesson?: string[];
@@ -142,7 +142,7 @@ async function localTarget(kubeconfig: string): Promise<Target> {
 
 /** kubectl on the control plane, as root with kubeadm's admin.conf, over the lab's SSH. */
 async function labTarget(paths: LabPaths, config: LabConfig): Promise<Target> {
-  const vagrant = new Vagrant({ cwd: paths.labDir, provider: config.provider });
+  const vagrant = new Vagrant({ cwd: paths.labDir, provider: vagrantProviderOf(config.provider) });
   const name = config.controlPlane.name;
   const entry = existsSync(paths.labDir) ? (await vagrant.sshConfig([name])).find((e) => e.name === name) : undefined;
   if (!entry) {
