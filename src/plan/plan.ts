@@ -4,6 +4,7 @@ import { nodeAddresses } from '../config/cross-check.js';
 import { parseK8sVersion, type K8sVersion } from '../config/versions.js';
 import { parseRange, type IpRange } from '../config/net.js';
 import { resolveImages, type ImageKey } from '../lessons/images.js';
+import { machineTargets } from '../config/machines.js';
 import { caCertHash, type LabSecrets } from './secrets.js';
 
 export type Role = 'control-plane' | 'worker';
@@ -18,6 +19,20 @@ export interface PlannedNode {
   memory: number;
   /** 1-based worker index (0 for the control plane) */
   index: number;
+}
+
+/** provider: machines: where the host reaches a node's sshd, and as whom. */
+export interface MachineNode {
+  name: string;
+  role: Role;
+  /** the address the cluster uses (the node's `ip`) */
+  privateIp: string;
+  /** where the host reaches the machine's sshd: may differ from privateIp (a cloud VM's public IP) */
+  address: string;
+  port: number;
+  user: string;
+  /** absolute once lab.yaml was loaded from a file (config/load.ts) */
+  keyFile: string;
 }
 
 export interface Plan {
@@ -38,7 +53,14 @@ export interface Plan {
     bundle?: string;
     cni: LabConfig['kubernetes']['cni'];
     apiServer: string;
+    /**
+     * Addresses the API server's certificate carries besides the control plane's private one: the
+     * addresses the host may use instead (a machine's SSH address), so the kubeconfig works from there.
+     */
+    certSans: string[];
   };
+  /** provider: machines only, in node order */
+  machines?: MachineNode[];
   versions: { containerd: string; calico: string };
   addons: {
     metallb?: { version: string; range: IpRange };
@@ -76,6 +98,21 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
   const version = parseK8sVersion(config.kubernetes.version)!;
   const controlPlane = nodes[0]!;
   const mlb = config.addons.metallb;
+  const machines: MachineNode[] | undefined =
+    config.provider === 'machines'
+      ? machineTargets(config.machines).map((t, i) => ({
+          name: nodes[i]!.name,
+          role: nodes[i]!.role,
+          privateIp: nodes[i]!.ip,
+          address: t.address,
+          port: t.port,
+          user: t.user,
+          keyFile: t.keyFile,
+        }))
+      : undefined;
+  // Only the control plane serves the API: its SSH address is the one the host may reach it by.
+  const cpAddress = machines?.[0]?.address;
+  const certSans = cpAddress !== undefined && cpAddress !== controlPlane.ip ? [cpAddress] : [];
   return {
     name: config.name,
     provider: config.provider,
@@ -96,7 +133,9 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
       ...(config.kubernetes.bundle === undefined ? {} : { bundle: config.kubernetes.bundle }),
       cni: config.kubernetes.cni,
       apiServer: `${controlPlane.ip}:6443`,
+      certSans,
     },
+    ...(machines ? { machines } : {}),
     versions: { containerd: config.containerd.version, calico: config.calico.version },
     addons: {
       ...(mlb.enabled && mlb.range !== undefined ? { metallb: { version: mlb.version, range: parseRange(mlb.range)! } } : {}),
