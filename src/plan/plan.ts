@@ -98,18 +98,7 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
   const version = parseK8sVersion(config.kubernetes.version)!;
   const controlPlane = nodes[0]!;
   const mlb = config.addons.metallb;
-  const machines: MachineNode[] | undefined =
-    config.provider === 'machines'
-      ? machineTargets(config.machines).map((t, i) => ({
-          name: nodes[i]!.name,
-          role: nodes[i]!.role,
-          privateIp: nodes[i]!.ip,
-          address: t.address,
-          port: t.port,
-          user: t.user,
-          keyFile: t.keyFile,
-        }))
-      : undefined;
+  const machines = config.provider === 'machines' ? machineNodes(config) : undefined;
   // Only the control plane serves the API: its SSH address is the one the host may reach it by.
   const cpAddress = machines?.[0]?.address;
   const certSans = cpAddress !== undefined && cpAddress !== controlPlane.ip ? [cpAddress] : [];
@@ -146,4 +135,15 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
     images: resolveImages(config.images),
     join: { token: secrets.token, caCertHash: caCertHash(secrets.caCert) },
   };
+}
+
+/** provider: machines: each node's SSH target, in node order (control plane first). */
+export function machineNodes(config: LabConfig): MachineNode[] {
+  const addresses = nodeAddresses(config);
+  return machineTargets(config.machines).flatMap((t, i) => {
+    const a = addresses[i];
+    return a
+      ? [{ name: a.name, role: i === 0 ? ('control-plane' as const) : ('worker' as const), privateIp: a.ip, address: t.address, port: t.port, user: t.user, keyFile: t.keyFile }]
+      : [];
+  });
 }
