@@ -136,7 +136,7 @@ function seedMachine(): void {
   write(join(root, 'tmp/k8slab/config.sh'), 'x');
   write(join(root, 'usr/local/bin/kubeadm'), 'x');
   write(join(root, 'usr/local/bin/user-tool'), 'x');
-  write(join(root, 'var/lib/k8slab/added'), 'package socat\npackage conntrack\nfile /usr/local/bin/kubeadm\n');
+  write(join(root, 'var/lib/k8slab/added'), 'package socat\npackage conntrack\nfile /usr/local/bin/kubeadm\npackage socat\n');
   write(join(state, 'iptables'), IPTABLES);
   write(join(state, 'ip6tables'), '*filter\n:INPUT ACCEPT [0:0]\n:KUBE-FIREWALL - [0:0]\n-A INPUT -j KUBE-FIREWALL\nCOMMIT\n');
   write(join(state, 'links'), '1: lo: <LOOPBACK,UP>\n2: eth0: <UP>\n3: cni0: <UP>\n4: docker0: <UP>\n5: cali1234@if3: <UP>\n6: cni1: <UP>\n');
@@ -247,7 +247,7 @@ describe('teardown.sh', () => {
   it('--purge also removes what install_pkg.sh recorded as added, and nothing else', () => {
     const r = run('--purge');
     expect(r.status).toBe(0);
-    expect(calls()).toMatch(/^apt-get purge -y -q socat conntrack$/m);
+    expect(calls()).toMatch(/^apt-get purge -y -q conntrack socat$/m);
     expect(existsSync(join(root, 'usr/local/bin/kubeadm'))).toBe(false);
     expect(existsSync(join(root, 'usr/local/bin/user-tool'))).toBe(true);
     expect(existsSync(join(root, 'var/lib/k8slab'))).toBe(false);
@@ -269,5 +269,36 @@ describe('teardown.sh', () => {
     expect(r.stderr).toMatch(/usage: teardown.sh \[--purge\]/);
     expect(existsSync(join(root, 'etc/kubernetes/admin.conf'))).toBe(true);
     expect(calls()).toBe('');
+  });
+});
+
+describe('provision/added.sh (what install_pkg.sh records for --purge)', () => {
+  it('records the files that appeared while it ran, not the ones that were there before', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'k8slab-added-'));
+    try {
+      write(join(dir, 'bin/old-tool'), 'x');
+      const r = spawnSync(
+        'bash',
+        [
+          '-c',
+          `set -euo pipefail
+log() { printf '%s\\n' "$*"; }
+source ${JSON.stringify(join(__dirname, '..', '..', 'provision', 'added.sh'))}
+K8SLAB_ADDED=$D/state/added
+K8SLAB_ADDED_DIRS=("$D/bin")
+before=$(installed_state)
+echo x >"$D/bin/containerd"
+record_added "$before"
+before=$(installed_state)
+record_added "$before"   # nothing new: nothing appended
+cat "$K8SLAB_ADDED"`,
+        ],
+        { encoding: 'utf8', env: { ...process.env, D: dir } },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(`recorded 1 packages and files as added by the lab (${dir}/state/added)\nfile ${dir}/bin/containerd\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
