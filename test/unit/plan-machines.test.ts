@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { makePlan } from '../../src/plan/plan.js';
 import { makeView } from '../../src/render/view.js';
+import { apiServerAddresses } from '../../src/cluster/kubeconfig.js';
 
 // makePlan only hashes the CA's public key: any certificate will do (a fixed EC one, quicker than a new RSA CA).
 const secrets = { token: 'abcdef.0123456789abcdef', caCert: '' };
@@ -41,6 +42,7 @@ describe('makePlan: provider machines', () => {
     expect(makePlan(lab('cp.example.net'), { ...secrets, caCert: CA }).kubernetes.certSans).toEqual(['cp.example.net']);
     expect(makePlan(lab('10.0.0.10'), { ...secrets, caCert: CA }).kubernetes.certSans).toEqual([]);
     expect(makeView(makePlan(lab('203.0.113.10'), { ...secrets, caCert: CA })).apiServerCertSans).toBe('203.0.113.10');
+    expect(apiServerAddresses(makePlan(lab('203.0.113.10'), { ...secrets, caCert: CA }))).toEqual(['10.0.0.10', '203.0.113.10']);
   });
 
   it('a Vagrant lab has no machines and no extra certificate address', () => {
@@ -62,3 +64,14 @@ CO42eEGB0gY2i9Dx9PoOZwIgCwx7C9veUJdKCpWJJWinkctKI8/wmORMaX4g1w2v
 b+4=
 -----END CERTIFICATE-----
 `;
+
+describe('render: the API server certificate names the control plane\'s SSH address', () => {
+  it('master_node.sh carries the addresses, and an empty value for a Vagrant lab', async () => {
+    const { renderFiles } = await import('../../src/render/index.js');
+    const machines = renderFiles(makePlan(lab('203.0.113.10'), { ...secrets, caCert: CA }), { caCert: CA });
+    expect(machines.get('master_node.sh')!.content).toMatch(/^API_SERVER_CERT_SANS=203\.0\.113\.10$/m);
+    expect(machines.get('master_node.sh')!.content).toContain('init_args+=(--apiserver-cert-extra-sans "$API_SERVER_CERT_SANS")');
+    const vagrant = renderFiles(makePlan(parseConfig(''), { ...secrets, caCert: CA }), { caCert: CA });
+    expect(vagrant.get('master_node.sh')!.content).toMatch(/^API_SERVER_CERT_SANS=\$''$/m);
+  });
+});

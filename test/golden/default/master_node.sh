@@ -23,6 +23,9 @@ POD_CIDR=172.16.0.0/16
 SERVICE_CIDR=10.96.0.0/12
 PRIVATE_CIDR=192.168.56.0/24
 API_SERVER=192.168.56.10:6443
+# Addresses the host may reach the API server by instead of the private one (a machine's SSH address),
+# comma-separated: the API server's certificate names them too, so the host's kubeconfig works.
+API_SERVER_CERT_SANS=$''
 JOIN_TOKEN=abcdef.0123456789abcdef
 CA_CERT_HASH=sha256:bf1643d617f358d6b7da3348566608f29520067702ac5b128bbd80e1fe168054
 # The Vagrantfile's file provisioners upload the lab CA here; it moves to /etc/kubernetes/pki.
@@ -205,6 +208,7 @@ kubeadm_init() {
     --token "$JOIN_TOKEN"
     --token-ttl 0
   )
+  if [[ -n $API_SERVER_CERT_SANS ]]; then init_args+=(--apiserver-cert-extra-sans "$API_SERVER_CERT_SANS"); fi
   log "kubeadm init: advertise $NODE_IP, node $NODE_NAME, pods $POD_CIDR, services $SERVICE_CIDR, the lab token"
   kubeadm init "${init_args[@]}" ||
     die "kubeadm init failed (see above). To try again: \`vagrant ssh $NODE_NAME -c 'sudo kubeadm reset -f'\`, then \`vagrant provision $NODE_NAME\`"
