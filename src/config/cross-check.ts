@@ -1,7 +1,18 @@
 // Checks that span several fields: addresses, overlaps and version compatibility.
 import { closest } from 'fastest-levenshtein';
 import type { ConfigProblem } from './errors.js';
-import { CALICO_SUPPORT, PKGS_K8S_IO_MIN_MINOR, minorOf, parseK8sVersion } from './versions.js';
+import {
+  CALICO_SUPPORT,
+  CONTAINERD2_MIN_K8S_MINOR,
+  DEFAULT_BOX,
+  DEFAULT_BOX_VERSION,
+  NEWEST_CALICO_MINOR,
+  PKGS_K8S_IO_MIN_MINOR,
+  calicoFor,
+  minorNumber,
+  minorOf,
+  parseK8sVersion,
+} from './versions.js';
 import { hostAt, isHostIn, overlaps, parseCidr, parseRange, rangeContains, toInt } from './net.js';
 import { labSchema, type LabConfig } from './schema.js';
 import { checkMachines } from './machines.js';
@@ -40,6 +51,24 @@ export function nodeAddresses(c: LabConfig): NodeAddress[] {
 
 export function workerName(i: number): string {
   return `w${i}-k8s`;
+}
+
+/** MetalLB's default addresses: .200-.220 of the private network, above the workers' .101-.109. */
+export const METALLB_DEFAULT_OFFSETS = [200, 220] as const;
+
+/** The addresses MetalLB hands out: `addons.metallb.range`, else .200-.220 of network.private. */
+export function metallbRange(c: LabConfig): { text: string; derived: boolean } {
+  if (c.addons.metallb.range !== undefined) return { text: c.addons.metallb.range, derived: false };
+  const net = parseCidr(c.network.private)!;
+  const [first, last] = METALLB_DEFAULT_OFFSETS;
+  return { text: `${hostAt(net, first)}-${hostAt(net, last)}`, derived: true };
+}
+
+/** The box version the Vagrantfile pins: `box.version`, else DEFAULT_BOX_VERSION for the default box, else none. */
+export function boxVersionOf(c: LabConfig): string | undefined {
+  if (c.provider === 'machines') return undefined;
+  if (c.box.version !== undefined) return c.box.version;
+  return c.box[c.provider] === DEFAULT_BOX ? DEFAULT_BOX_VERSION : undefined;
 }
 
 export function crossCheck(c: LabConfig): ConfigProblem[] {
@@ -150,20 +179,33 @@ export function crossCheck(c: LabConfig): ConfigProblem[] {
     }
   }
 
-  // Calico: a minor we know, tested with this Kubernetes minor.
+  // containerd 2.x is in containerd's support table from Kubernetes 1.30 on. The only containerd for older
+  // minors is 1.7 (itself out of support since September 2026), so the choice is the user's, not ours.
+  const containerdMajor = Number(c.containerd.version.split('.')[0]);
+  if (c.kubernetes.source === 'pkgs.k8s.io' && containerdMajor >= 2 && v.minor < CONTAINERD2_MIN_K8S_MINOR) {
+    problems.push({
+      path: 'containerd.version',
+      value: c.containerd.version,
+      message: `containerd ${c.containerd.version} supports Kubernetes 1.${CONTAINERD2_MIN_K8S_MINOR} and newer (containerd's RELEASES.md), not 1.${v.minor}; use kubernetes.version "1.${CONTAINERD2_MIN_K8S_MINOR}" or newer, or a containerd 1.7 release (e.g. containerd.version: 1.7.35, with containerd.runcVersion: 1.3.7)`,
+    });
+  }
+
+  // Calico: a minor we know, tested with this Kubernetes minor. A Kubernetes or a Calico newer than every
+  // row is allowed (doctor names the risk): a table that lags behind must not block a current release.
   if (c.kubernetes.cni === 'calico') {
     const cm = minorOf(c.calico.version);
     const range = CALICO_SUPPORT[cm];
+    const newestCalico = minorNumber(NEWEST_CALICO_MINOR);
     if (!range) {
-      problems.push({
-        path: 'calico.version',
-        value: c.calico.version,
-        message: `is not a Calico release k8slab knows; use one of ${Object.keys(CALICO_SUPPORT).map((m) => `${m}.x`).join(', ')}`,
-      });
-    } else if (v.minor < range[0] || v.minor > range[1]) {
-      const fits = Object.entries(CALICO_SUPPORT)
-        .filter(([, [lo, hi]]) => v.minor >= lo && v.minor <= hi)
-        .map(([m]) => `${m}.x`);
+      if (minorNumber(cm) < newestCalico) {
+        problems.push({
+          path: 'calico.version',
+          value: c.calico.version,
+          message: `is not a Calico release k8slab knows; use one of ${Object.keys(CALICO_SUPPORT).map((m) => `${m}.x`).join(', ')} (or a newer one)`,
+        });
+      }
+    } else if (v.minor < range[0] || (v.minor > range[1] && calicoFor(v.minor).length > 0)) {
+      const fits = calicoFor(v.minor).map((m) => `${m}.x`);
       problems.push({
         path: 'calico.version',
         value: c.calico.version,
@@ -174,38 +216,30 @@ export function crossCheck(c: LabConfig): ConfigProblem[] {
     }
   }
 
-  // MetalLB: needs a range inside the private network that no node uses.
-  const mlb = c.addons.metallb;
-  if (mlb.enabled && mlb.range === undefined) {
-    problems.push({
-      path: 'addons.metallb.range',
-      message: 'is required when MetalLB is enabled, e.g. 192.168.56.200-192.168.56.220 (inside network.private)',
-    });
-  }
-  if (mlb.range !== undefined) {
-    const r = parseRange(mlb.range)!;
+  // MetalLB: a range inside the private network that no node uses; by default .200-.220 of it.
+  if (c.addons.metallb.enabled || c.addons.metallb.range !== undefined) {
+    const mlb = metallbRange(c);
+    const r = parseRange(mlb.text)!;
+    // A default range is judged like a written one, and the message says where it came from.
+    const what = `the default range (.${METALLB_DEFAULT_OFFSETS[0]}-.${METALLB_DEFAULT_OFFSETS[1]} of network.private)`;
+    const prefix = mlb.derived ? `${what} ` : '';
+    const fix = mlb.derived ? '; set addons.metallb.range to free addresses of network.private, or addons.metallb.enabled: false' : '';
+    const problem = (message: string) => problems.push({ path: 'addons.metallb.range', value: mlb.text, message: `${message}${fix}` });
     if (!isHostIn(net, r.first) || !isHostIn(net, r.last)) {
-      problems.push({
-        path: 'addons.metallb.range',
-        value: mlb.range,
-        message: `must lie inside network.private ${c.network.private} (L2 mode answers ARP on that network)`,
-      });
-    }
-    const hostIp = hostAt(net, 1);
-    if (rangeContains(r, hostIp)) {
-      problems.push({
-        path: 'addons.metallb.range',
-        value: mlb.range,
-        message: `includes ${hostIp}, the host's own address on the private network; start the range above it`,
-      });
-    }
-    for (const node of nodeAddresses(c)) {
-      if (rangeContains(r, node.ip)) {
-        problems.push({
-          path: 'addons.metallb.range',
-          value: mlb.range,
-          message: `includes ${node.ip}, the address of ${node.name}; pick addresses no node uses`,
-        });
+      problem(
+        mlb.derived
+          ? `${what} does not fit in network.private ${c.network.private}`
+          : `must lie inside network.private ${c.network.private} (L2 mode answers ARP on that network)`,
+      );
+    } else {
+      const hostIp = hostAt(net, 1);
+      if (rangeContains(r, hostIp)) {
+        problem(`${prefix}includes ${hostIp}, the host's own address on the private network; start the range above it`);
+      }
+      for (const node of nodeAddresses(c)) {
+        if (rangeContains(r, node.ip)) {
+          problem(`${prefix}includes ${node.ip}, the address of ${node.name}; pick addresses no node uses`);
+        }
       }
     }
   }

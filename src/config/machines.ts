@@ -102,6 +102,7 @@ export function machineTargets(m: MachinesConfig | undefined): MachineTarget[] {
 export const VAGRANT_ONLY = [
   'box.virtualbox',
   'box.libvirt',
+  'box.version',
   'controlPlane.cpus',
   'controlPlane.memory',
   'controlPlane.sshPort',

@@ -1,7 +1,7 @@
 // The lab.yaml schema. Every field has a default that reproduces the course's lab as it should be
 // built today; `k8slab init` writes them all out with comments (see template.ts).
 import { z } from 'zod';
-import { DEFAULT_VERSIONS, parseK8sVersion } from './versions.js';
+import { DEFAULT_BOX, DEFAULT_VERSIONS, parseK8sVersion } from './versions.js';
 import { fromInt, isIPv4, parseCidr, parseRange, toInt, type Cidr } from './net.js';
 import { machinesSchema } from './machines.js';
 
@@ -37,6 +37,13 @@ const semver = (example: string) =>
     .regex(/^\d+\.\d+\.\d+$/, { error: `must be a full version such as ${example} (major.minor.patch)` });
 
 const port = int(1024, 65535, 'port');
+
+/** Vagrant's box_version: an exact version or a constraint such as ">= 202404.26.0" (comma-separated). */
+const boxVersion = z
+  .string({ error: 'must be a box version such as "202404.26.0" or a constraint such as ">= 202404.26.0"' })
+  .regex(/^\s*(?:(?:=|!=|>=?|<=?|~>)\s*)?\d+(?:\.\d+)*\s*(?:,\s*(?:(?:=|!=|>=?|<=?|~>)\s*)?\d+(?:\.\d+)*\s*)*$/, {
+    error: 'must be a box version such as "202404.26.0" or a Vagrant constraint such as ">= 202404.26.0"',
+  });
 
 /** Names become hostnames, VM names and Kubernetes node names: RFC 1123 labels. */
 const hostname = z
@@ -75,8 +82,10 @@ export const labSchema = z.strictObject({
   provider: oneOf(PROVIDERS).default('virtualbox'),
   box: z
     .strictObject({
-      virtualbox: boxName.default('bento/ubuntu-24.04'),
-      libvirt: boxName.default('bento/ubuntu-24.04'),
+      virtualbox: boxName.default(DEFAULT_BOX),
+      libvirt: boxName.default(DEFAULT_BOX),
+      /** Default: DEFAULT_BOX_VERSION when the box is DEFAULT_BOX, else any (see boxVersionOf). */
+      version: boxVersion.optional(),
     })
     .prefault({}),
   controlPlane: z
@@ -110,9 +119,9 @@ export const labSchema = z.strictObject({
   kubernetes: z
     .strictObject({
       version: z
-        .string({ error: 'must be a Kubernetes version such as "1.34" or "1.34.2" (quote it in YAML)' })
+        .string({ error: `must be a Kubernetes version such as "${DEFAULT_VERSIONS.kubernetes}" or "${DEFAULT_VERSIONS.kubernetes}.2" (quote it in YAML)` })
         .refine((s) => parseK8sVersion(s) !== undefined, {
-          error: 'must be a Kubernetes version such as "1.34" (newest patch) or "1.34.2"',
+          error: `must be a Kubernetes version such as "${DEFAULT_VERSIONS.kubernetes}" (newest patch) or "${DEFAULT_VERSIONS.kubernetes}.2"`,
         })
         .default(DEFAULT_VERSIONS.kubernetes),
       source: oneOf(SOURCES).default('pkgs.k8s.io'),
@@ -121,15 +130,21 @@ export const labSchema = z.strictObject({
       cni: oneOf(CNIS).default('calico'),
     })
     .prefault({}),
-  containerd: z.strictObject({ version: semver('2.1.4').default(DEFAULT_VERSIONS.containerd) }).prefault({}),
-  calico: z.strictObject({ version: semver('3.31.3').default(DEFAULT_VERSIONS.calico) }).prefault({}),
+  containerd: z
+    .strictObject({
+      version: semver(DEFAULT_VERSIONS.containerd).default(DEFAULT_VERSIONS.containerd),
+      /** The runc installed beside containerd (its release binary). */
+      runcVersion: semver(DEFAULT_VERSIONS.runc).default(DEFAULT_VERSIONS.runc),
+    })
+    .prefault({}),
+  calico: z.strictObject({ version: semver(DEFAULT_VERSIONS.calico).default(DEFAULT_VERSIONS.calico) }).prefault({}),
   addons: z
     .strictObject({
       metallb: z
         .strictObject({
-          enabled: z.boolean({ error: 'must be true or false' }).default(false),
-          version: semver('0.15.2').default(DEFAULT_VERSIONS.metallb),
-          /** Addresses MetalLB hands out: "FIRST-LAST" or a CIDR, inside the private network. */
+          enabled: z.boolean({ error: 'must be true or false' }).default(true),
+          version: semver(DEFAULT_VERSIONS.metallb).default(DEFAULT_VERSIONS.metallb),
+          /** Addresses MetalLB hands out: "FIRST-LAST" or a CIDR, inside the private network (default: see metallbRange). */
           range: z
             .string({ error: 'must be an address range such as 192.168.56.200-192.168.56.220' })
             .refine((s) => parseRange(s) !== undefined, {
@@ -140,9 +155,9 @@ export const labSchema = z.strictObject({
         .prefault({}),
       storage: z
         .strictObject({
-          provider: oneOf(STORAGE).default('none'),
-          localPathVersion: semver('0.0.32').default(DEFAULT_VERSIONS.localPath),
-          nfsProvisionerVersion: semver('4.0.18').default(DEFAULT_VERSIONS.nfsProvisioner),
+          provider: oneOf(STORAGE).default('nfs'),
+          localPathVersion: semver(DEFAULT_VERSIONS.localPath).default(DEFAULT_VERSIONS.localPath),
+          nfsProvisionerVersion: semver(DEFAULT_VERSIONS.nfsProvisioner).default(DEFAULT_VERSIONS.nfsProvisioner),
         })
         .prefault({}),
     })

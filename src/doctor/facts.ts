@@ -1,6 +1,7 @@
 // Gathers what the checks judge. All I/O goes through Host; the checks themselves are pure.
 import { join } from 'node:path';
 import type { LabConfig } from '../config/schema.js';
+import { parseBoxList, type BoxInfo } from '../provider/parsers.js';
 import type { Host, HostInterfaceAddress } from './host.js';
 
 /** A program's answer to "--version": the version when it ran, the reason when it did not. */
@@ -43,6 +44,15 @@ export interface HostFacts {
   vboxNetworksConf?: { path: string; text?: string };
   libvirt?: { daemon: ToolProbe; networks: LibvirtNetwork[] };
   kvm?: { devicePath: string; deviceUsable: boolean; cpuFlag: boolean };
+  /**
+   * With VirtualBox on Linux: the loaded KVM modules (/proc/modules), the kernel release, and kvm's
+   * enable_virt_at_load parameter ("Y"/"N", undefined when kvm is not loaded or the kernel lacks it).
+   */
+  kvmModules?: { loaded: string[]; kernel?: string; virtAtLoad?: string };
+  /** `vagrant box list`; undefined when vagrant does not run */
+  boxes?: BoxInfo[];
+  /** today's date, YYYY-MM-DD (UTC), from the host's clock */
+  today: string;
   /** where interface and route facts came from: `ip -j`, or the OS when `ip` is missing */
   addressSource: 'ip' | 'os';
   addresses: HostInterfaceAddress[];
@@ -66,12 +76,14 @@ export const LIBVIRT_URI = 'qemu:///system';
 export async function gatherFacts(config: LabConfig, host: Host, opts: GatherOptions): Promise<HostFacts> {
   const libvirt = config.provider === 'libvirt';
   // Independent probes run together: vagrant alone takes a second or two to start.
-  const [vagrant, vagrantPlugins, virtualbox, libvirtFacts, kvm, net, disks] = await Promise.all([
+  const [vagrant, vagrantPlugins, virtualbox, libvirtFacts, kvm, kvmModules, boxes, net, disks] = await Promise.all([
     probeVersion(host, 'vagrant', ['--version'], /Vagrant\s+(\d+\.\d+\.\d+)/),
     libvirt ? listVagrantPlugins(host) : Promise.resolve(undefined),
     libvirt ? Promise.resolve(undefined) : probeVersion(host, 'VBoxManage', ['--version'], /(?:^|\n)(\d+\.\d+\.\d+)[^\n]*$/),
     libvirt ? probeLibvirt(host) : Promise.resolve(undefined),
     libvirt ? probeKvm(host, opts.kvmDevice ?? '/dev/kvm') : Promise.resolve(undefined),
+    !libvirt && host.platform === 'linux' ? readKvmModules(host) : Promise.resolve(undefined),
+    listBoxes(host),
     readNetwork(host),
     measureDisks(config, host, opts.labDir),
   ]);
@@ -83,6 +95,9 @@ export async function gatherFacts(config: LabConfig, host: Host, opts: GatherOpt
     ...(virtualbox ? { virtualbox, vboxNetworksConf: { path: confPath, text: await host.readText(confPath) } } : {}),
     ...(libvirtFacts ? { libvirt: libvirtFacts } : {}),
     ...(kvm ? { kvm } : {}),
+    ...(kvmModules ? { kvmModules } : {}),
+    ...(boxes ? { boxes } : {}),
+    today: host.now().toISOString().slice(0, 10),
     ...net,
     memory: { freeMiB: host.freeMemoryMiB(), totalMiB: host.totalMemoryMiB() },
     cpus: host.cpuCount(),
@@ -130,6 +145,32 @@ async function probeKvm(host: Host, devicePath: string): Promise<NonNullable<Hos
   const cpuinfo = (await host.readText('/proc/cpuinfo')) ?? '';
   const cpuFlag = /^flags\s*:.*\b(vmx|svm)\b/m.test(cpuinfo);
   return { devicePath, deviceUsable: await host.canOpenReadWrite(devicePath), cpuFlag };
+}
+
+/** Linux 6.12+ enables VT-x/AMD-V when kvm_intel/kvm_amd load, and VirtualBox then cannot start a VM. */
+async function readKvmModules(host: Host): Promise<NonNullable<HostFacts['kvmModules']>> {
+  const [modules, kernel, virtAtLoad, intel, amd] = await Promise.all([
+    host.readText('/proc/modules'),
+    host.readText('/proc/sys/kernel/osrelease'),
+    host.readText('/sys/module/kvm/parameters/enable_virt_at_load'),
+    // A KVM built into the kernel is not in /proc/modules, but its parameters are in /sys/module.
+    host.readText('/sys/module/kvm_intel/parameters/nested'),
+    host.readText('/sys/module/kvm_amd/parameters/nested'),
+  ]);
+  const listed = new Set((modules ?? '').split('\n').map((l) => l.split(' ')[0]!));
+  if (intel !== undefined) listed.add('kvm_intel');
+  if (amd !== undefined) listed.add('kvm_amd');
+  const loaded = ['kvm', 'kvm_intel', 'kvm_amd'].filter((m) => listed.has(m));
+  return {
+    loaded,
+    ...(kernel?.trim() ? { kernel: kernel.trim() } : {}),
+    ...(virtAtLoad?.trim() ? { virtAtLoad: virtAtLoad.trim() } : {}),
+  };
+}
+
+async function listBoxes(host: Host): Promise<BoxInfo[] | undefined> {
+  const r = await host.run('vagrant', ['box', 'list', '--machine-readable']);
+  return r.found && r.exitCode === 0 ? parseBoxList(r.stdout) : undefined;
 }
 
 async function readNetwork(host: Host): Promise<Pick<HostFacts, 'addressSource' | 'addresses' | 'routes'>> {

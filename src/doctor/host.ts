@@ -36,18 +36,24 @@ export interface Host {
   interfaceAddresses(): HostInterfaceAddress[];
   /** free space and device id of the file system holding `path` (or its nearest existing parent) */
   diskAt(path: string): Promise<{ path: string; device: number; freeMiB: number }>;
+  /** the current time: end-of-life dates are judged against it */
+  now(): Date;
 }
 
 export interface RealHostOptions {
   /** environment for the commands (PATH decides which vagrant/VBoxManage/virsh run); default process.env */
   env?: Readonly<Record<string, string | undefined>>;
+  /** the clock; a test passes a fixed one */
+  now?: () => Date;
 }
 
 const MiB = 1024 * 1024;
 
 export function realHost(options: RealHostOptions = {}): Host {
   const env = options.env ?? process.env;
+  const now = options.now ?? (() => new Date());
   return {
+    now,
     platform: platform(),
     homeDir: homedir(),
     env,

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { LabConfig } from '../config/schema.js';
 import { checkCpus, checkDisk, checkMemory } from './checks/resources.js';
 import { checkHostNetwork, ownLibvirtNetworkNames } from './checks/host-network.js';
-import { checkKvm, checkLibvirt, checkVagrant, checkVirtualBox } from './checks/tools.js';
+import { checkBox, checkKvm, checkKvmModules, checkLibvirt, checkVagrant, checkVirtualBox } from './checks/tools.js';
 import { checkCourseNetwork, checkVboxNetworks } from './checks/vbox-networks.js';
 import { checkKubernetesVersion } from './checks/versions.js';
 import { gatherFacts, type GatherOptions, type HostFacts } from './facts.js';
@@ -18,22 +18,25 @@ export function judge(config: LabConfig, facts: HostFacts, labDir: string): Chec
   return [
     checkVagrant(facts),
     ...(config.provider === 'virtualbox' ? [checkVirtualBox(facts)] : []),
+    ...checkKvmModules(config, facts),
     ...checkVboxNetworks(config, facts),
     ...checkCourseNetwork(config),
     ...checkLibvirt(facts),
     ...checkKvm(config, facts),
+    ...checkBox(config, facts),
     ...checkHostNetwork(config, facts, ownLibvirtNetworkNames(config, basename(labDir))),
     checkMemory(config, facts),
     checkCpus(config, facts),
     ...checkDisk(facts),
-    ...checkKubernetesVersion(config),
+    ...checkKubernetesVersion(config, facts),
   ];
 }
 
 export async function runDoctor(config: LabConfig, host: Host, opts: GatherOptions & { machines?: GatherDeps }): Promise<CheckResult[]> {
   // provider: machines: the host needs no Vagrant; each machine is probed over SSH instead.
   if (config.provider === 'machines') {
-    return [...checkKubernetesVersion(config), ...(await doctorMachines(machineNodes(config), opts.machines ?? realMachineDeps))];
+    const today = host.now().toISOString().slice(0, 10);
+    return [...checkKubernetesVersion(config, { today }), ...(await doctorMachines(machineNodes(config), opts.machines ?? realMachineDeps))];
   }
   return judge(config, await gatherFacts(config, host, opts), opts.labDir);
 }

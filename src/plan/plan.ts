@@ -1,6 +1,6 @@
 // config + secrets -> Plan: everything later stages need, computed once, with no I/O.
 import type { LabConfig } from '../config/schema.js';
-import { nodeAddresses } from '../config/cross-check.js';
+import { boxVersionOf, metallbRange, nodeAddresses } from '../config/cross-check.js';
 import { parseK8sVersion, type K8sVersion } from '../config/versions.js';
 import { parseRange, type IpRange } from '../config/net.js';
 import { resolveImages, type ImageKey } from '../lessons/images.js';
@@ -39,6 +39,8 @@ export interface Plan {
   name: string;
   provider: LabConfig['provider'];
   box: string;
+  /** the box version the Vagrantfile pins (undefined: any) */
+  boxVersion?: string;
   nodes: PlannedNode[];
   controlPlane: PlannedNode;
   workers: PlannedNode[];
@@ -61,7 +63,7 @@ export interface Plan {
   };
   /** provider: machines only, in node order */
   machines?: MachineNode[];
-  versions: { containerd: string; calico: string };
+  versions: { containerd: string; runc: string; calico: string };
   addons: {
     metallb?: { version: string; range: IpRange };
     storage: LabConfig['addons']['storage'];
@@ -106,6 +108,7 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
     name: config.name,
     provider: config.provider,
     box: config.provider === 'machines' ? '' : config.box[config.provider],
+    ...(boxVersionOf(config) === undefined ? {} : { boxVersion: boxVersionOf(config)! }),
     nodes,
     controlPlane,
     workers: nodes.slice(1),
@@ -125,9 +128,9 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
       certSans,
     },
     ...(machines ? { machines } : {}),
-    versions: { containerd: config.containerd.version, calico: config.calico.version },
+    versions: { containerd: config.containerd.version, runc: config.containerd.runcVersion, calico: config.calico.version },
     addons: {
-      ...(mlb.enabled && mlb.range !== undefined ? { metallb: { version: mlb.version, range: parseRange(mlb.range)! } } : {}),
+      ...(mlb.enabled ? { metallb: { version: mlb.version, range: parseRange(metallbRange(config).text)! } } : {}),
       storage: config.addons.storage,
     },
     libvirt: config.libvirt,

@@ -99,6 +99,16 @@ export function classifyVagrantFailure(run: FailedRun): VagrantError {
       'the host may be overloaded or lack hardware virtualization (KVM/VT-x); check the node log, free CPU/RAM, then run `k8slab up` again (it resumes)',
     );
   }
+  // Linux 6.12+ hands VT-x/AMD-V to KVM when its module loads; VirtualBox then cannot start a VM (VirtualBox#141).
+  const vmx = /VERR_VMX_IN_VMX_ROOT_MODE|VERR_SVM_IN_USE/.exec(text)?.[0];
+  if (vmx !== undefined) {
+    return make(
+      'boot-failed',
+      `VirtualBox cannot use hardware virtualization: KVM holds it (${vmx})`,
+      EXIT.environment,
+      'unload the KVM modules while you use VirtualBox (`sudo modprobe -r kvm_intel kvm`, or kvm_amd; no libvirt/QEMU VM may run), or set `provider: libvirt`; `k8slab doctor` checks this',
+    );
+  }
   if (
     /ProviderLibvirt::Errors::(NoIpAddressError|DomainStartError|FogCreateServerError|NoDomainError|FogLibvirtConnectionError)/.test(cls) ||
     cls === 'Vagrant::Errors::VMBootBadState' ||

@@ -1,6 +1,5 @@
 // Plan -> the data the templates see. Every key is always present (null/false when unused), because
 // the Handlebars instance runs in strict mode: a typo in a template is an error, not an empty string.
-import { DEFAULT_VERSIONS } from '../config/versions.js';
 import type { Plan, PlannedNode } from '../plan/plan.js';
 import { sh } from './helpers.js';
 import { upstream } from './urls.js';
@@ -19,6 +18,8 @@ export interface RenderView {
   name: string;
   provider: Plan['provider'];
   box: string;
+  /** config.vm.box_version; "" for any version */
+  boxVersion: string;
   nodes: NodeView[];
   controlPlane: NodeView;
   workers: NodeView[];
@@ -57,6 +58,7 @@ export function makeView(plan: Plan): RenderView {
     name: plan.name,
     provider: plan.provider,
     box: plan.box,
+    boxVersion: plan.boxVersion ?? '',
     nodes: plan.nodes.map(node),
     controlPlane: node(plan.controlPlane),
     workers: plan.workers.map(node),
@@ -72,9 +74,9 @@ export function makeView(plan: Plan): RenderView {
       unit: upstream.containerdUnit(plan.versions.containerd),
     },
     runc: {
-      version: DEFAULT_VERSIONS.runc,
-      binary: upstream.runcBinary(DEFAULT_VERSIONS.runc),
-      sums: upstream.runcSums(DEFAULT_VERSIONS.runc),
+      version: plan.versions.runc,
+      binary: upstream.runcBinary(plan.versions.runc),
+      sums: upstream.runcSums(plan.versions.runc),
     },
     pkgsK8sIo: upstream.pkgsK8sIo,
     calico: { version: plan.versions.calico, url: upstream.calico(plan.versions.calico) },

@@ -2,7 +2,7 @@
 // faked (test/fixtures/fake-bin/VBoxManage), because it cannot exist here.
 import { execFileSync } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { realHost, runDoctor, type CheckResult } from '../../src/doctor/index.js';
 import { compareVersions } from '../../src/doctor/version.js';
+import { virtualBoxFor } from '../../src/doctor/checks/tools.js';
 import { fromInt, parseCidr } from '../../src/config/net.js';
 import { testbedScript } from '../testbed.js';
 import { runCli, type CliRun } from '../cli-run.js';
@@ -31,8 +32,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function doctor(yaml: string, env: Record<string, string | undefined>, vboxNetworksConf = noConf): Promise<CheckResult[]> {
-  return runDoctor(parseConfig(yaml), realHost({ env }), { labDir, vboxNetworksConf });
+async function doctor(yaml: string, env: Record<string, string | undefined>, vboxNetworksConf = noConf, now?: () => Date): Promise<CheckResult[]> {
+  return runDoctor(parseConfig(yaml), realHost({ env, ...(now ? { now } : {}) }), { labDir, vboxNetworksConf });
 }
 
 function only(results: CheckResult[], name: string): CheckResult {
@@ -63,7 +64,12 @@ describe('doctor: vagrant and VirtualBox (fake VBoxManage)', () => {
   it('fails when VirtualBox is missing, with the fix', async () => {
     const r = await doctor('', { ...process.env, PATH: REAL_PATH });
     expect(only(r, 'virtualbox')).toMatchObject({ status: 'fail', detail: expect.stringContaining('VBoxManage is not on PATH') });
-    expect(only(r, 'virtualbox').fix).toMatch(/install VirtualBox 7.*provider: libvirt/);
+    // the fix names the VirtualBox releases this vagrant drives (Debian 12's 2.3.4: 6.1 or 7.0)
+    const fits = virtualBoxFor(realVagrantVersion);
+    expect(fits.length).toBeGreaterThan(0);
+    const list = fits.length === 1 ? fits[0]! : `${fits.slice(0, -1).join(', ')} or ${fits.at(-1)!}`;
+    expect(only(r, 'virtualbox').fix).toContain(`install VirtualBox ${list} (the releases Vagrant ${realVagrantVersion} drives)`);
+    expect(only(r, 'virtualbox').fix).toContain('provider: libvirt');
   });
 
   it('fails when this vagrant is too old for the VirtualBox release', async () => {
@@ -188,6 +194,54 @@ describe('doctor: the private network against the real host interfaces', () => {
   it('without `ip` on PATH it falls back to the OS interface list', async () => {
     const r = await doctor('network:\n  private: 10.213.47.0/24', { ...process.env, PATH: FAKE_BIN });
     expect(only(r, 'private-network').detail).toContain('no `ip` command');
+  });
+});
+
+describe('doctor: the pinned box in the real `vagrant box list`', () => {
+  /** A VAGRANT_HOME of our own: its boxes folder holds exactly what the test puts there. */
+  async function vagrantHome(boxes: { name: string; version: string; provider: string }[]): Promise<string> {
+    const home = await mkdtemp(join(dir, 'vagrant-home-'));
+    for (const b of boxes) {
+      const d = join(home, 'boxes', b.name.replace('/', '-VAGRANTSLASH-'), b.version, b.provider);
+      await mkdir(d, { recursive: true });
+      await writeFile(join(d, 'metadata.json'), JSON.stringify({ provider: b.provider }));
+    }
+    return home;
+  }
+
+  it('not installed: a warning that says `up` downloads it and how to fetch it now', async () => {
+    const r = await doctor('', withFakeVbox({ VAGRANT_HOME: await vagrantHome([]) }));
+    expect(only(r, 'box')).toMatchObject({
+      status: 'warn',
+      detail: 'bento/ubuntu-24.04 202404.26.0 (virtualbox) is not installed; `up` downloads it',
+      fix: expect.stringContaining("vagrant box add bento/ubuntu-24.04 --provider virtualbox --box-version '202404.26.0'"),
+    });
+  });
+
+  it('the pinned version passes; another version of the box does not count', async () => {
+    const pinned = await vagrantHome([{ name: 'bento/ubuntu-24.04', version: '202404.26.0', provider: 'virtualbox' }]);
+    expect(only(await doctor('', withFakeVbox({ VAGRANT_HOME: pinned })), 'box')).toMatchObject({ status: 'pass' });
+    const other = await vagrantHome([{ name: 'bento/ubuntu-24.04', version: '202502.21.0', provider: 'virtualbox' }]);
+    expect(only(await doctor('', withFakeVbox({ VAGRANT_HOME: other })), 'box')).toMatchObject({ status: 'warn', detail: expect.stringContaining('(installed: 202502.21.0)') });
+  });
+});
+
+describe('doctor: KVM modules and the clock of this host', () => {
+  it('reads the loaded KVM modules (VirtualBox on Linux only)', async () => {
+    const r = await doctor('', withFakeVbox());
+    const vendor = ['kvm_intel', 'kvm_amd'].filter((m) => execFileSync('sh', ['-c', `grep -q '^${m} ' /proc/modules 2>/dev/null || test -e /sys/module/${m}/parameters/nested && echo y || true`]).toString().trim() === 'y');
+    const k = only(r, 'kvm-modules');
+    if (vendor.length === 0) expect(k).toMatchObject({ status: 'pass', detail: expect.stringContaining('no KVM module is loaded') });
+    else expect(k.detail).toContain(vendor.join(', '));
+    expect((await doctor('provider: libvirt\nlibvirt:\n  driver: qemu', { ...process.env })).filter((x) => x.name === 'kvm-modules')).toEqual([]);
+  });
+
+  it('end of life is judged against the host clock (injectable)', async () => {
+    const yaml = 'kubernetes:\n  version: "1.34"\ncalico:\n  version: 3.32.3';
+    const before = await doctor(yaml, withFakeVbox(), noConf, () => new Date('2026-10-27T12:00:00Z'));
+    expect(only(before, 'kubernetes-eol')).toMatchObject({ status: 'pass', detail: 'Kubernetes 1.34 is supported until 2026-10-27' });
+    const after = await doctor(yaml, withFakeVbox(), noConf, () => new Date('2026-10-28T00:00:01Z'));
+    expect(only(after, 'kubernetes-eol')).toMatchObject({ status: 'warn', detail: expect.stringContaining('reached end of life on 2026-10-27') });
   });
 });
 

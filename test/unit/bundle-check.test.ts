@@ -42,7 +42,8 @@ const probe = (over: Partial<BundleProbe> = {}): BundleProbe => ({
   errors: [],
   ...over,
 });
-const lab = (extra = '') =>
+// The e2e lab turns both add-ons off (the testbed bundle has neither manifest); a test may ask for them.
+const lab = (extra = 'addons: { metallb: { enabled: false }, storage: { provider: none } }') =>
   parseConfig(`
 name: e2e
 provider: libvirt

@@ -11,6 +11,11 @@ import { allowedKeysAt } from '../../src/config/load.js';
 import { PACKAGE_ROOT, TEMPLATES_DIR } from '../../src/paths.js';
 import { main } from '../../src/cli/main.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
+import { metallbRange } from '../../src/config/cross-check.js';
+import { CALICO_SUPPORT, DEFAULT_VERSIONS, KUBERNETES_EOL, minorOf, parseK8sVersion } from '../../src/config/versions.js';
+import { makePlan } from '../../src/plan/plan.js';
+import { makeView } from '../../src/render/view.js';
+import { FIXTURE_SECRETS } from '../fixtures/render/variants.js';
 
 describe('lab.yaml: defaults', () => {
   it('an empty file gives the course topology', () => {
@@ -65,6 +70,63 @@ images: { nginx: mirror.local/nginx:1.27 }
   it('worker count 0 and 9 are both fine', () => {
     expect(nodeAddresses(parseConfig('workers:\n  count: 0'))).toHaveLength(1);
     expect(nodeAddresses(parseConfig('workers:\n  count: 9'))).toHaveLength(10);
+  });
+});
+
+describe('lab.yaml: current, supported defaults', () => {
+  it('the default Kubernetes is the newest minor a known Calico supports, and the default Calico supports it', () => {
+    const c = parseConfig('');
+    const minor = parseK8sVersion(c.kubernetes.version)!.minor;
+    expect(minor).toBe(Math.max(...Object.values(CALICO_SUPPORT).map(([, hi]) => hi)));
+    expect(minor).toBe(37);
+    const [lo, hi] = CALICO_SUPPORT[minorOf(c.calico.version)]!;
+    expect(minor).toBeGreaterThanOrEqual(lo);
+    expect(minor).toBeLessThanOrEqual(hi);
+    // not past its end of life on the day these defaults were chosen
+    expect(KUBERNETES_EOL[minor]! > '2026-11-30').toBe(true);
+  });
+
+  it('current containerd LTS, runc, add-ons; MetalLB and NFS storage on, so every lesson runs', () => {
+    const c = parseConfig('');
+    expect(c.containerd).toEqual({ version: '2.3.7', runcVersion: '1.4.4' });
+    expect(c.calico.version).toBe('3.33.1');
+    expect(c.addons.metallb).toEqual({ enabled: true, version: '0.16.2' });
+    expect(metallbRange(c)).toEqual({ text: '192.168.56.200-192.168.56.220', derived: true });
+    expect(c.addons.storage).toEqual({ provider: 'nfs', localPathVersion: '0.0.37', nfsProvisionerVersion: '4.0.18' });
+  });
+
+  it('the default MetalLB range follows network.private; a written range wins', () => {
+    expect(metallbRange(parseConfig('network:\n  private: 10.20.0.0/24'))).toEqual({ text: '10.20.0.200-10.20.0.220', derived: true });
+    expect(metallbRange(parseConfig('addons:\n  metallb:\n    range: 192.168.56.240/29'))).toEqual({ text: '192.168.56.240/29', derived: false });
+    // off means no range is needed, even where the default would not fit
+    expect(() => parseConfig('network:\n  private: 192.168.56.0/25\n  firstWorkerIp: 192.168.56.20\naddons:\n  metallb:\n    enabled: false')).not.toThrow();
+  });
+
+  it('containerd.runcVersion reaches the rendered scripts (it used to be fixed in the renderer)', () => {
+    const view = makeView(makePlan(parseConfig('containerd:\n  runcVersion: 1.4.3'), FIXTURE_SECRETS));
+    expect(view.runc.version).toBe('1.4.3');
+    expect(view.runc.binary).toContain('/v1.4.3/runc.ARCH');
+    expect(makeView(makePlan(parseConfig(''), FIXTURE_SECRETS)).runc.version).toBe(DEFAULT_VERSIONS.runc);
+  });
+
+  it('a Kubernetes newer than every Calico row, or a Calico newer than the table, is accepted (doctor warns)', () => {
+    expect(parseConfig('kubernetes:\n  version: "1.38"').kubernetes.version).toBe('1.38');
+    expect(parseConfig('calico:\n  version: 3.34.0').calico.version).toBe('3.34.0');
+    expect(parseConfig('kubernetes:\n  version: "1.38.1"\ncalico:\n  version: 3.35.2').calico.version).toBe('3.35.2');
+  });
+
+  it('containerd 1.7 serves Kubernetes 1.24-1.29; a bundle brings its own runtime', () => {
+    expect(parseConfig('kubernetes:\n  version: "1.29"\ncalico:\n  version: 3.29.6\ncontainerd:\n  version: 1.7.35\n  runcVersion: 1.3.7').containerd.version).toBe('1.7.35');
+    expect(parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: ./b, cni: bridge }').containerd.version).toBe('2.3.7');
+  });
+
+  it('the default box is pinned to a release with VirtualBox and libvirt builds; other boxes are not', () => {
+    const pin = (yaml: string) => makePlan(parseConfig(yaml), FIXTURE_SECRETS).boxVersion;
+    expect(pin('')).toBe('202404.26.0');
+    expect(pin('provider: libvirt')).toBe('202404.26.0');
+    expect(pin('provider: libvirt\nbox:\n  libvirt: k8slab/debian12')).toBeUndefined();
+    expect(pin('box:\n  version: ">= 202502.21.0"')).toBe('>= 202502.21.0');
+    expect(makeView(makePlan(parseConfig('provider: libvirt\nbox:\n  libvirt: k8slab/debian12'), FIXTURE_SECRETS)).boxVersion).toBe('');
   });
 });
 
@@ -135,5 +197,24 @@ describe('README "Configuration" table', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(25);
+  });
+});
+
+describe('README: the version tables match the code', () => {
+  const section = async (title: string) => {
+    const readme = await readFile(resolve(PACKAGE_ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf(title);
+    expect(start, title).toBeGreaterThan(-1);
+    return readme.slice(start, readme.indexOf('\n\n', readme.indexOf('|', start)));
+  };
+
+  it('the Calico table lists exactly CALICO_SUPPORT', async () => {
+    const rows = [...(await section('| Calico | Kubernetes |')).matchAll(/^\| (3\.\d+) \| 1\.(\d+)-1\.(\d+) \|/gm)];
+    expect(Object.fromEntries(rows.map((m) => [m[1], [Number(m[2]), Number(m[3])]]))).toEqual(CALICO_SUPPORT);
+  });
+
+  it('the end-of-life table lists exactly KUBERNETES_EOL', async () => {
+    const rows = [...(await section('| Kubernetes | end of life |')).matchAll(/^\| 1\.(\d+) \| (\d{4}-\d\d-\d\d) \|/gm)];
+    expect(Object.fromEntries(rows.map((m) => [Number(m[1]), m[2]]))).toEqual(KUBERNETES_EOL);
   });
 });

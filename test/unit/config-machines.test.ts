@@ -99,6 +99,7 @@ const BAD: BadCase[] = [
   { name: 'worker CPUs with machines', yaml: M.replace('  count: 1\n', '  count: 1\n  cpus: 4\n'), path: 'workers.cpus', found: '4', allowed: /means nothing with provider: machines/ },
   { name: 'SSH port forward with machines', yaml: `${M}controlPlane:\n  sshPort: 2222\n`, path: 'controlPlane.sshPort', found: '2222', allowed: /means nothing with provider: machines/ },
   { name: 'a box with machines', yaml: `${M}box:\n  libvirt: debian/bookworm64\n`, path: 'box.libvirt', found: '"debian/bookworm64"', allowed: /means nothing with provider: machines/ },
+  { name: 'a box version with machines', yaml: `${M}box:\n  version: "202404.26.0"\n`, path: 'box.version', found: '"202404.26.0"', allowed: /means nothing with provider: machines/ },
   { name: 'libvirt driver with machines', yaml: `${M}libvirt:\n  driver: qemu\n`, path: 'libvirt.driver', found: '"qemu"', allowed: /means nothing with provider: machines/ },
 ];
 

@@ -2,7 +2,7 @@
 // cannot show (macOS, a vboxnet interface, a VPN route, a full disk) are driven through facts here.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { judge } from '../../src/doctor/run.js';
+import { hasFailure, judge } from '../../src/doctor/run.js';
 import type { HostFacts } from '../../src/doctor/facts.js';
 import { parseNetworksConf } from '../../src/doctor/checks/vbox-networks.js';
 import { formatJson, formatTable } from '../../src/doctor/format.js';
@@ -19,6 +19,7 @@ function facts(over: Partial<HostFacts> = {}): HostFacts {
     routes: [{ dst: 'default', dev: 'eth0' }, { dst: '192.0.2.0/24', dev: 'eth0' }],
     memory: { freeMiB: 32_000, totalMiB: 32_768 },
     cpus: 8,
+    today: '2026-11-30',
     disks: [
       { what: 'lab folder', path: '/home/u/lab', needMiB: 200, measuredAt: '/home/u', device: 1, freeMiB: 100_000 },
       { what: 'Vagrant boxes', path: '/home/u/.vagrant.d', needMiB: 2048, measuredAt: '/home/u/.vagrant.d', device: 1, freeMiB: 100_000 },
@@ -39,7 +40,10 @@ describe('doctor judgements', () => {
   it('a healthy VirtualBox host passes everything', () => {
     const rs = judge(parseConfig(''), facts(), '/home/u/lab');
     expect(rs.filter((r) => r.status !== 'pass')).toEqual([]);
-    expect(rs.map((r) => r.name)).toEqual(['vagrant', 'virtualbox', 'vbox-host-only-range', 'private-network', 'memory', 'cpus', 'disk']);
+    expect(rs.map((r) => r.name)).toEqual(['vagrant', 'virtualbox', 'vbox-host-only-range', 'private-network', 'memory', 'cpus', 'disk', 'kubernetes-eol']);
+    const full = judge(parseConfig(''), facts({ kvmModules: { loaded: [] }, boxes: [{ name: 'bento/ubuntu-24.04', provider: 'virtualbox', version: '202404.26.0' }] }), '/home/u/lab');
+    expect(full.filter((r) => r.status !== 'pass')).toEqual([]);
+    expect(full.map((r) => r.name)).toEqual(['vagrant', 'virtualbox', 'kvm-modules', 'vbox-host-only-range', 'box', 'private-network', 'memory', 'cpus', 'disk', 'kubernetes-eol']);
   });
 
   it('Vagrant older than a VirtualBox release fails; an unknown newer VirtualBox warns', () => {
@@ -175,8 +179,117 @@ describe('doctor report', () => {
 
 describe('doctor: versions', () => {
   it('a Kubernetes minor newer than k8slab knows warns; known ones add nothing', () => {
-    const newer = judge(parseConfig('kubernetes:\n  version: "1.36"\n  cni: bridge'), facts(), '/l');
-    expect(one(newer, 'kubernetes-version')).toMatchObject({ status: 'warn', detail: expect.stringContaining('1.36 is newer than the 1.35') });
+    const newer = judge(parseConfig('kubernetes:\n  version: "1.38"\n  cni: bridge'), facts(), '/l');
+    expect(one(newer, 'kubernetes-version')).toMatchObject({ status: 'warn', detail: expect.stringContaining('1.38 is newer than the 1.37') });
     expect(named(judge(parseConfig(''), facts(), '/l'), 'kubernetes-version')).toEqual([]);
+    expect(named(judge(parseConfig('kubernetes:\n  version: "1.36"'), facts(), '/l'), 'kubernetes-version')).toEqual([]);
+  });
+
+  it('with Calico, a Kubernetes newer than every Calico row is accepted and the warning names the risk', () => {
+    const rs = judge(parseConfig('kubernetes:\n  version: "1.38"'), facts(), '/l');
+    expect(one(rs, 'kubernetes-version')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/1.38 is newer than any Calico release k8slab knows is tested with \(Calico 3.33 up to 1.37\): the pod network may not come up/),
+      fix: expect.stringContaining('kubernetes.version "1.37"'),
+    });
+    expect(hasFailure(rs)).toBe(false);
+  });
+
+  it('a Calico newer than the table warns; a known one adds nothing', () => {
+    expect(one(judge(parseConfig('calico:\n  version: 3.34.0'), facts(), '/l'), 'calico-version')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('Calico 3.34.0 is newer than the releases k8slab knows (up to 3.33)'),
+    });
+    expect(named(judge(parseConfig(''), facts(), '/l'), 'calico-version')).toEqual([]);
+    expect(named(judge(parseConfig('calico:\n  version: 3.34.0\nkubernetes:\n  cni: bridge'), facts(), '/l'), 'calico-version')).toEqual([]);
+  });
+
+  it('end of life: judged against the clock in the facts, from the table beside the Calico one', () => {
+    const eol = (yaml: string, today: string) => one(judge(parseConfig(yaml), facts({ today }), '/l'), 'kubernetes-eol');
+    const k134 = 'kubernetes:\n  version: "1.34"\ncalico:\n  version: 3.32.3';
+    expect(eol(k134, '2026-10-27')).toMatchObject({ status: 'pass', detail: 'Kubernetes 1.34 is supported until 2026-10-27' });
+    expect(eol(k134, '2026-10-28')).toMatchObject({
+      status: 'warn',
+      detail: 'Kubernetes 1.34 reached end of life on 2026-10-27 (kubernetes.io/releases): it gets no security fixes',
+      fix: expect.stringContaining('kubernetes.version "1.37"'),
+    });
+    expect(eol('', '2026-11-30')).toMatchObject({ status: 'pass', detail: 'Kubernetes 1.37 is supported until 2027-10-28' });
+    expect(eol('', '2027-10-29').status).toBe('warn');
+    // the course's offline bundle: an old release, a warning and no failure
+    const bundle = judge(parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: ./b, cni: bridge }'), facts(), '/l');
+    expect(one(bundle, 'kubernetes-eol')).toMatchObject({ status: 'warn', detail: expect.stringContaining('1.20 reached end of life on 2022-02-28') });
+    // a minor newer than the table has no date to judge
+    expect(named(judge(parseConfig('kubernetes:\n  version: "1.38"'), facts(), '/l'), 'kubernetes-eol')).toEqual([]);
+  });
+});
+
+describe('doctor: VirtualBox beside KVM (Linux 6.12+)', () => {
+  const kvm = (kvmModules: HostFacts['kvmModules'], over: Partial<HostFacts> = {}, yaml = '') =>
+    named(judge(parseConfig(yaml), facts({ kvmModules, ...over }), '/l'), 'kvm-modules');
+
+  it('kvm_intel loaded on 6.12+ fails, naming the VirtualBox error and the remedy', () => {
+    const [r] = kvm({ loaded: ['kvm_intel', 'kvm'], kernel: '6.12.9-amd64', virtAtLoad: 'Y' });
+    expect(r).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('kvm_intel is loaded and Linux 6.12.9-amd64 enables VT-x/AMD-V when KVM loads: VirtualBox VMs will not start (VERR_VMX_IN_VMX_ROOT_MODE / VERR_SVM_IN_USE)'),
+      fix: expect.stringContaining('sudo modprobe -r kvm_intel kvm'),
+    });
+    expect(kvm({ loaded: ['kvm_amd', 'kvm'], kernel: '6.14.0-24-generic' })[0]).toMatchObject({ status: 'fail', fix: expect.stringContaining('modprobe -r kvm_amd kvm') });
+  });
+
+  it('no vendor module, an older kernel, or enable_virt_at_load=0 do not fail', () => {
+    expect(kvm({ loaded: [] })[0]!.status).toBe('pass');
+    expect(kvm({ loaded: ['kvm'], kernel: '6.12.1' })[0]!.status).toBe('pass');
+    expect(kvm({ loaded: ['kvm_intel', 'kvm'], kernel: '6.11.0-29-generic', virtAtLoad: 'Y' })[0]).toMatchObject({ status: 'pass', detail: expect.stringContaining('only while a KVM VM runs') });
+    expect(kvm({ loaded: ['kvm_intel', 'kvm'], kernel: '6.12.9', virtAtLoad: 'N' })[0]).toMatchObject({ status: 'warn', detail: expect.stringContaining('VirtualBox#711') });
+  });
+
+  it('only with VirtualBox on Linux', () => {
+    expect(kvm({ loaded: ['kvm_intel'], kernel: '6.12.9' }, { platform: 'darwin' })).toEqual([]);
+    expect(kvm({ loaded: ['kvm_intel'], kernel: '6.12.9' }, {}, 'provider: libvirt')).toEqual([]);
+  });
+});
+
+describe('doctor: the VirtualBox fix names the releases the Vagrant found drives', () => {
+  const fix = (vagrant: string | undefined, virtualbox: HostFacts['virtualbox']) =>
+    one(judge(parseConfig(''), facts({ vagrant: vagrant === undefined ? { found: false, error: 'vagrant is not on PATH' } : { found: true, version: vagrant }, virtualbox }), '/l'), 'virtualbox').fix;
+
+  it('VirtualBox missing', () => {
+    expect(fix('2.4.9', { found: false })).toMatch(/^install VirtualBox 6.1, 7.0, 7.1 or 7.2 \(the releases Vagrant 2.4.9 drives\)/);
+    expect(fix('2.4.2', { found: false })).toMatch(/^install VirtualBox 6.1, 7.0 or 7.1 \(the releases Vagrant 2.4.2 drives\)/);
+    expect(fix('2.3.4', { found: false })).toMatch(/^install VirtualBox 6.1 or 7.0 \(the releases Vagrant 2.3.4 drives\)/);
+    expect(fix('2.2.0', { found: false })).toMatch(/^upgrade Vagrant \(2.2.0 drives no VirtualBox k8slab knows\), then install VirtualBox 7.2/);
+    expect(fix(undefined, { found: false })).toMatch(/^install VirtualBox 7.2 with Vagrant 2.4.9 or newer/);
+  });
+
+  it('a VirtualBox this Vagrant refuses, or one too old', () => {
+    expect(fix('2.4.2', { found: true, version: '7.2.4' })).toBe('upgrade Vagrant to 2.4.9 or newer, or install VirtualBox 6.1, 7.0 or 7.1 (the releases Vagrant 2.4.2 drives)');
+    expect(fix('2.3.4', { found: true, version: '6.0.24' })).toBe('install VirtualBox 6.1 or 7.0 (the releases Vagrant 2.3.4 drives)');
+  });
+});
+
+describe('doctor: the pinned box', () => {
+  const box = (boxes: HostFacts['boxes'], yaml = '') => named(judge(parseConfig(yaml), facts(boxes === undefined ? {} : { boxes }), '/l'), 'box');
+  const bento = (version: string, provider = 'virtualbox') => ({ name: 'bento/ubuntu-24.04', provider, version });
+
+  it('the pinned version installed for the provider passes', () => {
+    expect(box([bento('202404.26.0')])[0]).toMatchObject({ status: 'pass', detail: 'bento/ubuntu-24.04 202404.26.0 (virtualbox) is installed' });
+  });
+
+  it('another version, or another provider, is a warning that says what to do', () => {
+    const [r] = box([bento('202510.26.0'), bento('202404.26.0', 'libvirt')]);
+    expect(r).toMatchObject({
+      status: 'warn',
+      detail: 'bento/ubuntu-24.04 202404.26.0 (virtualbox) is not installed (installed: 202510.26.0); `up` downloads it',
+      fix: expect.stringContaining("vagrant box add bento/ubuntu-24.04 --provider virtualbox --box-version '202404.26.0'"),
+    });
+    expect(r!.fix).toContain('no virtualbox build: set box.version');
+    expect(box([])[0]!.status).toBe('warn');
+  });
+
+  it('a constraint or an unpinned box is satisfied by any installed version; no box list, no check', () => {
+    expect(box([bento('202510.26.0')], 'box:\n  version: ">= 202404.26.0"')[0]).toMatchObject({ status: 'pass', detail: expect.stringContaining('(202510.26.0)') });
+    expect(box([{ name: 'k8slab/debian12', provider: 'libvirt', version: '0' }], 'provider: libvirt\nbox:\n  libvirt: k8slab/debian12\nlibvirt:\n  driver: qemu')[0]!.status).toBe('pass');
+    expect(box(undefined)).toEqual([]);
   });
 });

@@ -211,7 +211,8 @@ describe('runDoctor with provider: machines', () => {
   it('probes the machines instead of checking Vagrant on the host', async () => {
     const config = parseConfig('provider: machines\nworkers:\n  count: 0\nnetwork:\n  private: 10.0.0.0/24\nmachines:\n  controlPlane:\n    address: 203.0.113.10');
     const asked: string[] = [];
-    const host = new Proxy({}, { get: (_t, key) => { throw new Error(`the host was asked for ${String(key)}`); } }) as Host;
+    // Only the clock is the host's business here (the version check's date): anything else is an error.
+    const host = new Proxy({}, { get: (_t, key) => { if (key === 'now') return () => new Date(HOST_MS); throw new Error(`the host was asked for ${String(key)}`); } }) as Host;
     const results = await runDoctor(config, host, {
       labDir: '/nonexistent',
       machines: { now: () => HOST_MS, connect: async (n) => { asked.push(`${n.user}@${n.address}:${n.port}`); return { run: async () => ({ exitCode: 0, stdout: PROBE_OUTPUT, stderr: '' }) }; } },

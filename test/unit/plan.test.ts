@@ -29,11 +29,15 @@ describe('makePlan', () => {
     expect(plan.controlPlane).toBe(plan.nodes[0]);
     expect(plan.workers).toEqual(plan.nodes.slice(1));
     expect(plan.network).toEqual({ private: '192.168.56.0/24', podCidr: '172.16.0.0/16', serviceCidr: '10.96.0.0/12' });
-    expect(plan.kubernetes).toMatchObject({ minor: '1.34', source: 'pkgs.k8s.io', cni: 'calico', apiServer: '192.168.56.10:6443' });
+    expect(plan.kubernetes).toMatchObject({ minor: '1.37', source: 'pkgs.k8s.io', cni: 'calico', apiServer: '192.168.56.10:6443' });
     expect(plan.kubernetes.patch).toBeUndefined();
     expect(plan.box).toBe('bento/ubuntu-24.04');
     expect(plan.virtualbox.group).toBe('/k8slab');
-    expect(plan.addons.metallb).toBeUndefined();
+    expect(plan.boxVersion).toBe('202404.26.0');
+    expect(plan.versions).toEqual({ containerd: '2.3.7', runc: '1.4.4', calico: '3.33.1' });
+    // MetalLB is on by default, with .200-.220 of the private network
+    expect(plan.addons.metallb).toEqual({ version: '0.16.2', range: { first: '192.168.56.200', last: '192.168.56.220' } });
+    expect(plan.addons.storage.provider).toBe('nfs');
   });
 
   it('follows the config: libvirt, two workers, a full version, MetalLB', async () => {
@@ -52,7 +56,8 @@ addons: { metallb: { enabled: true, range: 192.168.56.200-192.168.56.210 } }
       ['w2-k8s', 61002],
     ]);
     expect(plan.kubernetes).toMatchObject({ minor: '1.33', patch: '1.33.4' });
-    expect(plan.addons.metallb).toEqual({ version: '0.15.2', range: { first: '192.168.56.200', last: '192.168.56.210' } });
+    expect(plan.boxVersion).toBeUndefined();
+    expect(plan.addons.metallb).toEqual({ version: '0.16.2', range: { first: '192.168.56.200', last: '192.168.56.210' } });
   });
 
   it('is pure: the same input gives the same plan, and the input is not changed', async () => {

@@ -115,6 +115,7 @@ function hostilePlan(): Plan {
   const plan = structuredClone(planFor(VARIANTS['metallb-local-path']!));
   plan.name = `lab${sub}`;
   plan.box = `box${q}${nl}`;
+  plan.boxVersion = `1${ruby}${q}`;
   plan.virtualbox.group = `/grp${ruby}`;
   plan.libvirt = { driver: `kvm${tick}` as never, cpuMode: `host${semi}` as never };
   plan.nodes.forEach((n, i) => {
@@ -127,7 +128,7 @@ function hostilePlan(): Plan {
   plan.kubernetes.apiServer = `api${q}${sub}`;
   plan.kubernetes.minor = `1.34${ruby}`;
   plan.join = { token: `tok${tick}${nl}`, caCertHash: `sha256:${sub}` };
-  plan.versions = { containerd: `2${semi}`, calico: `3${q}` };
+  plan.versions = { containerd: `2${semi}`, runc: `1${sub}`, calico: `3${q}` };
   plan.addons.metallb = { version: `0${tick}`, range: { first: `a${sub}`, last: `b${nl}` } };
   plan.addons.storage = { ...plan.addons.storage, localPathVersion: `lp${ruby}` };
   return plan;
@@ -143,7 +144,7 @@ describe('whole templates with a hostile plan', () => {
     const probe = `module Vagrant; def self.configure(*); end; end
 load ARGV[0]
 require "json"
-print JSON.generate({ lab: LAB, box: BOX, group: VB_GROUP, driver: LIBVIRT_DRIVER, cpu: LIBVIRT_CPU_MODE, version: K8S_VERSION, n: N,
+print JSON.generate({ lab: LAB, box: BOX, boxVersion: BOX_VERSION, group: VB_GROUP, driver: LIBVIRT_DRIVER, cpu: LIBVIRT_CPU_MODE, version: K8S_VERSION, n: N,
   cp: CONTROL_PLANE, workers: WORKERS })`;
     const r = await execa('ruby', ['-e', probe, join(dir, 'Vagrantfile')], { reject: false });
     expect(r.stderr).toBe('');
@@ -152,6 +153,7 @@ print JSON.generate({ lab: LAB, box: BOX, group: VB_GROUP, driver: LIBVIRT_DRIVE
     expect(got).toEqual({
       lab: plan.name,
       box: plan.box,
+      boxVersion: plan.boxVersion,
       group: plan.virtualbox.group,
       driver: plan.libvirt.driver,
       cpu: plan.libvirt.cpuMode,
@@ -168,7 +170,7 @@ print JSON.generate({ lab: LAB, box: BOX, group: VB_GROUP, driver: LIBVIRT_DRIVE
     const files = renderFiles(plan, FIXTURE_SECRETS);
     const expected: Record<string, Record<string, string | string[]>> = {
       'config.sh': { NODE_NAMES: plan.nodes.map((n) => n.name), NODE_IPS: plan.nodes.map((n) => n.ip) },
-      'install_pkg.sh': { NODE_NAMES: plan.nodes.map((n) => n.name), CONTAINERD_VERSION: plan.versions.containerd },
+      'install_pkg.sh': { NODE_NAMES: plan.nodes.map((n) => n.name), CONTAINERD_VERSION: plan.versions.containerd, RUNC_VERSION: plan.versions.runc },
       'master_node.sh': {
         NODE_IPS: plan.nodes.map((n) => n.ip),
         POD_CIDR: plan.network.podCidr,

@@ -148,13 +148,17 @@ describe('script content follows the plan', () => {
   const render = (name: string) => renderFiles(planFor(VARIANTS[name]!), FIXTURE_SECRETS);
 
   test('a patch version is what install_pkg.sh is called with; a minor otherwise', () => {
-    expect(render('k8s-patch').get('Vagrantfile')!.content).toContain("K8S_VERSION = '1.34.2'");
-    expect(render('default').get('Vagrantfile')!.content).toContain("K8S_VERSION = '1.34'");
+    expect(render('k8s-patch').get('Vagrantfile')!.content).toContain("K8S_VERSION = '1.37.2'");
+    expect(render('default').get('Vagrantfile')!.content).toContain("K8S_VERSION = '1.37'");
   });
 
-  test('Calico by default with the pod CIDR and the private network; no add-ons unless asked', () => {
-    const m = render('default').get('master_node.sh')!.content;
-    expect(m).toContain('CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.31.3/manifests/calico.yaml');
+  test('Calico by default with the pod CIDR and the private network; no add-ons when turned off', () => {
+    const d = render('default').get('master_node.sh')!.content;
+    expect(d).toContain('CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.33.1/manifests/calico.yaml');
+    // MetalLB (on .200-.220 of the private network) and NFS storage are on by default
+    expect(d).toContain('METALLB_RANGE=192.168.56.200-192.168.56.220');
+    expect(d).toMatch(/^install_nfs$/m);
+    const m = render('no-addons').get('master_node.sh')!.content;
     expect(m).toContain('POD_CIDR=172.16.0.0/16');
     expect(m).toContain('PRIVATE_CIDR=192.168.56.0/24');
     expect(m).toContain('value: "cidr=$PRIVATE_CIDR"');
@@ -164,8 +168,8 @@ describe('script content follows the plan', () => {
   test('MetalLB and local-path when enabled', () => {
     const m = render('metallb-local-path').get('master_node.sh')!.content;
     expect(m).toContain('METALLB_RANGE=192.168.56.200-192.168.56.220');
-    expect(m).toContain('metallb/metallb/v0.15.2/config/manifests/metallb-native.yaml');
-    expect(m).toContain('rancher/local-path-provisioner/v0.0.32/deploy/local-path-storage.yaml');
+    expect(m).toContain('metallb/metallb/v0.16.2/config/manifests/metallb-native.yaml');
+    expect(m).toContain('rancher/local-path-provisioner/v0.0.37/deploy/local-path-storage.yaml');
     expect(m).toMatch(/^install_metallb$/m);
     expect(m).toMatch(/^install_local_path$/m);
   });
@@ -174,7 +178,7 @@ describe('script content follows the plan', () => {
     const files = render('nfs');
     expect(files.get('master_node.sh')!.content).toMatch(/^install_nfs$/m);
     expect(files.get('install_pkg.sh')!.content).toContain('NFS_CLIENT=yes');
-    expect(render('default').get('install_pkg.sh')!.content).toContain('NFS_CLIENT=no');
+    expect(render('no-addons').get('install_pkg.sh')!.content).toContain('NFS_CLIENT=no');
   });
 
   test('no workers: the control plane is untainted', () => {

@@ -66,6 +66,26 @@ describe('classifyVagrantFailure', () => {
     expect(e.hint).toContain('virsh list --all');
   });
 
+  it('VirtualBox refused by KVM (Linux 6.12+): VERR_VMX_IN_VMX_ROOT_MODE and VERR_SVM_IN_USE name the remedy', () => {
+    // The message Vagrant relays from VBoxManage (as in VirtualBox#141 / #711 and the distributions' reports).
+    const vboxError = (code: string, text: string) =>
+      classifyVagrantFailure({
+        command: 'vagrant up --no-provision m-k8s',
+        exitCode: 1,
+        stdout: `1795353600,,error-exit,Vagrant::Errors::VBoxManageError,There was an error while executing \`VBoxManage\`%!(VAGRANT_COMMA) a CLI used by Vagrant\\nfor controlling VirtualBox. The command and stderr is shown below.\\n\\nCommand: ["startvm"%!(VAGRANT_COMMA) "3d30ffe8"%!(VAGRANT_COMMA) "--type"%!(VAGRANT_COMMA) "headless"]\\n\\nStderr: VBoxManage: error: ${text} (${code})\\nVBoxManage: error: Details: code NS_ERROR_FAILURE (0x80004005)%!(VAGRANT_COMMA) component ConsoleWrap%!(VAGRANT_COMMA) interface IConsole\n`,
+        stderr: '',
+        provider: 'virtualbox',
+      });
+    const intel = vboxError('VERR_VMX_IN_VMX_ROOT_MODE', "VirtualBox can't operate in VMX root mode. Please disable the KVM kernel extension%!(VAGRANT_COMMA) recompile your kernel and reboot");
+    expect(intel.kind).toBe('boot-failed');
+    expect(intel.exitCode).toBe(EXIT.environment);
+    expect(intel.message).toBe('VirtualBox cannot use hardware virtualization: KVM holds it (VERR_VMX_IN_VMX_ROOT_MODE)');
+    expect(intel.hint).toContain('sudo modprobe -r kvm_intel kvm');
+    const amd = vboxError('VERR_SVM_IN_USE', "VirtualBox can't enable the AMD-V extension. Please disable the KVM kernel extension%!(VAGRANT_COMMA) recompile your kernel and reboot");
+    expect(amd.message).toContain('(VERR_SVM_IN_USE)');
+    expect(amd.hint).toContain('provider: libvirt');
+  });
+
   it('anything else keeps vagrant\'s own message', () => {
     const e = failed('snapshot-restore-missing.txt');
     expect(e.kind).toBe('other');

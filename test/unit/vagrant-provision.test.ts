@@ -54,7 +54,7 @@ class FakeSession implements NodeSession {
 
 async function setup(failCp = false) {
   const dir = mkdtempSync(join(tmpdir(), 'k8slab-prov-'));
-  const config = parseConfig('workers: {count: 2}\nkubernetes: {version: "1.34"}\n');
+  const config = parseConfig('workers: {count: 2}\nkubernetes: {version: "1.37"}\n');
   const lab = await openLab({ configFile: join(dir, 'lab.yaml'), labDir: join(dir, 'lab') }, config);
   await renderLab(lab.plan, lab.state.secrets, lab.paths.labDir);
   const world = { events: [] as Event[], apiUp: false, failCp };
@@ -75,8 +75,8 @@ describe('provision phase', () => {
     const { lab, ctx, world } = await setup();
     await provisionPhase(lab).run(ctx);
     const of = (node: string) => world.events.filter((e) => e.node === node && e.what.startsWith('sudo ')).map((e) => e.what);
-    expect(of('m-k8s')).toEqual(['sudo bash config.sh 2', 'sudo bash install_pkg.sh 1.34 Main', 'sudo bash master_node.sh']);
-    expect(of('w1-k8s')).toEqual(['sudo bash config.sh 2', 'sudo bash install_pkg.sh 1.34', 'sudo bash work_nodes.sh']);
+    expect(of('m-k8s')).toEqual(['sudo bash config.sh 2', 'sudo bash install_pkg.sh 1.37 Main', 'sudo bash master_node.sh']);
+    expect(of('w1-k8s')).toEqual(['sudo bash config.sh 2', 'sudo bash install_pkg.sh 1.37', 'sudo bash work_nodes.sh']);
     expect(of('w2-k8s')).toEqual(of('w1-k8s'));
     // the CA goes to the control plane only, the key private
     const puts = world.events.filter((e) => e.what.startsWith('put /tmp/k8slab-pki/'));

@@ -20,14 +20,14 @@ NODE_IPS=(
   192.168.56.102
   192.168.56.103
 )
-CONTAINERD_VERSION=2.1.4
-CONTAINERD_TARBALL_URL=https://github.com/containerd/containerd/releases/download/v2.1.4/containerd-2.1.4-linux-ARCH.tar.gz
-CONTAINERD_UNIT_URL=https://raw.githubusercontent.com/containerd/containerd/v2.1.4/containerd.service
-RUNC_VERSION=1.3.0
-RUNC_URL=https://github.com/opencontainers/runc/releases/download/v1.3.0/runc.ARCH
-RUNC_SUMS_URL=https://github.com/opencontainers/runc/releases/download/v1.3.0/runc.sha256sum
+CONTAINERD_VERSION=2.3.7
+CONTAINERD_TARBALL_URL=https://github.com/containerd/containerd/releases/download/v2.3.7/containerd-2.3.7-linux-ARCH.tar.gz
+CONTAINERD_UNIT_URL=https://raw.githubusercontent.com/containerd/containerd/v2.3.7/containerd.service
+RUNC_VERSION=1.4.4
+RUNC_URL=https://github.com/opencontainers/runc/releases/download/v1.4.4/runc.ARCH
+RUNC_SUMS_URL=https://github.com/opencontainers/runc/releases/download/v1.4.4/runc.sha256sum
 PKGS_K8S_IO=https://pkgs.k8s.io/core:/stable:
-NFS_CLIENT=no
+NFS_CLIENT=yes
 
 # Logging for the provisioning scripts. Each line names the script (SCRIPT_NAME, set by the script that
 # includes this piece) and the time, so the interleaved output of `vagrant up` stays readable.

@@ -30,8 +30,16 @@ CA_CERT_HASH=sha256:bf1643d617f358d6b7da3348566608f29520067702ac5b128bbd80e1fe16
 PKI_UPLOAD_DIR=/tmp/k8slab-pki
 WORKER_COUNT=2
 ADDONS_DIR=/etc/k8slab/addons
-CALICO_VERSION=3.31.3
-CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.31.3/manifests/calico.yaml
+CALICO_VERSION=3.33.1
+CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.33.1/manifests/calico.yaml
+METALLB_VERSION=0.16.2
+METALLB_URL=https://raw.githubusercontent.com/metallb/metallb/v0.16.2/config/manifests/metallb-native.yaml
+METALLB_RANGE=192.168.56.200-192.168.56.220
+NFS_PROVISIONER_VERSION=4.0.18
+NFS_EXPORT_DIR=/srv/k8slab-nfs
+NFS_RBAC_URL=https://raw.githubusercontent.com/kubernetes-sigs/nfs-subdir-external-provisioner/nfs-subdir-external-provisioner-4.0.18/deploy/rbac.yaml
+NFS_DEPLOYMENT_URL=https://raw.githubusercontent.com/kubernetes-sigs/nfs-subdir-external-provisioner/nfs-subdir-external-provisioner-4.0.18/deploy/deployment.yaml
+NFS_CLASS_URL=https://raw.githubusercontent.com/kubernetes-sigs/nfs-subdir-external-provisioner/nfs-subdir-external-provisioner-4.0.18/deploy/class.yaml
 export KUBECONFIG=/etc/kubernetes/admin.conf
 
 # Logging for the provisioning scripts. Each line names the script (SCRIPT_NAME, set by the script that
@@ -263,6 +271,112 @@ YAML
   apply_dir "$dir"
 }
 
+# MetalLB's own objects now; its address pool once its webhook answers. The webhook runs on a worker,
+# and the workers join after this script, so a small systemd unit applies the pool when it can.
+install_metallb() {
+  local dir=$ADDONS_DIR/metallb
+  fetch "$METALLB_URL" "$dir/metallb-native.yaml"
+  retry 5 10 kubectl apply --server-side --force-conflicts -f "$dir/metallb-native.yaml" >/dev/null
+  put_file "$dir/pool.yaml" 0644 <<YAML || true
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: k8slab
+  namespace: metallb-system
+spec:
+  addresses:
+    - "$METALLB_RANGE"
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata:
+  name: k8slab
+  namespace: metallb-system
+spec:
+  ipAddressPools:
+    - k8slab
+YAML
+  apply_when_ready metallb-pool "$dir/pool.yaml"
+}
+
+apply_when_ready() { # NAME FILE
+  local unit=k8slab-apply-$1
+  if kubectl apply --server-side --force-conflicts -f "$2" >/dev/null 2>&1; then
+    log "applied $2"
+    return 0
+  fi
+  if systemctl is-active --quiet "$unit"; then
+    log "$2 is queued already ($unit)"
+    return 0
+  fi
+  put_file /usr/local/lib/k8slab/apply-when-ready 0755 <<'SCRIPT' || true
+#!/bin/bash
+# apply-when-ready FILE: kubectl apply FILE every 10 s for up to 30 min (an admission webhook may not answer yet).
+for _ in $(seq 180); do
+  kubectl apply --server-side --force-conflicts -f "$1" && exit 0
+  sleep 10
+done
+exit 1
+SCRIPT
+  systemctl reset-failed "$unit" >/dev/null 2>&1 || true
+  systemd-run --unit "$unit" --setenv=KUBECONFIG="$KUBECONFIG" \
+    /usr/local/lib/k8slab/apply-when-ready "$2" >/dev/null
+  log "queued $2: unit $unit applies it once the webhook answers (journalctl -u $unit)"
+}
+
+# The course's dynamic storage: an NFS export on the control plane, and the nfs-client StorageClass.
+install_nfs() {
+  local dir=$ADDONS_DIR/nfs-provisioner
+  if [[ $(os_family /etc/os-release) == debian ]]; then pkg_install nfs-kernel-server; else pkg_install nfs-utils; fi
+  install -d -m 0777 "$NFS_EXPORT_DIR"
+  put_file /etc/exports.d/k8slab.exports 0644 <<EXPORTS || true
+$NFS_EXPORT_DIR $PRIVATE_CIDR(rw,sync,no_subtree_check,no_root_squash)
+EXPORTS
+  systemctl enable --now nfs-server >/dev/null 2>&1
+  exportfs -ra
+
+  fetch "$NFS_RBAC_URL" "$dir/rbac.yaml"
+  fetch "$NFS_DEPLOYMENT_URL" "$dir/deployment.yaml"
+  fetch "$NFS_CLASS_URL" "$dir/class.yaml"
+  put_file "$dir/kustomization.yaml" 0644 <<YAML || true
+# nfs-subdir-external-provisioner as published, pointed at this node's export; nfs-client is the default class.
+resources:
+  - rbac.yaml
+  - deployment.yaml
+  - class.yaml
+patches:
+  - patch: |-
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: nfs-client-provisioner
+        namespace: default
+      spec:
+        template:
+          spec:
+            containers:
+              - name: nfs-client-provisioner
+                env:
+                  - name: NFS_SERVER
+                    value: "$NODE_IP"
+                  - name: NFS_PATH
+                    value: "$NFS_EXPORT_DIR"
+            volumes:
+              - name: nfs-client-root
+                nfs:
+                  server: "$NODE_IP"
+                  path: "$NFS_EXPORT_DIR"
+  - patch: |-
+      apiVersion: storage.k8s.io/v1
+      kind: StorageClass
+      metadata:
+        name: nfs-client
+        annotations:
+          storageclass.kubernetes.io/is-default-class: "true"
+YAML
+  apply_dir "$dir"
+}
+
 install_cluster_ca
 check_ca_hash /etc/kubernetes/pki/ca.crt
 kubeadm_init
@@ -283,6 +397,10 @@ fi
 
 log "pod network: Calico $CALICO_VERSION, pool $POD_CIDR, node addresses from $PRIVATE_CIDR"
 apply_calico
+log "MetalLB $METALLB_VERSION, addresses $METALLB_RANGE"
+install_metallb
+log "storage: NFS export $NFS_EXPORT_DIR and nfs-subdir-external-provisioner $NFS_PROVISIONER_VERSION (default StorageClass nfs-client)"
+install_nfs
 
 log "workers join $API_SERVER with the lab token and --discovery-token-ca-cert-hash $CA_CERT_HASH"
 log "done"
