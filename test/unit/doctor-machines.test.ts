@@ -65,6 +65,10 @@ describe('parseProbe', () => {
     });
   });
 
+  it('a point-to-point address ("inet A peer B/32") has no prefix of its own: /32', () => {
+    expect(parseProbe('ip=yes\naddr=eth0 192.168.56.240\n').addresses).toEqual([{ ifname: 'eth0', address: '192.168.56.240', prefixlen: 32 }]);
+  });
+
   it('a missing tool is unknown, not empty: no `ip` gives no addresses, no `ss` no ports', () => {
     const f = parseProbe(PROBE_OUTPUT.replace(/^(ip|ss)=yes\n/gm, '').replace(/^(addr|listen)=.*\n/gm, ''));
     expect(f.addresses).toBeUndefined();

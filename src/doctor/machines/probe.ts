@@ -36,7 +36,8 @@ for n in /sys/class/net/*; do
 done
 if command -v ip >/dev/null 2>&1; then
   echo "ip=yes"
-  ip -o -4 addr show 2>/dev/null | awk '{ print "addr=" $2 " " $4 }'
+  # "inet A/P", or "inet A peer B/P" on a point-to-point link: the word after "inet" is the address
+  ip -o -4 addr show 2>/dev/null | awk '{ for (i = 3; i < NF; i++) if ($i == "inet") print "addr=" $2 " " $(i + 1) }'
 fi
 if command -v ss >/dev/null 2>&1; then
   echo "ss=yes"
@@ -114,8 +115,8 @@ export function parseProbe(stdout: string): MachineFacts {
     }),
     addresses: one.has('ip')
       ? (many.get('addr') ?? []).flatMap((v) => {
-          const m = /^(\S+) (\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(v);
-          return m ? [{ ifname: m[1]!, address: m[2]!, prefixlen: Number(m[3]) }] : [];
+          const m = /^(\S+) (\d+\.\d+\.\d+\.\d+)(?:\/(\d+))?$/.exec(v);
+          return m ? [{ ifname: m[1]!, address: m[2]!, prefixlen: m[3] === undefined ? 32 : Number(m[3]) }] : [];
         })
       : undefined,
     listening: one.has('ss') ? [...new Set((many.get('listen') ?? []).flatMap((p) => num(p) ?? []))] : undefined,
