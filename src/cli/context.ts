@@ -45,3 +45,27 @@ export function requireRenderedLab(paths: LabPaths, config: LabConfig): void {
     throw new UserError(`lab ${config.name} has no VMs yet (no Vagrantfile in ${paths.labDir})`, EXIT.failed, 'run `k8slab up` first');
   }
 }
+
+/** Snapshots are VM state: machines have none. */
+export function requireSnapshots(config: LabConfig): void {
+  if (config.provider === 'machines') {
+    throw new UserError(
+      'machines have no snapshots: snapshot and reset are for the VM providers (virtualbox, libvirt)',
+      EXIT.usage,
+      'for a fresh cluster on the same machines, run `k8slab down` and `k8slab up`',
+    );
+  }
+}
+
+/** Until the machines provider drives these commands (issue 14): say so before anything runs. */
+export function requireVagrantProvider(config: LabConfig, command: string): void {
+  if (config.provider === 'machines') {
+    throw new UserError(
+      `\`k8slab ${command}\` does not drive provider: machines yet (issue 14)`,
+      EXIT.usage,
+      command === 'down'
+        ? 'on each machine, run `sudo bash teardown.sh` from the lab folder (`k8slab render` writes it): it removes the lab and lists what is left'
+        : '`k8slab doctor` and `k8slab render` work on machines today',
+    );
+  }
+}

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
+import { addLabOptions, loadLab, requireVagrantProvider, type GlobalOptions } from '../context.js';
 import { down, type DownReport } from '../../up/down.js';
 import { withInterrupt } from '../../up/interrupt.js';
 import { EXIT } from '../exit-codes.js';
@@ -26,6 +26,7 @@ export function register(program: Command): void {
       .option('--json', 'print what was removed as JSON'),
   ).action(async (opts: GlobalOptions & { json?: boolean }) => {
     const { paths, config } = await loadLab(opts);
+    requireVagrantProvider(config, 'down');
     const report = await withInterrupt((signal) =>
       down({
         labDir: paths.labDir,

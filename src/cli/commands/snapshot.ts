@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addLabOptions, loadLab, requireRenderedLab, type GlobalOptions } from '../context.js';
+import { addLabOptions, loadLab, requireSnapshots, requireRenderedLab, type GlobalOptions } from '../context.js';
 import { openLab, type Lab } from '../../up/lab.js';
 import { withInterrupt } from '../../up/interrupt.js';
 import { makeProgress, formatSeconds } from '../../up/progress.js';
@@ -58,6 +58,7 @@ export function register(program: Command): void {
     async (name: string, opts: GlobalOptions) => {
       checkName(name);
       const { paths, config } = await loadLab(opts);
+      requireSnapshots(config);
       requireRenderedLab(paths, config);
       const lab = await openLab(paths, config);
       const t0 = Date.now();
@@ -77,6 +78,7 @@ export function register(program: Command): void {
   addLabOptions(snap.command('list').description("every VM's snapshots").option('--json', 'print JSON')).action(
     async (opts: GlobalOptions & { json?: boolean }) => {
       const { paths, config } = await loadLab(opts);
+      requireSnapshots(config);
       requireRenderedLab(paths, config);
       const lab = await openLab(paths, config);
       const list = await withInterrupt((signal) => lab.vagrant({ signal }).snapshotList());
@@ -96,6 +98,7 @@ export function register(program: Command): void {
   ).action(async (name: string, opts: GlobalOptions) => {
     checkName(name);
     const { paths, config } = await loadLab(opts);
+    requireSnapshots(config);
     requireRenderedLab(paths, config);
     const lab = await openLab(paths, config);
     const t0 = Date.now();

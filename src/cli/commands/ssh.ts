@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { execa } from 'execa';
-import { addLabOptions, loadLab, requireRenderedLab, type GlobalOptions } from '../context.js';
+import { addLabOptions, loadLab, requireVagrantProvider, requireRenderedLab, type GlobalOptions } from '../context.js';
 import { nodeAddresses } from '../../config/cross-check.js';
 import { shQuote } from '../../util/shell.js';
 import { UserError } from '../../util/errors.js';
@@ -16,6 +16,7 @@ export function register(program: Command): void {
       .argument('[command...]', 'command and its arguments, each kept as one word (after --; for shell syntax: -- sh -c "a; b"); its exit code becomes ours'),
   ).action(async (node: string, command: string[], opts: GlobalOptions) => {
     const { paths, config } = await loadLab(opts);
+    requireVagrantProvider(config, 'ssh');
     const names = nodeAddresses(config).map((a) => a.name);
     if (!names.includes(node)) {
       throw new UserError(`no node "${node}" in lab ${config.name}`, EXIT.usage, `nodes: ${names.join(', ')}`);

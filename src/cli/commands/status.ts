@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
+import { addLabOptions, loadLab, requireVagrantProvider, type GlobalOptions } from '../context.js';
 import { openLab } from '../../up/lab.js';
 import { getNodes } from '../../cluster/wait.js';
 import type { NodeReadiness } from '../../cluster/readiness.js';
@@ -17,6 +17,7 @@ export function register(program: Command): void {
       .option('--json', 'print JSON for scripts'),
   ).action(async (opts: GlobalOptions & { json?: boolean }) => {
     const { paths, config } = await loadLab(opts);
+    requireVagrantProvider(config, 'status');
     const existed = (await readState(paths.labDir)) !== undefined;
     const lab = await openLab(paths, config);
     const report = await withInterrupt(async (signal) => {

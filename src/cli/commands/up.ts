@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
+import { addLabOptions, loadLab, requireVagrantProvider, type GlobalOptions } from '../context.js';
 import { openLab } from '../../up/lab.js';
 import { withInterrupt } from '../../up/interrupt.js';
 import { makeProgress } from '../../up/progress.js';
@@ -15,6 +15,7 @@ export function register(program: Command): void {
       .option('--skip-doctor', 'do not run the host checks first'),
   ).action(async (opts: GlobalOptions & { until?: PhaseName; skipDoctor?: boolean }) => {
     const { paths, config } = await loadLab(opts);
+    requireVagrantProvider(config, 'up');
     const lab = await openLab(paths, config);
     const progress = makeProgress();
     const result = await withInterrupt((signal) =>
