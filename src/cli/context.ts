@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
 import type { LabConfig } from '../config/schema.js';
 import { UserError } from '../util/errors.js';
+import { NO_SNAPSHOTS } from '../provider/machines.js';
 import { EXIT } from './exit-codes.js';
 
 export interface LabPaths {
@@ -50,7 +51,7 @@ export function requireRenderedLab(paths: LabPaths, config: LabConfig): void {
 export function requireSnapshots(config: LabConfig): void {
   if (config.provider === 'machines') {
     throw new UserError(
-      'machines have no snapshots: snapshot and reset are for the VM providers (virtualbox, libvirt)',
+      NO_SNAPSHOTS,
       EXIT.usage,
       'for a fresh cluster on the same machines, run `k8slab down` and `k8slab up`',
     );

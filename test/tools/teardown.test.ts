@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { makePlan } from '../../src/plan/plan.js';
 import { renderFiles, TEARDOWN_SCRIPT } from '../../src/render/index.js';
+import { teardownMachines, type MachineShell } from '../../src/provider/machines.js';
 
 const CA = readFileSync(join(__dirname, '..', 'fixtures', 'render', 'ca.crt'), 'utf8');
 
@@ -261,6 +262,23 @@ describe('teardown.sh', () => {
     expect(r.stdout).toMatch(/^leftover: interface cni0$/m);
     expect(r.stdout).toMatch(/^leftover: interface cali1234$/m);
     expect(r.stdout).not.toMatch(/nothing/);
+  });
+
+  it('the machines provider runs it through stdin and reads its leftovers', async () => {
+    // a shell on "the machine": this host's bash with the scratch root and the fakes
+    const local: MachineShell = {
+      run: async (command, opts) => {
+        const r = spawnSync('bash', ['-c', command], { input: opts.input, encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin`, K8SLAB_TEARDOWN_ROOT: root, STATE: state, HOME: root } });
+        return { exitCode: r.status ?? 255, stdout: r.stdout, stderr: r.stderr };
+      },
+    };
+    const node = { name: 'm-k8s', role: 'control-plane' as const, privateIp: '10.214.0.10', address: '10.214.0.10', port: 22, user: 'root', keyFile: '/k' };
+    const script = readFileSync(join(dirname(root), 'teardown.sh'), 'utf8');
+    expect(await teardownMachines([{ node, shell: local }], script, { purge: false })).toEqual([{ node: 'm-k8s', leftovers: [] }]);
+    expect(existsSync(join(root, 'etc/kubernetes'))).toBe(false);
+    write(join(state, 'links'), '3: cni0: <UP>\n');
+    writeFileSync(join(bin, 'ip'), readFileSync(join(bin, 'ip'), 'utf8').replace('"link delete "*) log', '"link delete "*) exit 1; log'));
+    expect(await teardownMachines([{ node, shell: local }], script, { purge: false })).toEqual([{ node: 'm-k8s', leftovers: ['interface cni0'] }]);
   });
 
   it('rejects an unknown argument before changing anything', () => {
