@@ -48,3 +48,21 @@ describe('machines provider: down', () => {
     ]);
   });
 });
+
+describe('bundle copy to machines: what a worker leaves out', () => {
+  it('only tarballs whose every image is the control plane\'s own', async () => {
+    const { controlPlaneOnlyFiles } = await import('../../src/bundle/roles.js');
+    const index = JSON.stringify({
+      format: 'docker-archive',
+      images: [
+        { file: 'kube-apiserver.tar', images: ['registry.k8s.io/kube-apiserver:v1.20.2'] },
+        { file: 'cp.tar', images: ['registry.k8s.io/etcd:3.4.13-0', 'registry.k8s.io/kube-scheduler:v1.20.2'] },
+        { file: 'mixed.tar', images: ['registry.k8s.io/etcd:3.4.13-0', 'registry.k8s.io/pause:3.2'] },
+        { file: 'kube-proxy.tar', images: ['registry.k8s.io/kube-proxy:v1.20.2'] },
+      ],
+    });
+    expect(controlPlaneOnlyFiles(index)).toEqual(['images/kube-apiserver.tar', 'images/cp.tar']);
+    expect(controlPlaneOnlyFiles('not json')).toEqual([]);
+    expect(controlPlaneOnlyFiles('{"images": [{"file": "../x"}]}')).toEqual([]);
+  });
+});
