@@ -55,12 +55,15 @@ esac`,
   "-o -4 addr show dev "*) grep "^[0-9]*: $6 " "$STATE/addrs" || true ;;
   "link show "*) grep -q ": $3:" "$STATE/links" ;;
   "-4 route show") cat "$STATE/routes" ;;
+  "netns pids "*) cat "$STATE/pids-$3" 2>/dev/null || true ;;
+  "netns delete "*) log "ip $*"; rm -f "$K8SLAB_TEARDOWN_ROOT/run/netns/$3" ;;
   "route del "*) log "ip $*"; shift 2; drop routes "$*" ;;
   *) log "ip $*" ;;
 esac`,
   'apt-get': 'log "apt-get $*"',
   dnf: 'log "dnf $*"',
   findmnt: 'true',
+  pgrep: 'grep -qx -- "$2" "$STATE/processes" 2>/dev/null',
   umount: 'log "umount $*"',
   exportfs: 'log "exportfs $*"',
   ipvsadm: 'log "ipvsadm $*"',
@@ -144,6 +147,10 @@ function seedMachine(): void {
   write(join(state, 'addrs'), '3: cni0    inet 172.16.0.1/24 brd 172.16.0.255\n6: cni1    inet 10.88.0.1/16 brd 10.88.255.255\n');
   write(join(state, 'routes'), 'default via 10.214.0.1 dev eth0\n10.214.0.0/24 dev eth0 proto kernel scope link src 10.214.0.10\n172.16.0.0/24 dev cni0 proto kernel scope link src 172.16.0.1\n172.16.1.0/24 via 10.214.0.101 dev eth0 proto 77\nblackhole 172.16.2.0/26 proto bird\n10.88.0.0/16 dev cni1 proto kernel scope link\n');
   write(join(state, 'tasks'), 'etcd1\n');
+  // a pod sandbox's namespace left behind, and podman's, which has a process in it
+  write(join(root, 'run/netns/cni-1b2c'), '');
+  write(join(root, 'run/netns/cni-podman-9'), '');
+  write(join(state, 'pids-cni-podman-9'), '4242\n');
   write(join(state, 'containers'), 'etcd1\npause1\n');
   write(join(state, 'images'), 'registry.k8s.io/pause:3.2\nregistry.k8s.io/etcd:3.4.13-0\n');
 }
@@ -215,6 +222,8 @@ describe('teardown.sh', () => {
     // containers and images of the k8s.io namespace
     expect(readFileSync(join(state, 'containers'), 'utf8')).toBe('');
     expect(readFileSync(join(state, 'images'), 'utf8')).toBe('');
+    expect(existsSync(join(root, 'run/netns/cni-1b2c'))).toBe(false);
+    expect(existsSync(join(root, 'run/netns/cni-podman-9'))).toBe(true);
     expect(calls()).toMatch(/^kubeadm reset -f$/m);
     expect(calls()).toMatch(/^systemctl disable --now kubelet.service$/m);
     expect(calls()).not.toMatch(/apt-get/);
@@ -279,6 +288,13 @@ describe('teardown.sh', () => {
     write(join(state, 'links'), '3: cni0: <UP>\n');
     writeFileSync(join(bin, 'ip'), readFileSync(join(bin, 'ip'), 'utf8').replace('"link delete "*) log', '"link delete "*) exit 1; log'));
     expect(await teardownMachines([{ node, shell: local }], script, { purge: false })).toEqual([{ node: 'm-k8s', leftovers: ['interface cni0'] }]);
+  });
+
+  it('a control-plane process still running is a leftover', () => {
+    write(join(state, 'processes'), 'kube-apiserver\n');
+    const r = run();
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^leftover: process kube-apiserver$/m);
   });
 
   it('rejects an unknown argument before changing anything', () => {
