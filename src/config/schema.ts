@@ -65,6 +65,8 @@ export const PROVIDERS = [...VAGRANT_PROVIDERS, 'machines'] as const;
 export type VagrantProvider = (typeof VAGRANT_PROVIDERS)[number];
 export const SOURCES = ['pkgs.k8s.io', 'bundle'] as const;
 export const CNIS = ['calico', 'bridge'] as const;
+/** Calico's overlay: vxlan (calico-vxlan.yaml, no BIRD) or ipip (calico.yaml, IP-in-IP routed by BIRD over BGP). */
+export const CALICO_ENCAPSULATIONS = ['vxlan', 'ipip'] as const;
 export const STORAGE = ['none', 'local-path', 'nfs'] as const;
 export const LIBVIRT_DRIVERS = ['kvm', 'qemu'] as const;
 export const CPU_MODES = ['host-passthrough', 'host-model', 'maximum', 'custom'] as const;
@@ -137,7 +139,12 @@ export const labSchema = z.strictObject({
       runcVersion: semver(DEFAULT_VERSIONS.runc).default(DEFAULT_VERSIONS.runc),
     })
     .prefault({}),
-  calico: z.strictObject({ version: semver(DEFAULT_VERSIONS.calico).default(DEFAULT_VERSIONS.calico) }).prefault({}),
+  calico: z
+    .strictObject({
+      version: semver(DEFAULT_VERSIONS.calico).default(DEFAULT_VERSIONS.calico),
+      encapsulation: oneOf(CALICO_ENCAPSULATIONS).default('vxlan'),
+    })
+    .prefault({}),
   addons: z
     .strictObject({
       metallb: z

@@ -64,6 +64,7 @@ export interface Plan {
   /** provider: machines only, in node order */
   machines?: MachineNode[];
   versions: { containerd: string; runc: string; calico: string };
+  calico: { encapsulation: LabConfig['calico']['encapsulation'] };
   addons: {
     metallb?: { version: string; range: IpRange };
     storage: LabConfig['addons']['storage'];
@@ -129,6 +130,7 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
     },
     ...(machines ? { machines } : {}),
     versions: { containerd: config.containerd.version, runc: config.containerd.runcVersion, calico: config.calico.version },
+    calico: { encapsulation: config.calico.encapsulation },
     addons: {
       ...(mlb.enabled ? { metallb: { version: mlb.version, range: parseRange(metallbRange(config).text)! } } : {}),
       storage: config.addons.storage,

@@ -1,6 +1,8 @@
 // The Handlebars instance behind `k8slab render`: no HTML escaping (the outputs are Ruby and bash, whose
 // quoting the helpers do), strict lookups, our helpers, the partials in templates/partials/, and the
-// shell pieces of provision/ inlined so each generated script stands on its own.
+// shell pieces of provision/ inlined so each generated script stands on its own. Every source is read
+// with its line endings made LF: a CRLF checkout (Git for Windows' default) would otherwise give scripts
+// whose `set -euo pipefail` dies with "pipefail: invalid option name" once uploaded over SFTP.
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Handlebars from 'handlebars';
@@ -41,14 +43,14 @@ export function createEngine(dirs: EngineDirs): Engine {
 
   const partialsDir = join(dirs.templates, 'partials');
   for (const file of listHbs(partialsDir)) {
-    hb.registerPartial(basename(file, '.hbs'), readFileSync(join(partialsDir, file), 'utf8'));
+    hb.registerPartial(basename(file, '.hbs'), readSource(join(partialsDir, file)));
   }
   const compiled = new Map<string, Handlebars.TemplateDelegate>();
   return {
     render(template, view) {
       let fn = compiled.get(template);
       if (!fn) {
-        const source = readFileSync(join(dirs.templates, `${template}.hbs`), 'utf8');
+        const source = readSource(join(dirs.templates, `${template}.hbs`));
         fn = hb.compile(source, { noEscape: true, strict: true });
         compiled.set(template, fn);
       }
@@ -71,10 +73,15 @@ function provisionPiece(dir: string, name: unknown): string {
   const file = join(dir, `${name}.sh`);
   let text = pieces.get(file);
   if (text === undefined) {
-    text = readFileSync(file, 'utf8').replace(/^#!.*\n/, '').trimEnd();
+    text = readSource(file).replace(/^#!.*\n/, '').trimEnd();
     pieces.set(file, text);
   }
   return text;
+}
+
+/** A template, partial or piece as text with LF line endings, whatever the checkout did to it. */
+function readSource(file: string): string {
+  return readFileSync(file, 'utf8').replace(/\r\n?/g, '\n');
 }
 
 function listHbs(dir: string): string[] {

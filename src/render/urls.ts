@@ -10,7 +10,9 @@ export const upstream = {
   containerdUnit: (v: string) => `${RAW}/containerd/containerd/v${v}/containerd.service`,
   runcBinary: (v: string) => `${GH}/opencontainers/runc/releases/download/v${v}/runc.ARCH`,
   runcSums: (v: string) => `${GH}/opencontainers/runc/releases/download/v${v}/runc.sha256sum`,
-  calico: (v: string) => `${RAW}/projectcalico/calico/v${v}/manifests/calico.yaml`,
+  /** calico.yaml routes IP-in-IP with BIRD (BGP); calico-vxlan.yaml is VXLAN without BIRD or its probes. */
+  calico: (v: string, encapsulation: 'ipip' | 'vxlan') =>
+    `${RAW}/projectcalico/calico/v${v}/manifests/${encapsulation === 'vxlan' ? 'calico-vxlan.yaml' : 'calico.yaml'}`,
   metallb: (v: string) => `${RAW}/metallb/metallb/v${v}/config/manifests/metallb-native.yaml`,
   localPath: (v: string) => `${RAW}/rancher/local-path-provisioner/v${v}/deploy/local-path-storage.yaml`,
   /** nfs-subdir-external-provisioner's plain manifests at a chart release tag. */

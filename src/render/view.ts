@@ -34,7 +34,7 @@ export interface RenderView {
   containerd: { version: string; tarball: string; unit: string };
   runc: { version: string; binary: string; sums: string };
   pkgsK8sIo: string;
-  calico: { version: string; url: string };
+  calico: { version: string; url: string; encapsulation: Plan['calico']['encapsulation'] };
   metallb: { version: string; url: string; range: string } | null;
   localPath: { version: string; url: string } | null;
   nfs: { version: string; rbac: string; deployment: string; storageClass: string; exportDir: string } | null;
@@ -79,7 +79,11 @@ export function makeView(plan: Plan): RenderView {
       sums: upstream.runcSums(plan.versions.runc),
     },
     pkgsK8sIo: upstream.pkgsK8sIo,
-    calico: { version: plan.versions.calico, url: upstream.calico(plan.versions.calico) },
+    calico: {
+      version: plan.versions.calico,
+      url: upstream.calico(plan.versions.calico, plan.calico.encapsulation),
+      encapsulation: plan.calico.encapsulation,
+    },
     metallb: mlb
       ? { version: mlb.version, url: upstream.metallb(mlb.version), range: `${mlb.range.first}-${mlb.range.last}` }
       : null,
@@ -103,6 +107,7 @@ export function makeView(plan: Plan): RenderView {
     libvirt: plan.libvirt,
     vbGroup: plan.virtualbox.group,
     pkiUploadDir: PKI_UPLOAD_DIR,
-    pkiPrepareCommand: `install -d -m 0700 -o "\${SUDO_USER:-vagrant}" ${sh(PKI_UPLOAD_DIR)}`,
+    // The SSH user's: through sudo that is SUDO_USER; logged in as root without sudo, it is root itself.
+    pkiPrepareCommand: `install -d -m 0700 -o "\${SUDO_USER:-$(id -un)}" ${sh(PKI_UPLOAD_DIR)}`,
   };
 }

@@ -64,6 +64,36 @@ describe.skipIf(!usable)('crictl stand-in over ctr, against a real containerd', 
     expect(crictlRun('pods', '-q')).toEqual({ code: 0, out: '', err: '' });
   });
 
+  // kubeadm reset: `crictl pods -q`, then stopp and rmp per sandbox. The pod's other containers carry the
+  // same io.kubernetes.pod.uid label (kubelet sets it on both); they must stop and go too, or the control
+  // plane keeps its ports and the next kubeadm init fails preflight.
+  it('stopp and rmp act on every container of the pod, and on no other pod', () => {
+    const ctr = (...args: string[]) => run(join(TESTBED, 'containerd.sh'), ['ctr', '--name', NAME, ...args]);
+    const start = (id: string, uid: string, kind: string) =>
+      expect(ctr('run', '-d', '--label', `io.kubernetes.pod.uid=${uid}`, '--label', `io.cri-containerd.kind=${kind}`, 'k8s.gcr.io/pause:3.2', id).code).toBe(0);
+    start('sb-a', 'uid-a', 'sandbox');
+    start('c-a', 'uid-a', 'container');
+    start('sb-b', 'uid-b', 'sandbox');
+    start('c-b', 'uid-b', 'container');
+    const tasks = () =>
+      Object.fromEntries(
+        ctr('tasks', 'ls').out.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)).map((f) => [f[0], f[2]]),
+      );
+    expect(crictlRun('pods').out.trim().split('\n').sort()).toEqual(['sb-a', 'sb-b']);
+    expect(tasks()).toEqual({ 'sb-a': 'RUNNING', 'c-a': 'RUNNING', 'sb-b': 'RUNNING', 'c-b': 'RUNNING' });
+
+    expect(crictlRun('stopp', 'sb-a').code).toBe(0);
+    expect(tasks()).toEqual({ 'sb-a': 'STOPPED', 'c-a': 'STOPPED', 'sb-b': 'RUNNING', 'c-b': 'RUNNING' });
+    expect(crictlRun('rmp', 'sb-a').code).toBe(0);
+    expect(ctr('containers', 'ls', '-q').out.trim().split('\n').sort()).toEqual(['c-b', 'sb-b']);
+
+    for (const id of ['sb-b']) {
+      expect(crictlRun('stopp', id).code).toBe(0);
+      expect(crictlRun('rmp', id).code).toBe(0);
+    }
+    expect(ctr('containers', 'ls', '-q').out.trim()).toBe('');
+  });
+
   it('anything else is refused with a clear message', () => {
     const r = crictlRun('logs', 'abc');
     expect(r.code).toBe(1);

@@ -1,12 +1,12 @@
-// The bundle's kubeadm config (partial master-bundle): its apiServer line, evaluated by bash exactly as
-// rendered, must be valid YAML with the timeout (old kubeadm APIs) and the certificate's extra addresses.
+// kubeadm init's config (master_node.sh's write_kubeadm_config): its apiServer line, evaluated by bash exactly
+// as written, must be valid YAML with the timeout (old kubeadm APIs) and the certificate's extra addresses.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-const partial = readFileSync(join(__dirname, '..', '..', 'templates', 'partials', 'master-bundle.hbs'), 'utf8');
+const partial = readFileSync(join(__dirname, '..', '..', 'templates', 'master_node.sh.hbs'), 'utf8');
 const lines = partial.split('\n').filter((l) => /^\s+(api_server=|if \[\[ -n \$api_server \]\])/.test(l));
 
 function apiServer(cpTimeout: string, sans: string): unknown {
@@ -14,7 +14,7 @@ function apiServer(cpTimeout: string, sans: string): unknown {
   return out === '' ? null : parse(out);
 }
 
-describe('master-bundle: apiServer in the ClusterConfiguration', () => {
+describe('write_kubeadm_config: apiServer in the ClusterConfiguration', () => {
   it('has the two lines it evaluates', () => expect(lines).toHaveLength(2));
   it('timeout and extra addresses (v1beta2/v1beta3)', () => {
     expect(apiServer('timeoutForControlPlane: 10m0s', '203.0.113.10,cp.example.net')).toEqual({

@@ -137,6 +137,7 @@ function seedMachine(): void {
   write(join(root, 'usr/local/lib/k8slab/bridge-sync'), '#!/bin/sh\n');
   write(join(root, 'etc/systemd/system/k8slab-bridge-sync.timer'), '[Timer]\n');
   write(join(root, 'etc/k8slab/kubeadm-init.yaml'), 'x');
+  write(join(root, 'var/lib/k8slab/bundle-images/pause.tar.names'), 'x');
   write(join(root, 'tmp/k8slab/config.sh'), 'x');
   write(join(root, 'usr/local/bin/kubeadm'), 'x');
   write(join(root, 'usr/local/bin/user-tool'), 'x');
@@ -201,7 +202,7 @@ describe('teardown.sh', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/left of the lab on node1: nothing/);
     // Kubernetes, the CNI, k8slab's files: gone
-    for (const p of ['etc/kubernetes', 'var/lib/etcd', 'var/lib/kubelet', 'var/lib/cni', 'etc/cni/net.d', 'etc/containerd/config.toml', 'etc/default/kubelet', 'root/.kube/config', 'etc/modules-load.d/k8slab.conf', 'etc/sysctl.d/90-k8slab.conf', 'usr/local/lib/k8slab', 'etc/systemd/system/k8slab-bridge-sync.timer', 'etc/k8slab', 'tmp/k8slab']) {
+    for (const p of ['etc/kubernetes', 'var/lib/etcd', 'var/lib/kubelet', 'var/lib/cni', 'etc/cni/net.d', 'etc/containerd/config.toml', 'etc/default/kubelet', 'root/.kube/config', 'etc/modules-load.d/k8slab.conf', 'etc/sysctl.d/90-k8slab.conf', 'usr/local/lib/k8slab', 'etc/systemd/system/k8slab-bridge-sync.timer', 'etc/k8slab', 'var/lib/k8slab/bundle-images', 'tmp/k8slab']) {
       expect(existsSync(join(root, p)), p).toBe(false);
     }
     // the user's files and what install_pkg.sh added (without --purge): still there

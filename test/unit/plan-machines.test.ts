@@ -70,7 +70,7 @@ describe('render: the API server certificate names the control plane\'s SSH addr
     const { renderFiles } = await import('../../src/render/index.js');
     const machines = renderFiles(makePlan(lab('203.0.113.10'), { ...secrets, caCert: CA }), { caCert: CA });
     expect(machines.get('master_node.sh')!.content).toMatch(/^API_SERVER_CERT_SANS=203\.0\.113\.10$/m);
-    expect(machines.get('master_node.sh')!.content).toContain('init_args+=(--apiserver-cert-extra-sans "$API_SERVER_CERT_SANS")');
+    expect(machines.get('master_node.sh')!.content).toContain('certSANs: [$API_SERVER_CERT_SANS]');
     const vagrant = renderFiles(makePlan(parseConfig(''), { ...secrets, caCert: CA }), { caCert: CA });
     expect(vagrant.get('master_node.sh')!.content).toMatch(/^API_SERVER_CERT_SANS=\$''$/m);
   });

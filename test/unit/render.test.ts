@@ -1,11 +1,14 @@
 // Rendering: golden files, determinism, file modes, the join's security, and the shape of the Vagrantfile.
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateSecrets, type LabSecrets } from '../../src/plan/secrets.js';
+import { PROVISION_DIR, TEMPLATES_DIR } from '../../src/paths.js';
+import { createEngine } from '../../src/render/engine.js';
 import { renderFiles, renderLab, SCRIPTS } from '../../src/render/index.js';
+import { bash, settingsOf } from '../fixtures/render/bash.js';
 import { FAKE_TOKEN, FIXTURE_CA_CERT, FIXTURE_SECRETS, GOLDEN_VARIANTS, VARIANTS, planFor } from '../fixtures/render/variants.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('../golden/', import.meta.url));
@@ -97,7 +100,7 @@ describe('join security on every variant', () => {
     expect(worker).toMatch(/--discovery-token-ca-cert-hash "\$CA_CERT_HASH"/);
     const master = files.get('master_node.sh')!.content;
     expect(master).toContain(`JOIN_TOKEN=${FAKE_TOKEN}\n`);
-    expect(master).toMatch(/--token "\$JOIN_TOKEN"\n\s+--token-ttl 0/);
+    expect(master).toMatch(/- token: "\$JOIN_TOKEN"\n\s+ttl: "0s"/);
   });
 });
 
@@ -108,7 +111,7 @@ describe('Vagrantfile shape', () => {
     const order = [
       'path: "config.sh", args: N',
       'path: "install_pkg.sh", args: [K8S_VERSION, "Main"]',
-      `inline: 'install -d -m 0700 -o "\${SUDO_USER:-vagrant}" /tmp/k8slab-pki'`,
+      `inline: 'install -d -m 0700 -o "\${SUDO_USER:-$(id -un)}" /tmp/k8slab-pki'`,
       'source: File.join(PKI_DIR, "ca.crt")',
       'source: File.join(PKI_DIR, "ca.key")',
       'path: "master_node.sh"',
@@ -154,7 +157,8 @@ describe('script content follows the plan', () => {
 
   test('Calico by default with the pod CIDR and the private network; no add-ons when turned off', () => {
     const d = render('default').get('master_node.sh')!.content;
-    expect(d).toContain('CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.33.1/manifests/calico.yaml');
+    expect(d).toContain('CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.33.1/manifests/calico-vxlan.yaml');
+    expect(d).toContain('CALICO_ENCAPSULATION=vxlan');
     // MetalLB (on .200-.220 of the private network) and NFS storage are on by default
     expect(d).toContain('METALLB_RANGE=192.168.56.200-192.168.56.220');
     expect(d).toMatch(/^install_nfs$/m);
@@ -163,6 +167,13 @@ describe('script content follows the plan', () => {
     expect(m).toContain('PRIVATE_CIDR=192.168.56.0/24');
     expect(m).toContain('value: "cidr=$PRIVATE_CIDR"');
     expect(m).not.toMatch(/METALLB|LOCAL_PATH|NFS_/);
+  });
+
+  test('calico.encapsulation: vxlan (the default) takes calico-vxlan.yaml, ipip the BIRD manifest calico.yaml', () => {
+    const ipip = renderFiles(planFor({ calico: { encapsulation: 'ipip' } }), FIXTURE_SECRETS).get('master_node.sh')!.content;
+    expect(ipip).toContain('CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.33.1/manifests/calico.yaml\n');
+    expect(ipip).toContain('CALICO_ENCAPSULATION=ipip');
+    expect(() => planFor({ calico: { encapsulation: 'geneve' as 'vxlan' } })).toThrow(/calico\.encapsulation.*must be one of: vxlan, ipip/s);
   });
 
   test('MetalLB and local-path when enabled', () => {
@@ -196,5 +207,37 @@ describe('script content follows the plan', () => {
 
   test('the fixture certificate is the one in pki/ca.crt', () => {
     expect(render('default').get('pki/ca.crt')!.content).toBe(FIXTURE_CA_CERT);
+  });
+});
+
+// Git for Windows checks text out with CRLF unless .gitattributes says otherwise; the renderer must give
+// the same LF scripts from such a checkout (a CR after `pipefail` kills every script under bash).
+describe('a CRLF checkout of the templates and provision pieces', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'k8slab-render-crlf-'));
+    await cp(TEMPLATES_DIR, join(root, 'templates'), { recursive: true });
+    await cp(PROVISION_DIR, join(root, 'provision'), { recursive: true });
+    for (const dir of ['templates', 'templates/partials', 'provision']) {
+      for (const f of await readdir(join(root, dir))) {
+        if (!/\.(hbs|sh)$/.test(f)) continue;
+        const file = join(root, dir, f);
+        await writeFile(file, (await readFile(file, 'utf8')).replace(/\n/g, '\r\n'));
+      }
+    }
+  });
+  afterAll(async () => rm(root, { recursive: true, force: true }));
+
+  test.each(Object.keys(VARIANTS))('%s: the same bytes as from an LF checkout, and bash runs them', async (name) => {
+    const crlfTemplate = await readFile(join(root, 'templates', 'config.sh.hbs'), 'utf8');
+    expect(crlfTemplate).toContain('set -euo pipefail\r\n'); // the input really is CRLF
+    const engine = createEngine({ templates: join(root, 'templates'), provision: join(root, 'provision') });
+    const crlf = renderFiles(planFor(VARIANTS[name]!), FIXTURE_SECRETS, engine);
+    const lf = renderFiles(planFor(VARIANTS[name]!), FIXTURE_SECRETS);
+    for (const [path, file] of lf) expect(crlf.get(path)!.content, path).toBe(file.content);
+    for (const s of SCRIPTS) {
+      const r = await bash(`${settingsOf(crlf.get(s)!.content)}echo settings-ok`);
+      expect([r.exitCode, r.stderr, r.stdout], s).toEqual([0, '', 'settings-ok']);
+    }
   });
 });
