@@ -1,7 +1,7 @@
 // A LessonContext for tests: the services lesson's namespace, time scale 1, the real local executor, the
 // default images and a cluster with no capabilities, unless the test says otherwise.
 import { LessonContext, type LessonScope } from '../src/lessons/context.js';
-import { DEFAULT_IMAGES } from '../src/lessons/images.js';
+import { DEFAULT_IMAGES } from '../src/config/images.js';
 import type { ClusterFacts } from '../src/lessons/types.js';
 import { localExecutor } from '../src/nodes/executors.js';
 

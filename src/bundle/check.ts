@@ -2,7 +2,7 @@
 // findings out. Each finding says what is wrong and how to fix it.
 import type { LabConfig } from '../config/schema.js';
 import { parseK8sVersion } from '../config/versions.js';
-import { resolveImages } from '../lessons/images.js';
+import { resolveImages } from '../config/images.js';
 import { ADDON_MANIFESTS, BRIDGE_CNI_PLUGINS, LAYOUT, OPTIONAL_BINARIES, REQUIRED_BINARIES, type AddonKey } from './layout.js';
 import { containerdVersion } from './debs.js';
 import { imageBaseName, normalizeImageRef } from './image-ref.js';

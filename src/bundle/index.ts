@@ -1,5 +1,5 @@
 // The bundle module's public face: read, probe and judge a bundle; build or index one.
-export { GUEST_BUNDLE_DIR, LAYOUT, BUNDLE_FORMAT, type BundleManifest, type ImageIndex } from './layout.js';
+export { LAYOUT, BUNDLE_FORMAT, type BundleManifest, type ImageIndex } from './layout.js';
 export { readBundle, type BundleInventory } from './inventory.js';
 export { probeBundle, type BundleProbe, type Runner } from './probe.js';
 export { checkBundle, kubeadmApiVersion, type BundleReport, type Finding } from './check.js';

@@ -4,9 +4,6 @@ import { z } from 'zod';
 
 export const BUNDLE_FORMAT = 1;
 
-/** Where the generated scripts expect the bundle inside each VM (the synced folder's guest path). */
-export const GUEST_BUNDLE_DIR = '/k8slab-bundle';
-
 export const LAYOUT = {
   manifest: 'bundle.json',
   bin: 'bin',

@@ -5,13 +5,10 @@ import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
 import type { LabConfig } from '../config/schema.js';
 import { UserError } from '../util/errors.js';
-import { NO_SNAPSHOTS } from '../provider/machines.js';
+import type { LabPaths } from '../lab/lab.js';
 import { EXIT } from './exit-codes.js';
 
-export interface LabPaths {
-  configFile: string;
-  labDir: string;
-}
+export type { LabPaths };
 
 export interface GlobalOptions {
   config: string;
@@ -42,31 +39,8 @@ export async function loadLab(opts: GlobalOptions): Promise<{ paths: LabPaths; c
 
 /** For commands that act on existing VMs (ssh, snapshot, reset): a lab never brought up has none. */
 export function requireRenderedLab(paths: LabPaths, config: LabConfig): void {
+  if (config.provider === 'machines') return; // machines exist before k8slab and without a Vagrantfile
   if (!existsSync(join(paths.labDir, 'Vagrantfile'))) {
-    throw new UserError(`lab ${config.name} has no VMs yet (no Vagrantfile in ${paths.labDir})`, EXIT.failed, 'run `k8slab up` first');
-  }
-}
-
-/** Snapshots are VM state: machines have none. */
-export function requireSnapshots(config: LabConfig): void {
-  if (config.provider === 'machines') {
-    throw new UserError(
-      NO_SNAPSHOTS,
-      EXIT.usage,
-      'for a fresh cluster on the same machines, run `k8slab down` and `k8slab up`',
-    );
-  }
-}
-
-/** Until the machines provider drives these commands (issue 14): say so before anything runs. */
-export function requireVagrantProvider(config: LabConfig, command: string): void {
-  if (config.provider === 'machines') {
-    throw new UserError(
-      `\`k8slab ${command}\` does not drive provider: machines yet (issue 14)`,
-      EXIT.usage,
-      command === 'down'
-        ? 'on each machine, run `sudo bash teardown.sh` from the lab folder (`k8slab render` writes it): it removes the lab and lists what is left'
-        : '`k8slab doctor` and `k8slab render` work on machines today',
-    );
+    throw new UserError(`lab ${config.name} has no VMs yet (no Vagrantfile in ${paths.labDir})`, 'failed', 'run `k8slab up` first');
   }
 }

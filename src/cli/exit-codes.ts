@@ -1,4 +1,7 @@
-// Exit codes every command uses, so scripts can tell the kinds of failure apart.
+// Exit codes every command uses, so scripts can tell the kinds of failure apart. Below the CLI, failures
+// carry an ErrorKind (src/util/errors.ts); this table is the one place that turns them into numbers.
+import type { ErrorKind } from '../util/errors.js';
+
 export const EXIT = {
   ok: 0,
   /** the operation ran and found failures (verify: a check failed; doctor: a check failed) */
@@ -9,4 +12,8 @@ export const EXIT = {
   environment: 3,
   /** interrupted (Ctrl-C); the state allows `up` to resume */
   interrupted: 130,
-} as const;
+} as const satisfies Record<ErrorKind | 'ok', number>;
+
+export function exitCodeOf(kind: ErrorKind): number {
+  return EXIT[kind];
+}

@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { UserError } from '../util/errors.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
 import * as init from './commands/init.js';
 import * as render from './commands/render.js';
 import * as doctor from './commands/doctor.js';
@@ -45,7 +45,7 @@ function reportError(err: unknown): number {
   }
   if (err instanceof UserError) {
     process.stderr.write(`k8slab: ${err.message}\n${err.hint ? `  fix: ${err.hint}\n` : ''}`);
-    return err.exitCode;
+    return exitCodeOf(err.errorKind);
   }
   process.stderr.write(`k8slab: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return EXIT.failed;

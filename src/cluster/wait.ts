@@ -1,28 +1,24 @@
-// Polls kubectl on the control plane (over SSH) until every node and system pod is Ready.
+// Polls kubectl on the lab (cluster/kubectl.ts) until every node and system pod is Ready.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Runner } from '../nodes/node.js';
 import { evaluate, parseNodes, parsePods, type ClusterReadiness, type NodeReadiness } from './readiness.js';
 
-/** Runs a shell command on the control plane (the SSH layer in practice). */
-export type RunOnControlPlane = (command: string, o?: { timeoutMs?: number }) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
-
-export const KUBECTL = 'sudo kubectl --kubeconfig /etc/kubernetes/admin.conf';
 /** Namespaces whose pods must be Ready: kube-system, plus Calico's own when the operator installs it. */
-/** kubectl under software emulation on a loaded host can take tens of seconds. */
-export const KUBECTL_TIMEOUT_MS = 120_000;
 export const SYSTEM_NAMESPACES = ['kube-system', 'calico-system', 'tigera-operator'];
 
-export async function getNodes(run: RunOnControlPlane): Promise<NodeReadiness[]> {
-  const r = await run(`${KUBECTL} get nodes -o json`, { timeoutMs: KUBECTL_TIMEOUT_MS });
+export async function getNodes(kubectl: Runner, signal?: AbortSignal): Promise<NodeReadiness[]> {
+  const r = await kubectl.run('kubectl get nodes -o json', signal ? { signal } : {});
   if (r.exitCode !== 0) throw new Error(`kubectl get nodes failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
   return parseNodes(r.stdout);
 }
 
 export async function readiness(
-  run: RunOnControlPlane,
+  kubectl: Runner,
   expected: { nodes: readonly string[]; cni: 'calico' | 'bridge' },
+  signal?: AbortSignal,
 ): Promise<ClusterReadiness & { nodes: NodeReadiness[] }> {
-  const nodes = await getNodes(run);
-  const r = await run(`${KUBECTL} get pods -A -o json`, { timeoutMs: KUBECTL_TIMEOUT_MS });
+  const nodes = await getNodes(kubectl, signal);
+  const r = await kubectl.run('kubectl get pods -A -o json', signal ? { signal } : {});
   if (r.exitCode !== 0) throw new Error(`kubectl get pods failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
   const pods = parsePods(r.stdout).filter((p) => SYSTEM_NAMESPACES.includes(p.namespace));
   return { ...evaluate(nodes, pods, expected), nodes };
@@ -38,7 +34,7 @@ export interface WaitOptions {
 }
 
 export async function waitForCluster(
-  run: RunOnControlPlane,
+  kubectl: Runner,
   expected: { nodes: readonly string[]; cni: 'calico' | 'bridge' },
   o: WaitOptions,
 ): Promise<NodeReadiness[]> {
@@ -49,7 +45,7 @@ export async function waitForCluster(
   for (;;) {
     o.signal?.throwIfAborted();
     try {
-      const r = await readiness(run, expected);
+      const r = await readiness(kubectl, expected, o.signal);
       if (r.ready) return r.nodes;
       const now = r.waitingFor.join('; ');
       if (now !== last) o.onWaiting?.(r.waitingFor);

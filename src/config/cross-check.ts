@@ -16,7 +16,7 @@ import {
 import { hostAt, isHostIn, overlaps, parseCidr, parseRange, rangeContains, toInt } from './net.js';
 import { labSchema, type LabConfig } from './schema.js';
 import { checkMachines } from './machines.js';
-import { IMAGE_KEYS } from '../lessons/images.js';
+import { IMAGE_KEYS } from './images.js';
 
 /** Default offsets inside the private network, as in the course (.10 and .101..). */
 export const CONTROL_PLANE_OFFSET = 10;

@@ -96,10 +96,6 @@ export function parseK8sVersion(text: string): K8sVersion | undefined {
   return m[2] === undefined ? { major: 1, minor } : { major: 1, minor, patch: Number(m[2]) };
 }
 
-export function formatK8sVersion(v: K8sVersion): string {
-  return v.patch === undefined ? `1.${v.minor}` : `1.${v.minor}.${v.patch}`;
-}
-
 /** "3.31.3" -> "3.31" */
 export function minorOf(version: string): string {
   return version.split('.').slice(0, 2).join('.');

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckContext, ClusterFacts, ExecResult, Executor, Transcript } from './types.js';
-import type { ImageKey } from './images.js';
+import type { ImageKey } from '../config/images.js';
 import { commandLine } from '../util/shell.js';
 import { truncate } from './command.js';
 import { labelObjects, substitute, type ManifestObject } from './render.js';

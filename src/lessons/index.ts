@@ -1,7 +1,6 @@
 // Every lesson `k8slab verify` knows, in the order it runs and reports them.
 import { closest } from 'fastest-levenshtein';
 import { UserError } from '../util/errors.js';
-import { EXIT } from '../cli/exit-codes.js';
 import type { Lesson } from './types.js';
 import { services } from './services.js';
 import { access } from './access.js';
@@ -27,7 +26,7 @@ export function selectLessons(names: readonly string[], all: readonly Lesson[] =
     const [lessonId = '', checkId] = name.split('/', 2);
     const lesson = all.find((l) => l.id === lessonId);
     if (!lesson) {
-      throw new UserError(`unknown lesson "${lessonId}"`, EXIT.usage, `did you mean "${closest(lessonId, ids)}"? \`k8slab verify --list\` shows them all`);
+      throw new UserError(`unknown lesson "${lessonId}"`, 'usage', `did you mean "${closest(lessonId, ids)}"? \`k8slab verify --list\` shows them all`);
     }
     if (checkId === undefined) {
       wanted.set(lesson.id, 'all');
@@ -37,7 +36,7 @@ export function selectLessons(names: readonly string[], all: readonly Lesson[] =
     if (!checkIds.includes(checkId)) {
       throw new UserError(
         `lesson ${lesson.id} has no check "${checkId}"`,
-        EXIT.usage,
+        'usage',
         `did you mean "${lesson.id}/${closest(checkId, checkIds)}"? \`k8slab verify --list --lesson ${lesson.id}\` shows its checks`,
       );
     }

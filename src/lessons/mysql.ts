@@ -2,7 +2,7 @@
 // Application"): mysql-0 takes writes, replicas follow it and refuse writes, a new replica clones the
 // data, and mysql-read spreads reads.
 import type { Capability, CheckContext, ExecResult, Lesson } from './types.js';
-import { DEFAULT_IMAGES } from './images.js';
+import { DEFAULT_IMAGES } from '../config/images.js';
 import { getOrUndefined, token, waitPodsReady } from './lesson-steps.js';
 
 const LESSON = 'mysql';

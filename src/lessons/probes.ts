@@ -1,7 +1,7 @@
 // Small reads and in-cluster probes the lessons share: typed views of the objects they read (-o json),
 // pod IPs, ready endpoint IPs, and HTTP/DNS from the course's request-pod.
 import type { CheckContext } from './types.js';
-import { DEFAULT_IMAGES, type ImageKey } from './images.js';
+import { DEFAULT_IMAGES, type ImageKey } from '../config/images.js';
 
 export interface Condition {
   type: string;

@@ -2,7 +2,7 @@
 // (see manifests/README.md), the lesson label on every object. Pure: text in, text out.
 import { parseAllDocuments, isMap, isScalar, YAMLMap, type Document } from 'yaml';
 import { LESSON_LABEL } from './types.js';
-import type { ImageKey } from './images.js';
+import type { ImageKey } from '../config/images.js';
 
 export interface RenderVars {
   images: Readonly<Record<ImageKey, string>>;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { MANIFESTS_DIR } from '../paths.js';
 import type { CheckResult, ClusterFacts, Executor, Lesson, Check, Transcript, Capability } from './types.js';
 import { LESSON_LABEL } from './types.js';
-import type { ImageKey } from './images.js';
+import type { ImageKey } from '../config/images.js';
 import { CheckAborted, CheckSkipped, LessonContext, type LessonScope } from './context.js';
 import { detectFacts, type DetectOptions } from './facts.js';
 import { CLUSTER_SCOPED_KINDS, type ManifestObject } from './render.js';

@@ -1,18 +1,11 @@
 // The contract between the lesson runner and the lessons. A lesson reads like the practice in the
 // course notes: apply objects, wait, probe, mutate, assert again; cleanup always runs.
-import type { ImageKey } from './images.js';
+import type { ImageKey } from '../config/images.js';
+import type { Runner, RunResult } from '../nodes/node.js';
 
-/** Runs one command line (sh -c) somewhere: on the control plane over SSH, or locally. */
-export interface Executor {
-  readonly name: string;
-  run(command: string, opts?: { timeoutMs?: number; input?: string }): Promise<ExecResult>;
-}
-
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
+/** Runs one command line (sh -c) somewhere: on the control plane over SSH, or locally (src/nodes). */
+export type Executor = Runner;
+export type ExecResult = RunResult;
 
 /** What the cluster offers; checks that need a missing capability are skipped with the reason. */
 export type Capability =

@@ -1,7 +1,7 @@
 // Workloads (course notes 002 and 003): label selectors, ReplicaSet self-healing, DaemonSet, Job and
 // CronJob, liveness and readiness probes, Deployment rollout and undo, cordon and drain.
 import type { CheckContext, Lesson } from './types.js';
-import type { ImageKey } from './images.js';
+import type { ImageKey } from '../config/images.js';
 import {
   applyObjects,
   getOrUndefined,

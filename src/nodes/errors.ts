@@ -15,7 +15,7 @@ export class SshConnectError extends UserError {
     const tries = attempts === 0 ? 'before trying' : `after ${attempts} attempt${attempts === 1 ? '' : 's'} in ${(elapsedMs / 1000).toFixed(1)} s`;
     super(
       `cannot connect to ${describeTarget(target)} ${tries}: ${reason}`,
-      1,
+      'failed',
       hint,
     );
     this.name = 'SshConnectError';

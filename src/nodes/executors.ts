@@ -1,10 +1,8 @@
-// The lesson runner's Executor (src/lessons/types.ts), backed by an SSH session to a node or by the
-// local shell. Both run `sh -c COMMAND`, resolve with the exit code (non-zero is not an error), and
-// reject only when the command could not run or timed out.
+// This machine as a Runner (node.ts): `verify --kubeconfig` runs kubectl here, and tests run lessons
+// against a local apiserver. `sh -c COMMAND` in its own process group, like a node's command.
 import { constants as osConstants } from 'node:os';
 import { execa } from 'execa';
-import type { ExecResult, Executor } from '../lessons/types.js';
-import type { SshSession } from './session.js';
+import type { RunResult as ExecResult, Runner as Executor } from './node.js';
 
 export const DEFAULT_EXECUTOR_TIMEOUT_MS = 120_000;
 
@@ -20,20 +18,6 @@ export class LocalTimeoutError extends Error {
   }
 }
 
-export function sshExecutor(session: SshSession, opts: { sudo?: boolean; defaultTimeoutMs?: number } = {}): Executor {
-  return {
-    name: session.name,
-    async run(command, runOpts = {}): Promise<ExecResult> {
-      const r = await session.exec(command, {
-        timeoutMs: runOpts.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_EXECUTOR_TIMEOUT_MS,
-        ...(opts.sudo ? { sudo: true } : {}),
-        ...(runOpts.input !== undefined ? { input: runOpts.input } : {}),
-      });
-      return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
-    },
-  };
-}
-
 export function localExecutor(opts: { name?: string; cwd?: string; env?: Record<string, string>; defaultTimeoutMs?: number } = {}): Executor {
   return {
     name: opts.name ?? 'local',
@@ -41,11 +25,13 @@ export function localExecutor(opts: { name?: string; cwd?: string; env?: Record<
       const timeoutMs = runOpts.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_EXECUTOR_TIMEOUT_MS;
       // its own process group, so a timeout kills what `sh` started too: a surviving grandchild
       // (e.g. `sleep`) would otherwise hold the output pipes open until it ends
-      const child = execa('sh', ['-c', command], {
+      const argv = runOpts.sudo ? ['sudo', '-n', '--', 'sh', '-c', command] : ['sh', '-c', command];
+      const child = execa(argv[0]!, argv.slice(1), {
         reject: false,
         detached: true,
         stripFinalNewline: false,
         input: runOpts.input ?? '',
+        ...(runOpts.signal ? { cancelSignal: runOpts.signal } : {}),
         ...(opts.cwd ? { cwd: opts.cwd } : {}),
         ...(opts.env ? { env: opts.env } : {}), // added to process.env (execa extendEnv)
       });

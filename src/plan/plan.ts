@@ -3,9 +3,10 @@ import type { LabConfig } from '../config/schema.js';
 import { boxVersionOf, metallbRange, nodeAddresses } from '../config/cross-check.js';
 import { parseK8sVersion, type K8sVersion } from '../config/versions.js';
 import { parseRange, type IpRange } from '../config/net.js';
-import { resolveImages, type ImageKey } from '../lessons/images.js';
+import { resolveImages, type ImageKey } from '../config/images.js';
 import { machineTargets } from '../config/machines.js';
 import { caCertHash, type LabSecrets } from './secrets.js';
+import { provisioningOf, type Provisioning } from './provisioning.js';
 
 export type Role = 'control-plane' | 'worker';
 
@@ -73,6 +74,8 @@ export interface Plan {
   virtualbox: { group: string };
   images: Record<ImageKey, string>;
   join: { token: string; caCertHash: string };
+  /** the provisioning sequence per role: what `up` runs and the Vagrantfile's provisioners say */
+  provisioning: Provisioning;
 }
 
 export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 'caCert'>): Plan {
@@ -139,6 +142,7 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
     virtualbox: { group: config.virtualbox.group ?? `/${config.name}` },
     images: resolveImages(config.images),
     join: { token: secrets.token, caCertHash: caCertHash(secrets.caCert) },
+    provisioning: provisioningOf(nodes.length - 1, version.patch === undefined ? `1.${version.minor}` : `1.${version.minor}.${version.patch}`),
   };
 }
 

@@ -1,8 +1,7 @@
 // Turns a failed `vagrant` run into a UserError that says what went wrong and how to fix it.
 // Classification reads the `error-exit` record (Vagrant's error class name) first, and falls back to
 // the message text for errors that plugins raise without a stable class.
-import { EXIT } from '../cli/exit-codes.js';
-import { UserError } from '../util/errors.js';
+import { UserError, type ErrorKind } from '../util/errors.js';
 import { errorExit, parseMachineReadable } from './machine-readable.js';
 
 export type VagrantFailureKind =
@@ -19,13 +18,13 @@ export class VagrantError extends UserError {
   constructor(
     readonly kind: VagrantFailureKind,
     message: string,
-    exitCode: number,
+    errorKind: ErrorKind,
     hint: string | undefined,
     /** Vagrant's own message, for logs and `--json` */
     readonly vagrantMessage: string,
     readonly vagrantClass: string,
   ) {
-    super(message, exitCode, hint);
+    super(message, errorKind, hint);
     this.name = 'VagrantError';
   }
 }
@@ -50,7 +49,7 @@ export function classifyVagrantFailure(run: FailedRun): VagrantError {
     return new VagrantError(
       'not-installed',
       '`vagrant` was not found on PATH',
-      EXIT.environment,
+      'environment',
       'install Vagrant (https://developer.hashicorp.com/vagrant/install, or `apt-get install vagrant` on Debian), then run `k8slab doctor`',
       '',
       '',
@@ -60,7 +59,7 @@ export function classifyVagrantFailure(run: FailedRun): VagrantError {
   const cls = exit?.kind ?? '';
   const msg = (exit?.message ?? lastLines(run.stderr || run.stdout)).trim();
   const text = `${msg}\n${run.stderr}`;
-  const make = (kind: VagrantFailureKind, what: string, code: number, hint: string) =>
+  const make = (kind: VagrantFailureKind, what: string, code: ErrorKind, hint: string) =>
     new VagrantError(kind, `${what}${logs}`, code, hint, msg, cls);
   const pluginHint =
     run.provider === 'libvirt'
@@ -68,17 +67,17 @@ export function classifyVagrantFailure(run: FailedRun): VagrantError {
       : 'install VirtualBox and make sure `VBoxManage` is on PATH';
 
   if (cls === 'Vagrant::Errors::ProviderNotFound' || /provider '[^']+' could not be found/.test(text)) {
-    return make('provider-missing', `Vagrant has no '${run.provider}' provider`, EXIT.environment, pluginHint);
+    return make('provider-missing', `Vagrant has no '${run.provider}' provider`, 'environment', pluginHint);
   }
   if (cls === 'Vagrant::Errors::ProviderNotUsable' || /isn't usable on this system/.test(text)) {
-    return make('provider-missing', `the '${run.provider}' provider is not usable on this host: ${oneLine(msg)}`, EXIT.environment, pluginHint);
+    return make('provider-missing', `the '${run.provider}' provider is not usable on this host: ${oneLine(msg)}`, 'environment', pluginHint);
   }
   if (/^Vagrant::Errors::Box(AddShortNotFound|NotFound\w*)$/.test(cls) || /box '[^']+' could not be found/i.test(text)) {
     const box = /box '([^']+)'/.exec(text)?.[1] ?? 'the box';
     return make(
       'box-missing',
       `box '${box}' is not installed for ${run.provider} and could not be downloaded`,
-      EXIT.environment,
+      'environment',
       `add it with \`vagrant box add ${box} --provider ${run.provider}\` (or a local .box file), or set box.${run.provider} in lab.yaml to an installed box (\`vagrant box list\`)`,
     );
   }
@@ -87,7 +86,7 @@ export function classifyVagrantFailure(run: FailedRun): VagrantError {
     return make(
       'port-clash',
       `host port ${port ?? '(unknown)'} that the lab forwards is already in use`,
-      EXIT.environment,
+      'environment',
       'stop what listens there (`ss -ltnp`), or change controlPlane.sshPort / workers.sshPortBase in lab.yaml and run `k8slab up` again',
     );
   }
@@ -95,7 +94,7 @@ export function classifyVagrantFailure(run: FailedRun): VagrantError {
     return make(
       'ssh-timeout',
       'a VM started but did not answer SSH in time',
-      EXIT.failed,
+      'failed',
       'the host may be overloaded or lack hardware virtualization (KVM/VT-x); check the node log, free CPU/RAM, then run `k8slab up` again (it resumes)',
     );
   }
@@ -105,7 +104,7 @@ export function classifyVagrantFailure(run: FailedRun): VagrantError {
     return make(
       'boot-failed',
       `VirtualBox cannot use hardware virtualization: KVM holds it (${vmx})`,
-      EXIT.environment,
+      'environment',
       'unload the KVM modules while you use VirtualBox (`sudo modprobe -r kvm_intel kvm`, or kvm_amd; no libvirt/QEMU VM may run), or set `provider: libvirt`; `k8slab doctor` checks this',
     );
   }
@@ -117,19 +116,19 @@ export function classifyVagrantFailure(run: FailedRun): VagrantError {
     return make(
       'boot-failed',
       `a VM failed to boot: ${oneLine(msg)}`,
-      EXIT.failed,
+      'failed',
       run.provider === 'libvirt'
         ? 'check `virsh list --all` and /var/log/libvirt/qemu/, that libvirtd runs, and that lab.yaml libvirt.driver/cpuMode suit this host (qemu + maximum without KVM)'
         : 'open VirtualBox to see why the VM stopped; check that hardware virtualization is enabled in the BIOS',
     );
   }
   if (cls === 'Vagrant::Errors::VagrantInterrupt' || run.exitCode === 130 || /external interrupt|Exiting immediately/.test(text)) {
-    return make('interrupted', `\`${run.command}\` was interrupted`, EXIT.interrupted, 'run the same command again to resume');
+    return make('interrupted', `\`${run.command}\` was interrupted`, 'interrupted', 'run the same command again to resume');
   }
   return make(
     'other',
     `\`${run.command}\` failed${run.exitCode === undefined ? '' : ` (exit ${run.exitCode})`}: ${oneLine(msg) || 'no message'}`,
-    EXIT.failed,
+    'failed',
     'read the message above and the logs; `k8slab down` cleans up a half-built lab',
   );
 }

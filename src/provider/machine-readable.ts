@@ -36,22 +36,6 @@ export function parseMachineReadable(text: string): VagrantRecord[] {
   });
 }
 
-/** Splits a stream of chunks into complete lines (the last partial line is kept until more arrives). */
-export class LineSplitter {
-  private rest = '';
-  push(chunk: string): string[] {
-    const text = this.rest + chunk;
-    const lines = text.split('\n');
-    this.rest = lines.pop() ?? '';
-    return lines;
-  }
-  flush(): string[] {
-    const last = this.rest;
-    this.rest = '';
-    return last === '' ? [] : [last];
-  }
-}
-
 /** The message of the `error-exit` record: [class name, message]. */
 export function errorExit(records: readonly VagrantRecord[]): { kind: string; message: string } | undefined {
   const rec = records.find((r) => r.type === 'error-exit');

@@ -67,6 +67,18 @@ function unquote(s: string): string {
   return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s;
 }
 
+/** The text of a ui record: data is [level, message]. */
+export function uiMessage(r: VagrantRecord): string | undefined {
+  return r.type === 'ui' ? r.data.slice(1).join(',') : undefined;
+}
+
+/** `vagrant ssh-config --machine-readable`: one `ssh-config` record per machine holding its Host block. */
+export function parseSshConfigRecords(stdout: string): SshConfigEntry[] {
+  return parseMachineReadable(stdout)
+    .filter((r) => r.type === 'ssh-config')
+    .flatMap((r) => parseSshConfig(r.data.join(',')));
+}
+
 export interface BoxInfo {
   name: string;
   provider: string;
@@ -84,38 +96,4 @@ export function parseBoxList(stdout: string): BoxInfo[] {
     if (r.type === 'box-version') last.version = r.data[0] ?? '';
   }
   return boxes;
-}
-
-export interface PluginInfo {
-  name: string;
-  version: string;
-  /** "system" for distribution packages (e.g. Debian's vagrant-libvirt), "global"/"local" for `vagrant plugin install` */
-  scope?: string;
-}
-
-export function parsePluginList(stdout: string): PluginInfo[] {
-  const plugins = new Map<string, PluginInfo>();
-  for (const r of parseMachineReadable(stdout)) {
-    if (r.type === 'plugin-name' && r.data[0]) plugins.set(r.data[0], { name: r.data[0], version: '' });
-    if (r.type === 'plugin-version' && r.target) {
-      const [version, scope] = (r.data[0] ?? '').split(',').map((s) => s.trim());
-      const p = plugins.get(r.target) ?? { name: r.target, version: '' };
-      p.version = version ?? '';
-      if (scope) p.scope = scope;
-      plugins.set(r.target, p);
-    }
-  }
-  return [...plugins.values()];
-}
-
-/** The text of a ui record: data is [level, message]. */
-export function uiMessage(r: VagrantRecord): string | undefined {
-  return r.type === 'ui' ? r.data.slice(1).join(',') : undefined;
-}
-
-/** `vagrant ssh-config --machine-readable`: one `ssh-config` record per machine holding its Host block. */
-export function parseSshConfigRecords(stdout: string): SshConfigEntry[] {
-  return parseMachineReadable(stdout)
-    .filter((r) => r.type === 'ssh-config')
-    .flatMap((r) => parseSshConfig(r.data.join(',')));
 }

@@ -4,32 +4,19 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { LineSplitter, parseLine, type VagrantRecord } from './machine-readable.js';
+import { LineSplitter } from '../util/lines.js';
+import { parseLine, type VagrantRecord } from './machine-readable.js';
 import { classifyVagrantFailure, VagrantError } from './errors.js';
 import {
-  parseBoxList,
-  parsePluginList,
   parseSshConfigRecords,
   parseStatus,
   uiMessage,
-  type BoxInfo,
   type MachineStatus,
-  type PluginInfo,
   type SshConfigEntry,
 } from './parsers.js';
 import { parseSnapshotList } from './snapshots.js';
-import { UserError } from '../util/errors.js';
 
 export type Provider = 'libvirt' | 'virtualbox';
-
-/** The Vagrant provider of a lab; a machines lab has none, and a command that needs Vagrant says so. */
-export function vagrantProviderOf(provider: Provider | 'machines'): Provider {
-  if (provider === 'machines') {
-    // 2 = EXIT.usage (cli/exit-codes.ts; provider/ does not import cli/).
-    throw new UserError('this command drives Vagrant VMs, and this lab has provider: machines', 2, 'use the machines commands of `k8slab` (doctor, render) on this lab');
-  }
-  return provider;
-}
 
 /** A machine's current step, e.g. "Waiting for domain to get an IP address...". */
 export interface VagrantProgress {
@@ -79,10 +66,6 @@ export class Vagrant {
     );
   }
 
-  async provision(machines: string[] = []): Promise<void> {
-    await this.run(['provision', ...machines], { progress: true });
-  }
-
   async status(machines: string[] = []): Promise<MachineStatus[]> {
     return parseStatus((await this.run(['status', ...machines])).stdout);
   }
@@ -95,10 +78,6 @@ export class Vagrant {
     const running = (await this.status(machines)).filter((m) => m.state === 'running').map((m) => m.name);
     if (running.length === 0) return [];
     return parseSshConfigRecords((await this.run(['ssh-config', ...running])).stdout);
-  }
-
-  async halt(machines: string[] = []): Promise<void> {
-    await this.run(['halt', ...machines], { progress: true });
   }
 
   async destroy(machines: string[] = []): Promise<void> {
@@ -123,14 +102,6 @@ export class Vagrant {
 
   async validate(): Promise<void> {
     await this.run(['validate'], { machineReadable: false });
-  }
-
-  async boxList(): Promise<BoxInfo[]> {
-    return parseBoxList((await this.run(['box', 'list'])).stdout);
-  }
-
-  async pluginList(): Promise<PluginInfo[]> {
-    return parsePluginList((await this.run(['plugin', 'list'])).stdout);
   }
 
   async version(): Promise<string> {

@@ -1,14 +1,14 @@
 // Template helpers. They are the only way a config value reaches a generated file, so each one
 // turns a value into a literal of the target language that can never be read as code.
-import { quote } from 'zx/core';
+import { shQuote } from '../util/shell.js';
 
-/** Bash: a word that bash reads back as exactly `value` (zx's quote: plain when safe, else $'...'). */
+/** Bash: a word that bash reads back as exactly `value` (util/shell.ts: plain when safe, else quoted). */
 export function sh(value: unknown): string {
-  if (typeof value === 'number' && Number.isFinite(value)) return quote(String(value));
+  if (typeof value === 'number' && Number.isFinite(value)) return shQuote(String(value));
   if (typeof value !== 'string') throw new TypeError(`sh: expected a string or a number, got ${describe(value)}`);
   // bash strings end at a NUL: refuse rather than let the value be cut short.
   if (value.includes('\0')) throw new TypeError('sh: a NUL character cannot be part of a bash value');
-  return quote(value);
+  return shQuote(value);
 }
 
 /**

@@ -4,14 +4,29 @@ import type { Plan, PlannedNode } from '../plan/plan.js';
 import { sh } from './helpers.js';
 import { upstream } from './urls.js';
 
-/** Where the Vagrantfile's file provisioners put the lab CA on the control plane; master_node.sh moves it. */
-export const PKI_UPLOAD_DIR = '/tmp/k8slab-pki';
+import { PKI_UPLOAD_DIR, type ProvisionStep } from '../plan/provisioning.js';
 /** The NFS export on the control plane (storage provider "nfs"). */
 export const NFS_EXPORT_DIR = '/srv/k8slab-nfs';
 
 export interface NodeView extends PlannedNode {
   /** VirtualBox VM name: unique per lab, so two labs never clash in VirtualBox Manager. */
   vmName: string;
+}
+
+/** One provisioner: a script with its arguments, or the CA upload (a folder made private, then the files). */
+export interface ProvisionerView {
+  script: string | null;
+  args: string[];
+  prepare: string | null;
+  files: { source: string; destination: string }[];
+}
+
+function provisioners(steps: readonly ProvisionStep[]): ProvisionerView[] {
+  return steps.map((s) =>
+    s.kind === 'script'
+      ? { script: s.script, args: s.args, prepare: null, files: [] }
+      : { script: null, args: [], prepare: s.prepare, files: s.files.map((f) => ({ source: f.source, destination: f.destination })) },
+  );
 }
 
 export interface RenderView {
@@ -46,8 +61,8 @@ export interface RenderView {
   libvirt: Plan['libvirt'];
   vbGroup: string;
   pkiUploadDir: string;
-  /** Run (as root) before the upload: the CA key then lands in a folder only the SSH user can read. */
-  pkiPrepareCommand: string;
+  /** The plan's provisioning sequence per role, as the Vagrantfile's provisioners (partial vagrant-provision). */
+  provisioning: { controlPlane: ProvisionerView[]; worker: ProvisionerView[] };
 }
 
 export function makeView(plan: Plan): RenderView {
@@ -107,7 +122,6 @@ export function makeView(plan: Plan): RenderView {
     libvirt: plan.libvirt,
     vbGroup: plan.virtualbox.group,
     pkiUploadDir: PKI_UPLOAD_DIR,
-    // The SSH user's: through sudo that is SUDO_USER; logged in as root without sudo, it is root itself.
-    pkiPrepareCommand: `install -d -m 0700 -o "\${SUDO_USER:-$(id -un)}" ${sh(PKI_UPLOAD_DIR)}`,
+    provisioning: { controlPlane: provisioners(plan.provisioning.controlPlane), worker: provisioners(plan.provisioning.worker) },
   };
 }

@@ -8,7 +8,6 @@ import type { Plan } from '../plan/plan.js';
 import type { LabSecrets } from '../plan/secrets.js';
 import { STATE_DIR } from '../state/lab-state.js';
 import { UserError } from '../util/errors.js';
-import { EXIT } from '../cli/exit-codes.js';
 import { renderFiles, type RenderedFile } from './files.js';
 
 export const MANIFEST_FILE = 'rendered.json';
@@ -53,7 +52,7 @@ export async function renderLab(
   if (conflicts.length > 0) {
     throw new UserError(
       `${labDir} holds files k8slab would overwrite: ${conflicts.join(', ')}; nothing was written`,
-      EXIT.usage,
+      'usage',
       'move them away, choose another folder with --out, or pass --force to overwrite edited files',
     );
   }
@@ -103,7 +102,7 @@ async function readManifest(labDir: string): Promise<Manifest> {
     return { files: typeof parsed.files === 'object' && parsed.files !== null ? { ...parsed.files } : {} };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { files: {} };
-    throw new UserError(`cannot read ${manifestPath(labDir)}: ${(err as Error).message}`, EXIT.usage, 'remove that file and render again');
+    throw new UserError(`cannot read ${manifestPath(labDir)}: ${(err as Error).message}`, 'usage', 'remove that file and render again');
   }
 }
 

@@ -2,19 +2,20 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { canReach, rewriteKubeconfig } from '../cluster/kubeconfig.js';
-import { readiness, waitForCluster, type RunOnControlPlane } from '../cluster/wait.js';
+import { apiServerAddresses, canReach, rewriteKubeconfig } from '../cluster/kubeconfig.js';
+import { ADMIN_KUBECONFIG } from '../cluster/kubectl.js';
+import { commandLine } from '../util/shell.js';
+import { readiness, waitForCluster } from '../cluster/wait.js';
 import type { NodeReadiness } from '../cluster/readiness.js';
-import { sessionsFor, type UpContext } from './context.js';
-import type { Lab } from './lab.js';
+import type { Lab } from '../lab/lab.js';
+import type { Runner } from '../nodes/node.js';
+import type { UpContext } from './context.js';
 import type { Phase } from './phases.js';
 
 export const KUBECONFIG_FILE = 'kubeconfig';
 
-export async function controlPlaneRunner(ctx: UpContext): Promise<RunOnControlPlane> {
-  const cp = ctx.lab.plan.controlPlane.name;
-  const s = (await sessionsFor(ctx, [cp])).get(cp)!;
-  return (command, o) => s.exec(command, { ...(o?.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), signal: ctx.signal });
+function kubectl(ctx: UpContext): Promise<Runner> {
+  return ctx.lab.kubectl({ signal: ctx.signal, onConnect: (node, where) => ctx.progress.info(`  connecting over SSH to ${node} (${where})`) });
 }
 
 export function readyPhase(lab: Lab): Phase<UpContext> {
@@ -23,8 +24,7 @@ export function readyPhase(lab: Lab): Phase<UpContext> {
     name: 'ready',
     title: `wait until every node and kube-system pod is Ready (${lab.plan.kubernetes.cni === 'calico' ? 'Calico' : 'bridge CNI'})`,
     async run(ctx) {
-      const run = await controlPlaneRunner(ctx);
-      const nodes = await waitForCluster(run, expected, {
+      const nodes = await waitForCluster(await kubectl(ctx), expected, {
         timeoutMs: 20 * 60_000,
         signal: ctx.signal,
         onWaiting: (what) => ctx.progress.info(`  waiting for ${what.slice(0, 3).join('; ')}${what.length > 3 ? `; +${what.length - 3} more` : ''}`),
@@ -33,7 +33,7 @@ export function readyPhase(lab: Lab): Phase<UpContext> {
     },
     async stillDone(ctx) {
       try {
-        const r = await readiness(await controlPlaneRunner(ctx), expected);
+        const r = await readiness(await kubectl(ctx), expected, ctx.signal);
         if (r.ready) lab.state.facts.nodes = r.nodes;
         return r.ready;
       } catch {
@@ -57,22 +57,32 @@ export function kubeconfigPhase(lab: Lab): Phase<UpContext> {
     name: 'kubeconfig',
     title: `write ${file}`,
     async run(ctx) {
-      const run = await controlPlaneRunner(ctx);
-      const r = await run('sudo cat /etc/kubernetes/admin.conf', { timeoutMs: 30_000 });
+      const cpNode = await ctx.lab.controlPlane({ signal: ctx.signal });
+      const r = await cpNode.run(`cat ${ADMIN_KUBECONFIG}`, { sudo: true, timeoutMs: 30_000, signal: ctx.signal });
       if (r.exitCode !== 0) throw new Error(`cannot read admin.conf on the control plane: ${r.stderr.trim()}`);
       const cp = lab.plan.controlPlane;
       let facts: KubeconfigFacts;
-      if (await canReach(cp.ip, 6443)) {
-        facts = { path: file, mode: 'direct', server: `https://${cp.ip}:6443` };
+      // the private address first, then any other address the API server's certificate names (a machine's SSH address)
+      let direct: string | undefined;
+      for (const a of apiServerAddresses(lab.plan)) {
+        if (await canReach(a, 6443)) {
+          direct = a;
+          break;
+        }
+      }
+      if (direct !== undefined) {
+        facts = { path: file, mode: 'direct', server: `https://${direct}:6443` };
         await writeFile(file, rewriteKubeconfig(r.stdout, facts.server), { mode: 0o600 });
-        ctx.notes.push(`kubeconfig: ${file} talks to ${cp.ip}:6443 directly (the host reaches the private network)`);
+        ctx.notes.push(
+          `kubeconfig: ${file} talks to ${direct}:6443 directly (${direct === cp.ip ? 'the host reaches the private network' : "the API server's certificate names that address"})`,
+        );
       } else {
         // The host cannot route to the private network: go through the control plane's SSH port.
         const localPort = cp.sshPort + 1000;
-        const entry = (await lab.vagrant({ signal: ctx.signal }).sshConfig([cp.name]))[0];
-        const tunnelCommand = entry
-          ? `ssh -i ${entry.identityFile} -p ${entry.port} -o StrictHostKeyChecking=no -N -L ${localPort}:${cp.ip}:6443 ${entry.user}@${entry.host}`
-          : `vagrant ssh ${cp.name} -- -N -L ${localPort}:${cp.ip}:6443`;
+        const t = (await lab.provider.sshTargets([cp.name], { signal: ctx.signal }))[0];
+        const tunnelCommand = t
+          ? commandLine(['ssh', '-i', t.privateKeyPath, '-p', String(t.port), '-o', 'StrictHostKeyChecking=no', '-N', '-L', `${localPort}:${cp.ip}:6443`, `${t.user}@${t.host}`])
+          : `(start the lab, then) ssh -N -L ${localPort}:${cp.ip}:6443 to ${cp.name}`;
         facts = { path: file, mode: 'tunnel', server: `https://127.0.0.1:${localPort}`, tunnelCommand };
         await writeFile(file, rewriteKubeconfig(r.stdout, facts.server, 'kubernetes'), { mode: 0o600 });
         ctx.notes.push(

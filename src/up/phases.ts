@@ -1,6 +1,9 @@
 // `up` as a list of small named phases (kind-style). Each run is recorded in the lab state, so the next
 // `up` skips what is done and still holds, and resumes at the first phase that is not.
 import type { LabState, PhaseRecord } from '../state/lab-state.js';
+import type { PhaseOutcome } from '../ui/progress.js';
+
+export type { PhaseOutcome };
 
 export interface Phase<C> {
   name: string;
@@ -14,8 +17,6 @@ export interface Phase<C> {
    */
   stillDone?(ctx: C): Promise<boolean>;
 }
-
-export type PhaseOutcome = 'ran' | 'skipped' | 'failed' | 'interrupted';
 
 export interface PhaseEvents {
   start?(phase: { name: string; title: string; nodes?: readonly string[] }): void;
@@ -85,11 +86,4 @@ export async function runPhases<C>(phases: readonly Phase<C>[], ctx: C, o: RunPh
     }
   }
   return result;
-}
-
-/** Forget the phases from `name` on (e.g. after `down`, or a reset to a snapshot taken earlier). */
-export function forgetPhasesFrom(state: LabState, names: readonly string[], name: string): void {
-  const i = names.indexOf(name);
-  if (i < 0) return;
-  for (const n of names.slice(i)) delete state.phases[n];
 }

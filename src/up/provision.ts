@@ -1,36 +1,22 @@
-// Phase "provision": the rendered scripts, run over SSH with the arguments the Vagrantfile gives them,
-// on every node at once. config.sh and install_pkg.sh run everywhere concurrently; the control plane
-// then runs master_node.sh; each worker runs work_nodes.sh as soon as the API server answers (the lab CA
-// is made in advance, so workers pin its hash without waiting for anything from the control plane).
+// Phase "provision": the plan's provisioning sequence (src/plan/provisioning.ts), run over SSH on every
+// node at once. config.sh and install_pkg.sh run everywhere concurrently; the control plane then gets
+// the lab CA and runs master_node.sh; each worker runs work_nodes.sh as soon as the API server answers.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { shQuote } from '../util/shell.js';
-import { CA_CERT_PATH, CA_KEY_PATH } from '../render/index.js';
-import { makeView, PKI_UPLOAD_DIR } from '../render/view.js';
+import type { Lab } from '../lab/lab.js';
+import type { Node } from '../nodes/node.js';
 import type { PlannedNode } from '../plan/plan.js';
-import { nodeLog, sessionsFor, type UpContext } from './context.js';
-import type { Lab } from './lab.js';
+import type { ProvisionStep } from '../plan/provisioning.js';
+import { commandLine, shQuote } from '../util/shell.js';
+import { nodeLog, nodesFor, type UpContext } from './context.js';
 import type { Phase } from './phases.js';
-import type { NodeSession } from './remote.js';
+import { MACHINE_BUNDLE_DIR, uploadBundle } from './bundle-upload.js';
 
 export const REMOTE_DIR = '/tmp/k8slab';
 
-/** The shell provisioner steps of the Vagrantfile, per role: script and arguments. */
-export function scriptSteps(lab: Lab, node: PlannedNode): { script: string; args: string[] }[] {
-  const view = makeView(lab.plan);
-  const n = String(view.workerCount);
-  return node.role === 'control-plane'
-    ? [
-        { script: 'config.sh', args: [n] },
-        { script: 'install_pkg.sh', args: [view.k8sVersion, 'Main'] },
-        { script: 'master_node.sh', args: [] },
-      ]
-    : [
-        { script: 'config.sh', args: [n] },
-        { script: 'install_pkg.sh', args: [view.k8sVersion] },
-        { script: 'work_nodes.sh', args: [] },
-      ];
+export function stepsOf(lab: Lab, node: PlannedNode): ProvisionStep[] {
+  return node.role === 'control-plane' ? lab.plan.provisioning.controlPlane : lab.plan.provisioning.worker;
 }
 
 export function provisionPhase(lab: Lab): Phase<UpContext> {
@@ -40,32 +26,35 @@ export function provisionPhase(lab: Lab): Phase<UpContext> {
     title: 'provision all nodes over SSH at once (kubeadm init on the control plane, joins as soon as it answers)',
     nodes: names,
     async run(ctx) {
-      const sessions = await sessionsFor(ctx, names);
+      const nodes = await nodesFor(ctx, names);
       const cp = lab.plan.controlPlane;
       // If the control plane fails, the workers stop waiting for its API server.
       const cpFailed = new AbortController();
       const stop = AbortSignal.any([ctx.signal, cpFailed.signal]);
-      const runNode = async (node: PlannedNode) => {
-        const s = sessions.get(node.name)!;
-        const steps = scriptSteps(lab, node);
-        for (const step of steps) await upload(lab, s, step.script);
-        if (node.role === 'control-plane') {
-          // the same private folder the Vagrantfile prepares before its file provisioners
-          const prep = await s.exec(makeView(lab.plan).pkiPrepareCommand, { sudo: true, timeoutMs: 30_000 });
-          if (prep.exitCode !== 0) throw new Error(`preparing ${PKI_UPLOAD_DIR} failed: ${prep.stderr.trim()}`);
-          for (const f of [CA_CERT_PATH, CA_KEY_PATH]) {
-            const content = await readFile(join(lab.paths.labDir, f));
-            await s.put(content, `${PKI_UPLOAD_DIR}/${f.split('/').pop()}`, f === CA_KEY_PATH ? 0o600 : 0o644);
-          }
+      const runNode = async (planned: PlannedNode) => {
+        const node = nodes.get(planned.name)!;
+        const steps = stepsOf(lab, planned);
+        // provider: machines: no synced folder brings the offline bundle; copy it over SSH first
+        if (lab.plan.machines && lab.plan.kubernetes.bundle !== undefined) {
+          ctx.progress.step(planned.name, `copying the bundle to ${MACHINE_BUNDLE_DIR}`);
+          const b = await uploadBundle(node, lab.plan.kubernetes.bundle, planned.role, ctx.signal);
+          nodeLog(ctx, planned.name, `bundle: ${b.sent.length} files sent, ${b.kept.length} already there`);
         }
+        for (const step of steps) if (step.kind === 'script') await upload(lab, node, step.script);
         for (const step of steps) {
-          if (node.role === 'worker' && step.script === 'work_nodes.sh') {
-            ctx.progress.step(node.name, `waiting for the API server on ${cp.ip}:6443`);
-            await waitForApi(s, lab.plan.kubernetes.apiServer, stop);
+          if (step.kind === 'upload') {
+            const prep = await node.run(step.prepare, { sudo: true, timeoutMs: 30_000, signal: ctx.signal });
+            if (prep.exitCode !== 0) throw new Error(`preparing ${step.dir} failed: ${prep.stderr.trim()}`);
+            for (const f of step.files) await node.put(await readFile(join(lab.paths.labDir, f.source)), f.destination, f.mode);
+            continue;
           }
-          await runScript(ctx, s, node.name, step.script, step.args);
+          if (step.waitFor === 'api-server') {
+            ctx.progress.step(planned.name, `waiting for the API server on ${cp.ip}:6443`);
+            await waitForApi(node, lab.plan.kubernetes.apiServer, stop);
+          }
+          await runScript(ctx, node, step.script, step.args);
         }
-        ctx.progress.step(node.name, 'provisioned');
+        ctx.progress.step(planned.name, 'provisioned');
       };
       const cpRun = runNode(cp).catch((e: unknown) => {
         cpFailed.abort();
@@ -78,37 +67,37 @@ export function provisionPhase(lab: Lab): Phase<UpContext> {
   };
 }
 
-async function upload(lab: Lab, s: NodeSession, script: string): Promise<void> {
+async function upload(lab: Lab, node: Node, script: string): Promise<void> {
   const content = await readFile(join(lab.paths.labDir, script));
-  await s.exec(`mkdir -p ${REMOTE_DIR}`, { timeoutMs: 30_000 });
-  await s.put(content, `${REMOTE_DIR}/${script}`, 0o755);
+  await node.run(`mkdir -p ${shQuote(REMOTE_DIR)}`, { timeoutMs: 30_000 });
+  await node.put(content, `${REMOTE_DIR}/${script}`, 0o755);
 }
 
-async function runScript(ctx: UpContext, s: NodeSession, node: string, script: string, args: string[]): Promise<void> {
-  const command = `bash ${REMOTE_DIR}/${script}${args.map((a) => ` ${shQuote(a)}`).join('')}`;
-  ctx.progress.step(node, script);
-  nodeLog(ctx, node, `$ sudo ${command}`);
-  const r = await s.exec(command, {
+async function runScript(ctx: UpContext, node: Node, script: string, args: string[]): Promise<void> {
+  const command = commandLine(['bash', `${REMOTE_DIR}/${script}`, ...args]);
+  ctx.progress.step(node.name, script);
+  nodeLog(ctx, node.name, `$ sudo ${command}`);
+  const r = await node.run(command, {
     sudo: true,
     timeoutMs: 45 * 60_000,
     signal: ctx.signal,
     onLine: (line, stream) => {
-      nodeLog(ctx, node, `${stream === 'stderr' ? '! ' : ''}${line}`);
-      if (line.trim() !== '' && stream === 'stdout') ctx.progress.step(node, `${script}: ${line.trim().slice(0, 80)}`);
+      nodeLog(ctx, node.name, `${stream === 'stderr' ? '! ' : ''}${line}`);
+      if (line.trim() !== '' && stream === 'stdout') ctx.progress.step(node.name, `${script}: ${line.trim().slice(0, 80)}`);
     },
   });
   if (r.exitCode !== 0) {
     const tail = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-5).join('\n');
-    throw new Error(`${script} exited ${r.exitCode} (log: ${join(ctx.lab.logDir, `${node}.log`)})\n${tail}`);
+    throw new Error(`${script} exited ${r.exitCode} (log: ${join(ctx.lab.logDir, `${node.name}.log`)})\n${tail}`);
   }
 }
 
 /** Polls /readyz from the worker itself (it must reach the API server anyway to join). */
-async function waitForApi(s: NodeSession, apiServer: string, signal: AbortSignal): Promise<void> {
+async function waitForApi(node: Node, apiServer: string, signal: AbortSignal): Promise<void> {
   let interval = 2000;
   for (;;) {
     signal.throwIfAborted();
-    const r = await s.exec(`curl -ksf --max-time 5 https://${apiServer}/readyz`, { timeoutMs: 15_000, signal });
+    const r = await node.run(`curl -ksf --max-time 5 ${shQuote(`https://${apiServer}/readyz`)}`, { timeoutMs: 15_000, signal });
     if (r.exitCode === 0) return;
     await sleep(interval, undefined, { signal });
     interval = Math.min(interval * 1.5, 5000);

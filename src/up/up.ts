@@ -3,18 +3,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasFailure, realHost, runDoctor } from '../doctor/index.js';
 import { renderFiles, renderLab } from '../render/index.js';
-import { EXIT } from '../cli/exit-codes.js';
-import { UserError } from '../util/errors.js';
-import { closeSessions, type UpContext } from './context.js';
+import { Interrupted, UserError } from '../util/errors.js';
+import type { UpContext } from './context.js';
 import { kubeconfigPhase, readyPhase, recordedNodes } from './cluster-phases.js';
-import { Interrupted } from './interrupt.js';
-import type { Lab } from './lab.js';
+import type { Lab } from '../lab/lab.js';
 import { runPhases, type Phase, type PhasesResult } from './phases.js';
-import type { Progress } from './progress.js';
+import type { Progress } from '../ui/progress.js';
 import { provisionPhase } from './provision.js';
-import type { Connect } from './remote.js';
-import { formatSummary, summaryRows } from './summary.js';
-import { vmsPhase } from './vms.js';
+import { formatSummary, summaryRows } from '../ui/summary.js';
+import { machinesPhase } from './machines.js';
 
 export const PHASES = ['doctor', 'render', 'vms', 'provision', 'ready', 'kubeconfig'] as const;
 export type PhaseName = (typeof PHASES)[number];
@@ -34,7 +31,7 @@ function doctorPhase(lab: Lab): Phase<UpContext> {
         const failed = results.filter((r) => r.status === 'fail');
         throw new UserError(
           `the host is not ready: ${failed.map((r) => `${r.name} (${r.detail})`).join('; ')}`,
-          EXIT.environment,
+          'environment',
           failed.map((r) => r.fix).filter(Boolean).join('; ') || 'run `k8slab doctor` for details',
         );
       }
@@ -62,7 +59,7 @@ function renderPhase(lab: Lab): Phase<UpContext> {
 }
 
 export function upPhases(lab: Lab): Phase<UpContext>[] {
-  return [doctorPhase(lab), renderPhase(lab), vmsPhase(lab), provisionPhase(lab), readyPhase(lab), kubeconfigPhase(lab)];
+  return [doctorPhase(lab), renderPhase(lab), machinesPhase(lab), provisionPhase(lab), readyPhase(lab), kubeconfigPhase(lab)];
 }
 
 export interface UpOptions {
@@ -70,7 +67,6 @@ export interface UpOptions {
   skipDoctor?: boolean;
   signal: AbortSignal;
   progress: Progress;
-  connect: Connect;
 }
 
 export interface UpResult extends PhasesResult {
@@ -83,8 +79,6 @@ export async function up(lab: Lab, o: UpOptions): Promise<UpResult> {
     lab,
     signal: o.signal,
     progress: o.progress,
-    connect: o.connect,
-    sessions: new Map(),
     skipDoctor: o.skipDoctor ?? false,
     notes: [],
   };
@@ -107,14 +101,14 @@ export async function up(lab: Lab, o: UpOptions): Promise<UpResult> {
       if (error instanceof UserError) throw error;
       throw new UserError(
         `phase ${name} failed: ${error instanceof Error ? error.message : String(error)}`,
-        EXIT.failed,
+        'failed',
         `logs are in ${lab.logDir}; fix the cause and run \`k8slab up\` again (it resumes at ${name}), or \`k8slab down\` to start over`,
       );
     }
-    const vms = await lab.vagrant({ signal: o.signal }).status();
+    const vms = await lab.provider.status({ signal: o.signal });
     const summary = formatSummary(summaryRows(lab.plan, vms, recordedNodes(lab)), lab.state, PHASES);
     return { ...result, summary, notes: ctx.notes };
   } finally {
-    await closeSessions(ctx);
+    await lab.close();
   }
 }

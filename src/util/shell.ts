@@ -1,6 +1,7 @@
-// POSIX shell quoting for command lines that run through `sh -c` or a remote login shell (dash or bash
-// alike). Plain words stay plain so transcripts read as a learner would type them; anything else is
-// quoted by shell-quote. (Generated bash scripts use the render helpers instead.)
+// POSIX shell quoting, the project's one way: command lines that run through `sh -c` or a remote login
+// shell (dash or bash alike), and the values the render helper `sh` writes into generated scripts. Plain
+// words stay plain so transcripts and scripts read as a learner would type them; anything else is
+// quoted by shell-quote.
 import { quote } from 'shell-quote';
 
 // Characters no POSIX shell treats specially in an unquoted word (shell-quote would escape "=" and ",").

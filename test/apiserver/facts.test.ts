@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from './harness.js';
 import { detectFacts } from '../../src/lessons/facts.js';
 import { LessonContext } from '../../src/lessons/context.js';
-import { resolveImages } from '../../src/lessons/images.js';
+import { resolveImages } from '../../src/config/images.js';
 
 let cp: ControlPlane;
 let kubelet: Server;

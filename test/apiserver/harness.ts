@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { execa } from 'execa';
 import { expect } from 'vitest';
 import { runLessons } from '../../src/lessons/runner.js';
-import type { ImageKey } from '../../src/lessons/images.js';
+import type { ImageKey } from '../../src/config/images.js';
 import type { CheckResult, Executor, Lesson } from '../../src/lessons/types.js';
 import { localExecutor } from '../../src/nodes/executors.js';
 import { TESTBED } from '../testbed.js';

@@ -6,7 +6,7 @@ import { startControlPlane, sabotage, type ControlPlane } from './harness.js';
 import { runLessons, type RunResult } from '../../src/lessons/runner.js';
 import { services } from '../../src/lessons/services.js';
 import { access } from '../../src/lessons/access.js';
-import { resolveImages } from '../../src/lessons/images.js';
+import { resolveImages } from '../../src/config/images.js';
 import type { CheckResult, Executor, Lesson } from '../../src/lessons/types.js';
 
 // The bench's offline stand-ins for the course's images (see ../shared/testbed/README.md).

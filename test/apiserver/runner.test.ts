@@ -9,12 +9,12 @@ import { XMLParser } from 'fast-xml-parser';
 import { parseAllDocuments } from 'yaml';
 import { startControlPlane, type ControlPlane } from './harness.js';
 import { runLessons, type RunEvent } from '../../src/lessons/runner.js';
-import { resolveImages } from '../../src/lessons/images.js';
+import { resolveImages } from '../../src/config/images.js';
 import { labelObjects, substitute } from '../../src/lessons/render.js';
 import { MANIFESTS_DIR } from '../../src/paths.js';
 import type { Check, Lesson } from '../../src/lessons/types.js';
 import { runCli, type CliRun } from '../cli-run.js';
-import { withKubeconfig } from '../../src/cli/commands/verify.js';
+import { kubectlOn } from '../../src/cluster/kubectl.js';
 import { localExecutor } from '../../src/nodes/executors.js';
 import { access } from '../../src/lessons/access.js';
 
@@ -369,7 +369,7 @@ describe.sequential('k8slab verify --kubeconfig', () => {
 
   it('runs through the control-plane wrapper the SSH path uses (KUBECONFIG exported in the command)', async () => {
     const bare = localExecutor({ env: { PATH: `${cp.bin}:${process.env.PATH ?? ''}`, KUBECONFIG: '/nonexistent' } });
-    const run = await runLessons({ executor: withKubeconfig(bare, cp.kubeconfig), images, lessons: [{ ...access, id: 'rn-wrapped' }] });
+    const run = await runLessons({ executor: kubectlOn(bare, { kubeconfig: cp.kubeconfig, sudo: false }), images, lessons: [{ ...access, id: 'rn-wrapped' }] });
     expect(run.results.map((r) => r.status)).toEqual(['passed', 'passed', 'passed']);
     expect(run.results[0]!.transcript[0]!.command).toMatch(/^kubectl -n k8slab-rn-wrapped /);
   }, 120_000);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlyChecks, runOne as runOneWith, startControlPlane, sabotage, type ControlPlane } from './harness.js';
 import { runLessons, type RunResult } from '../../src/lessons/runner.js';
 import { statefulset } from '../../src/lessons/statefulset.js';
-import { resolveImages } from '../../src/lessons/images.js';
+import { resolveImages } from '../../src/config/images.js';
 import type { CheckResult, ClusterFacts, Executor, Lesson } from '../../src/lessons/types.js';
 import { FAKE_NODE, startFakeKubelet } from './fake-kubelet.js';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlyChecks, runOne as runOneWith, startControlPlane, sabotage, type ControlPlane } from './harness.js';
 import { runLessons, type RunResult } from '../../src/lessons/runner.js';
 import { workloads, CORDON_ANNOTATION } from '../../src/lessons/workloads.js';
-import { resolveImages } from '../../src/lessons/images.js';
+import { resolveImages } from '../../src/config/images.js';
 import type { Lesson } from '../../src/lessons/types.js';
 
 const images = resolveImages({ app: 'k8slab.local/app:1', tools: 'k8slab.local/tools:1', busybox: 'k8slab.local/tools:1', myweb: 'k8slab.local/app:1' });

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSsh } from '../../src/nodes/connect.js';
 import { SshAbortedError, SshClosedError, SshCommandError, SshConnectError, SshFileError, SshTimeoutError } from '../../src/nodes/errors.js';
-import { sshExecutor } from '../../src/nodes/executors.js';
-import { describeFailures, execOnNodes, onNodes } from '../../src/nodes/parallel.js';
+import { sshNode } from '../../src/nodes/ssh-node.js';
 import type { SshSession } from '../../src/nodes/session.js';
 import { SshTestLab, type TestNode } from './helpers/lab.js';
 import { killNsProcesses, netnsUnavailableReason } from './helpers/netns.js';
@@ -89,18 +88,25 @@ describe.skipIf(unavailable !== undefined)(`SSH layer against real sshd in netwo
     });
 
     it('streams output chunks before the command exits', async () => {
-      const seen: { text: string; at: number }[] = [];
+      // The command goes on only once we have seen its first line: it waits for a file that onStdout
+      // creates. Output held back until the exit would leave it waiting, and it gives up with exit 9.
+      // (Sequence, not clock readings: no sleep to beat.)
+      const flag = join(lab.dir, `streamed-${process.pid}`);
+      const seen: string[] = [];
       const errs: string[] = [];
-      const t0 = Date.now();
-      const r = await sa.exec('echo first; sleep 1; echo second; echo e1 >&2', {
-        onStdout: (text) => seen.push({ text, at: Date.now() - t0 }),
-        onStderr: (text) => errs.push(text),
-      });
-      const total = Date.now() - t0;
-      expect(seen.map((s) => s.text).join('')).toBe('first\nsecond\n');
-      expect(seen[0]!.text).toBe('first\n');
-      // the first chunk arrived well before the command finished
-      expect(total - seen[0]!.at).toBeGreaterThan(700);
+      const r = await sa.exec(
+        `echo first; i=0; while [ ! -e ${flag} ]; do i=$((i+1)); [ $i -gt 300 ] && exit 9; sleep 0.05; done; echo second; echo e1 >&2`,
+        {
+          onStdout: (text) => {
+            seen.push(text);
+            if (text.includes('first')) writeFileSync(flag, '');
+          },
+          onStderr: (text) => errs.push(text),
+        },
+      );
+      expect(r.exitCode).toBe(0);
+      expect(seen.join('')).toBe('first\nsecond\n');
+      expect(seen[0]).toBe('first\n');
       expect(errs.join('')).toBe('e1\n');
       expect(r.stdout).toBe('first\nsecond\n');
     });
@@ -230,14 +236,10 @@ describe.skipIf(unavailable !== undefined)(`SSH layer against real sshd in netwo
   });
 
   describe('sftp', () => {
-    it('reads a remote file and downloads it with a private mode', async () => {
+    it('reads a remote file', async () => {
       const remote = join(lab.dir, 'admin.conf');
       writeFileSync(remote, 'apiVersion: v1\nkind: Config\n');
       expect((await sa.readFile(remote)).toString()).toBe('apiVersion: v1\nkind: Config\n');
-      const local = join(lab.dir, 'local', 'kubeconfig');
-      await sa.downloadFile(remote, local);
-      expect(readFileSync(local, 'utf8')).toBe('apiVersion: v1\nkind: Config\n');
-      expect(statSync(local).mode & 0o777).toBe(0o600);
     });
 
     it('names the node and path of a missing file', async () => {
@@ -247,138 +249,65 @@ describe.skipIf(unavailable !== undefined)(`SSH layer against real sshd in netwo
       expect((err as Error).message).toBe('read /nonexistent/k8slab/admin.conf on node-a failed: no such file');
     });
 
-    it('uploads a file and a folder tree with modes', async () => {
-      const src = join(lab.dir, 'src');
-      mkdirSync(join(src, 'sub'), { recursive: true });
-      writeFileSync(join(src, 'run.sh'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
-      writeFileSync(join(src, 'sub', 'data.txt'), 'data\n', { mode: 0o644 });
-      const dest = join(lab.dir, 'dest', 'deep');
-      const sent = await sa.uploadDir(src, dest);
-      expect(sent.sort()).toEqual([join(dest, 'run.sh'), join(dest, 'sub', 'data.txt')]);
-      expect(statSync(join(dest, 'run.sh')).mode & 0o777).toBe(0o755);
-      expect(readFileSync(join(dest, 'sub', 'data.txt'), 'utf8')).toBe('data\n');
-      expect((await sa.exec(`${join(dest, 'run.sh')}`)).stdout).toBe('hi\n');
-
+    it('writes a file with its mode, and an existing file gets the new mode', async () => {
+      mkdirSync(join(lab.dir, 'dest'), { recursive: true });
       const one = join(lab.dir, 'dest', 'secret.txt');
-      await sa.uploadFile(join(src, 'sub', 'data.txt'), one, 0o600);
+      await sa.writeFile(one, 'first\n', 0o600);
       expect(statSync(one).mode & 0o777).toBe(0o600);
       await sa.writeFile(one, 'overwritten\n', 0o640);
       expect(readFileSync(one, 'utf8')).toBe('overwritten\n');
       expect(statSync(one).mode & 0o777).toBe(0o640);
     });
-
-    it.skipIf(!hasSudo)('falls back to sudo cat when SFTP may not read the file', async () => {
-      // this node's SFTP server refuses every open with "permission denied", as for a root-only file
-      const locked = await lab.addNode('node-locked', { sftpFlags: '-P open' });
-      const s = await open(locked);
-      const remote = join(lab.dir, 'root-only.conf');
-      const bytes = Buffer.from([0, 1, 2, 255, 10, 0x27]);
-      writeFileSync(remote, bytes, { mode: 0o600 });
-      const denied = await s.fetchFile(remote).catch((e: unknown) => e);
-      expect(denied).toBeInstanceOf(SshFileError);
-      expect((denied as SshFileError).sftpCode).toBe(3);
-      expect(Buffer.compare(await s.fetchFile(remote, { sudoFallback: true }), bytes)).toBe(0);
-    });
-  });
-
-  describe('port forwarding', () => {
-    it('reaches a server on the node loopback through 127.0.0.1:<port>', async () => {
-      const token = `hello from ${a.ns}`;
-      const script = `require('http').createServer((q, s) => s.end(${JSON.stringify(token)})).listen(18080, '127.0.0.1', () => console.log('ready'))`;
-      const server = lab.spawnIn(a, process.execPath, ['-e', script]);
-      await new Promise<void>((resolve, reject) => {
-        server.stdout!.once('data', () => resolve());
-        server.once('exit', (code) => reject(new Error(`test server exited with ${code}`)));
-      });
-      const fwd = await sa.forwardLocal('127.0.0.1', 18080);
-      expect(fwd.port).toBeGreaterThan(0);
-      const bodies = await Promise.all([1, 2, 3].map(() => fetch(`http://127.0.0.1:${fwd.port}/`).then((r) => r.text())));
-      expect(bodies).toEqual([token, token, token]);
-      await fwd.close();
-      await expect(fetch(`http://127.0.0.1:${fwd.port}/`)).rejects.toThrow();
-    });
-
-    it('reports a tunnel the node cannot open and keeps listening', async () => {
-      const errors: string[] = [];
-      const fwd = await sa.forwardLocal('127.0.0.1', 1, { onError: (e) => errors.push(e.message) });
-      await expect(fetch(`http://127.0.0.1:${fwd.port}/`)).rejects.toThrow();
-      await waitUntil('the forward error', () => errors.length > 0, 3_000);
-      expect(errors[0]).toContain('127.0.0.1:1 through node-a');
-      await fwd.close();
-    });
   });
 
   describe('several nodes', () => {
-    it('runs on three nodes at once, per-node results, one failure does not hide the others', async () => {
+    it('runs on three nodes at once, and one failed node does not hide the others', async () => {
       const [sb, sc] = await Promise.all([open(b), open(c)]);
-      // Each command stamps its start and end with the kernel clock the namespaces share.
-      const outcomes = await execOnNodes(
-        [sa, sb, sc],
-        'date +%s%N; sleep 1; ip -4 -o addr show dev eth0 | grep -o "inet [0-9.]*"; date +%s%N',
-      );
-      const spans: Array<[bigint, bigint]> = [];
-      expect(outcomes.map((o) => o.node)).toEqual(['node-a', 'node-b', 'node-c']);
-      for (const [o, n] of [[outcomes[0], a], [outcomes[1], b], [outcomes[2], c]] as const) {
-        expect(o!.ok).toBe(true);
-        if (!o!.ok) continue;
-        const [start, addr, end] = o!.value.stdout.trim().split('\n');
-        expect(addr).toBe(`inet ${n.nodeIp}`);
-        spans.push([BigInt(start!), BigInt(end!)]);
-        expect(o!.ms).toBeGreaterThanOrEqual(1_000);
-      }
-      // All three ran at the same time: the last to start began before the first to finish ended
-      // (in series each would start after the previous one ended). No wall-clock bound, so load cannot flake it.
-      expect(spans).toHaveLength(3);
-      const lastStart = spans.reduce((m, [st]) => (st > m ? st : m), 0n);
-      const firstEnd = spans.reduce((m, [, en]) => (en < m ? en : m), spans[0]![1]);
-      expect(lastStart < firstEnd).toBe(true);
+      // A barrier, by sequence and not by clock: each command marks that it started, then waits (bounded)
+      // until all three have. Run one after another, the first would give up and exit 9.
+      const gate = join(lab.dir, `gate-${process.pid}`);
+      mkdirSync(gate);
+      const command = (name: string) =>
+        `touch ${gate}/${name}; i=0; while [ $(ls ${gate} | wc -l) -lt 3 ]; do i=$((i+1)); [ $i -gt 200 ] && exit 9; sleep 0.05; done; ip -4 -o addr show dev eth0 | grep -o "inet [0-9.]*"`;
+      const nodes = [sa, sb, sc].map((s) => sshNode(s));
+      const results = await Promise.all(nodes.map((n) => n.run(command(n.name))));
+      expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0]);
+      expect(results.map((r) => r.stdout.trim())).toEqual([`inet ${a.nodeIp}`, `inet ${b.nodeIp}`, `inet ${c.nodeIp}`]);
 
       const dead = await connectSsh(c.target, { deadlineMs: 5_000 });
       await dead.close();
-      const mixed = await execOnNodes([sa, dead, sb], 'echo fine');
-      expect(mixed.map((o) => o.ok)).toEqual([true, false, true]);
-      expect(mixed[1]!.ok === false && mixed[1]!.error).toBeInstanceOf(SshClosedError);
-      expect(describeFailures(mixed)).toMatch(/^node-c: connection to node-c closed/);
-    });
-
-    it('honours a concurrency limit', async () => {
-      const running: number[] = [];
-      let now = 0;
-      const outcomes = await onNodes(
-        [a, b, c],
-        async (n) => {
-          running.push(++now);
-          await new Promise((r) => setTimeout(r, 200));
-          now--;
-          return n.name;
-        },
-        { concurrency: 2 },
-      );
-      expect(Math.max(...running)).toBe(2);
-      expect(outcomes.map((o) => o.ok && o.value)).toEqual(['node-a', 'node-b', 'node-c']);
+      const mixed = await Promise.allSettled([sa, dead, sb].map((s) => sshNode(s).run('echo fine')));
+      expect(mixed.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(mixed[1]!.status === 'rejected' && mixed[1]!.reason).toBeInstanceOf(SshClosedError);
     });
   });
 
-  describe('executor for the lesson runner', () => {
-    it('runs sh -c through the session, with stdin and exit codes', async () => {
-      const ex = sshExecutor(sa);
-      expect(ex.name).toBe('node-a');
-      expect(await ex.run('tr a-z A-Z; exit 4', { input: 'kube' })).toEqual({ stdout: 'KUBE', stderr: '', exitCode: 4 });
-      await expect(ex.run('sleep 5', { timeoutMs: 300 })).rejects.toBeInstanceOf(SshTimeoutError);
+  describe('the Node over SSH', () => {
+    it('runs sh -c with stdin, sudo, line callbacks, exit codes and timeouts, and puts files', async () => {
+      const node = sshNode(sa);
+      expect(node.name).toBe('node-a');
+      expect(await node.run('tr a-z A-Z; exit 4', { input: 'kube' })).toEqual({ stdout: 'KUBE', stderr: '', exitCode: 4 });
+      const lines: string[] = [];
+      await node.run('printf "one\\ntwo\\npartial"; echo err >&2', { onLine: (l, stream) => lines.push(`${stream}:${l}`) });
+      expect(lines.sort()).toEqual(['stderr:err', 'stdout:one', 'stdout:partial', 'stdout:two']);
+      if (hasSudo) expect((await node.run('id -u', { sudo: true })).stdout).toBe('0\n');
+      await expect(node.run('sleep 5', { timeoutMs: 300 })).rejects.toBeInstanceOf(SshTimeoutError);
+      const file = join(lab.dir, 'put.sh');
+      await node.put('echo put\n', file, 0o700);
+      expect(statSync(file).mode & 0o777).toBe(0o700);
+      expect((await node.run(`sh ${file}`)).stdout).toBe('put\n');
     });
   });
 
   describe('dispose', () => {
-    it('close() releases every socket and listener', async () => {
+    it('close() releases every socket', async () => {
       const before = tcpHandles();
       const s = await connectSsh(b.target, { deadlineMs: 5_000 });
       await s.exec('true');
       await s.readFile('/etc/hostname');
-      const fwd = await s.forwardLocal('127.0.0.1', 22);
       expect(tcpHandles()).toBeGreaterThan(before);
       await s.close();
       await s.close(); // twice is fine
-      await expect(fetch(`http://127.0.0.1:${fwd.port}/`)).rejects.toThrow();
       await waitUntil('sockets to be released', () => tcpHandles() === before, 2_000);
       await expect(s.exec('true')).rejects.toBeInstanceOf(SshClosedError);
       await expect(s.readFile('/etc/hostname')).rejects.toBeInstanceOf(SshClosedError);

@@ -10,7 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { makePlan } from '../../src/plan/plan.js';
 import { renderFiles, TEARDOWN_SCRIPT } from '../../src/render/index.js';
-import { teardownMachines, type MachineShell } from '../../src/provider/machines.js';
+import { teardownMachines } from '../../src/down/teardown.js';
+import type { Runner } from '../../src/nodes/node.js';
 
 const CA = readFileSync(join(__dirname, '..', 'fixtures', 'render', 'ca.crt'), 'utf8');
 
@@ -276,8 +277,9 @@ describe('teardown.sh', () => {
 
   it('the machines provider runs it through stdin and reads its leftovers', async () => {
     // a shell on "the machine": this host's bash with the scratch root and the fakes
-    const local: MachineShell = {
-      run: async (command, opts) => {
+    const local: Runner = {
+      name: 'm-k8s',
+      run: async (command, opts = {}) => {
         const r = spawnSync('bash', ['-c', command], { input: opts.input, encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin`, K8SLAB_TEARDOWN_ROOT: root, STATE: state, HOME: root } });
         return { exitCode: r.status ?? 255, stdout: r.stdout, stderr: r.stderr };
       },

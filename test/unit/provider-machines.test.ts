@@ -1,68 +1,43 @@
-// The machines provider's down: teardown.sh through stdin on every machine, sudo only when not root,
-// leftovers parsed per machine, one machine's failure reported without stopping the others.
-import { describe, expect, it } from 'vitest';
-import { describeTeardown, parseLeftovers, teardownMachines, type MachineShell } from '../../src/provider/machines.js';
+// MachinesProvider: the machines exist already. SSH targets come from lab.yaml's machines block; status
+// and up only ask whether each sshd answers (a TCP server this test opens on loopback, and a closed
+// port); destroy leaves the machines; there are no snapshots.
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MachinesProvider } from '../../src/provider/machines-provider.js';
 import type { MachineNode } from '../../src/plan/plan.js';
 
-const node = (name: string, user: string): MachineNode => ({ name, role: 'worker', privateIp: '10.0.0.5', address: '203.0.113.5', port: 22, user, keyFile: '/k' });
-
-describe('machines provider: down', () => {
-  it('parses the leftover lines and nothing else', () => {
-    expect(parseLeftovers('[k8slab teardown.sh 10:00:00] removed /etc/kubernetes\nleftover: interface cni0\nleftover: 3 iptables chains of the lab\n')).toEqual([
-      'interface cni0',
-      '3 iptables chains of the lab',
-    ]);
-    expect(parseLeftovers('[k8slab teardown.sh 10:00:00] left of the lab on n1: nothing\n')).toEqual([]);
-  });
-
-  it('runs the script through stdin on every machine, with sudo only for a non-root user', async () => {
-    const calls: string[] = [];
-    const shell = (name: string, result: { exitCode: number; stdout: string; stderr: string } | Error): MachineShell => ({
-      run: async (command, opts) => {
-        calls.push(`${name}: ${command} sudo=${String(opts.sudo)} input=${opts.input === 'SCRIPT'}`);
-        if (result instanceof Error) throw result;
-        return result;
-      },
-    });
-    const results = await teardownMachines(
-      [
-        { node: node('m-k8s', 'root'), shell: shell('m-k8s', { exitCode: 0, stdout: 'left of the lab on m: nothing\n', stderr: '' }) },
-        { node: node('w1-k8s', 'ubuntu'), shell: shell('w1-k8s', { exitCode: 1, stdout: 'leftover: interface cni0\n', stderr: '' }) },
-        { node: node('w2-k8s', 'ubuntu'), shell: shell('w2-k8s', { exitCode: 1, stdout: '', stderr: 'sudo: a password is required\n' }) },
-        { node: node('w3-k8s', 'ubuntu'), shell: shell('w3-k8s', new Error('connect ETIMEDOUT')) },
-      ],
-      'SCRIPT',
-      { purge: true },
-    );
-    expect(calls.sort()).toEqual([
-      'm-k8s: bash -s -- --purge sudo=false input=true',
-      'w1-k8s: bash -s -- --purge sudo=true input=true',
-      'w2-k8s: bash -s -- --purge sudo=true input=true',
-      'w3-k8s: bash -s -- --purge sudo=true input=true',
-    ]);
-    expect(results.map(describeTeardown)).toEqual([
-      'm-k8s: nothing of the lab is left',
-      'w1-k8s: left of the lab: interface cni0',
-      'w2-k8s: not cleaned: teardown.sh exited 1: sudo: a password is required',
-      'w3-k8s: not cleaned: connect ETIMEDOUT',
-    ]);
-  });
+let server: Server;
+let openPort: number;
+let closedPort: number;
+beforeAll(async () => {
+  server = createServer((s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  openPort = (server.address() as { port: number }).port;
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  closedPort = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
 });
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-describe('bundle copy to machines: what a worker leaves out', () => {
-  it('only tarballs whose every image is the control plane\'s own', async () => {
-    const { controlPlaneOnlyFiles } = await import('../../src/bundle/roles.js');
-    const index = JSON.stringify({
-      format: 'docker-archive',
-      images: [
-        { file: 'kube-apiserver.tar', images: ['registry.k8s.io/kube-apiserver:v1.20.2'] },
-        { file: 'cp.tar', images: ['registry.k8s.io/etcd:3.4.13-0', 'registry.k8s.io/kube-scheduler:v1.20.2'] },
-        { file: 'mixed.tar', images: ['registry.k8s.io/etcd:3.4.13-0', 'registry.k8s.io/pause:3.2'] },
-        { file: 'kube-proxy.tar', images: ['registry.k8s.io/kube-proxy:v1.20.2'] },
-      ],
-    });
-    expect(controlPlaneOnlyFiles(index)).toEqual(['images/kube-apiserver.tar', 'images/cp.tar']);
-    expect(controlPlaneOnlyFiles('not json')).toEqual([]);
-    expect(controlPlaneOnlyFiles('{"images": [{"file": "../x"}]}')).toEqual([]);
+const m = (name: string, role: MachineNode['role'], port: number): MachineNode => ({ name, role, privateIp: '10.0.0.4', address: '127.0.0.1', port, user: 'debian', keyFile: '/keys/id' });
+
+describe('MachinesProvider', () => {
+  it('lists SSH targets from the machines block', async () => {
+    const p = new MachinesProvider([m('m-k8s', 'control-plane', 2201), m('w1-k8s', 'worker', 2202)]);
+    expect(await p.sshTargets(['w1-k8s'])).toEqual([{ name: 'w1-k8s', host: '127.0.0.1', port: 2202, user: 'debian', privateKeyPath: '/keys/id' }]);
+    expect(p.snapshots).toBeUndefined();
+    expect(await p.destroy()).toEqual({ removed: { vms: [], networks: [], volumes: [] }, kept: { networks: [] }, problems: [] });
+    expect(await p.leftovers()).toEqual({ vms: [], networks: [], volumes: [] });
+  });
+
+  it('status: running where sshd answers, unreachable where nothing listens; up fails naming the machine', async () => {
+    const p = new MachinesProvider([m('m-k8s', 'control-plane', openPort), m('w1-k8s', 'worker', closedPort)]);
+    expect(await p.status()).toEqual([
+      { name: 'm-k8s', role: 'control-plane', state: 'running' },
+      { name: 'w1-k8s', role: 'worker', state: 'unreachable' },
+    ]);
+    await expect(p.up()).rejects.toThrow(`no sshd answers on w1-k8s (127.0.0.1:${closedPort})`);
+    await expect(new MachinesProvider([m('m-k8s', 'control-plane', openPort)]).up()).resolves.toBeUndefined();
   });
 });

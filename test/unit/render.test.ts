@@ -109,15 +109,15 @@ describe('Vagrantfile shape', () => {
 
   test("provisioners in the course's order, the CA uploaded before master_node.sh", () => {
     const order = [
-      'path: "config.sh", args: N',
-      'path: "install_pkg.sh", args: [K8S_VERSION, "Main"]',
+      "path: 'config.sh', args: ['3']",
+      "path: 'install_pkg.sh', args: ['1.37', 'Main']",
       `inline: 'install -d -m 0700 -o "\${SUDO_USER:-$(id -un)}" /tmp/k8slab-pki'`,
-      'source: File.join(PKI_DIR, "ca.crt")',
-      'source: File.join(PKI_DIR, "ca.key")',
-      'path: "master_node.sh"',
-      'path: "config.sh", args: N',
-      'path: "install_pkg.sh", args: K8S_VERSION',
-      'path: "work_nodes.sh"',
+      "source: File.join(__dir__, 'pki/ca.crt')",
+      "source: File.join(__dir__, 'pki/ca.key')",
+      "path: 'master_node.sh'",
+      "path: 'config.sh', args: ['3']",
+      "path: 'install_pkg.sh', args: ['1.37']",
+      "path: 'work_nodes.sh'",
     ];
     let at = 0;
     for (const step of order) {

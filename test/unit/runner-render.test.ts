@@ -7,7 +7,7 @@ import { commandLine } from '../../src/util/shell.js';
 import { truncate } from '../../src/lessons/command.js';
 import { missingNeed, namespaceFor } from '../../src/lessons/runner.js';
 import { LESSONS, selectLessons } from '../../src/lessons/index.js';
-import { DEFAULT_IMAGES } from '../../src/lessons/images.js';
+import { DEFAULT_IMAGES } from '../../src/config/images.js';
 import { UserError } from '../../src/util/errors.js';
 import { CheckSkipped } from '../../src/lessons/context.js';
 import { requireImages } from '../../src/lessons/probes.js';
@@ -119,7 +119,7 @@ describe('lesson registry', () => {
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(UserError);
-      expect((err as UserError).exitCode).toBe(2);
+      expect((err as UserError).errorKind).toBe('usage');
       expect((err as UserError).hint).toContain('did you mean "services"?');
     }
   });
@@ -138,7 +138,7 @@ describe('lesson registry', () => {
       selectLessons(['services/nodeport-answer']);
     } catch (err) {
       expect((err as UserError).message).toBe('lesson services has no check "nodeport-answer"');
-      expect((err as UserError).exitCode).toBe(2);
+      expect((err as UserError).errorKind).toBe('usage');
       expect((err as UserError).hint).toContain('did you mean "services/nodeport-answers"?');
     }
     expect(() => selectLessons(['servics/nodeport-answers'])).toThrow('unknown lesson "servics"');

@@ -7,11 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { evaluate, parseNodes, parsePods } from '../../src/cluster/readiness.js';
 import { rewriteKubeconfig, serverOf, canReach } from '../../src/cluster/kubeconfig.js';
-import { down } from '../../src/up/down.js';
-import { formatSummary, summaryRows } from '../../src/up/summary.js';
+import { down } from '../../src/down/down.js';
+import { openLab } from '../../src/lab/lab.js';
+import { formatSummary, summaryRows } from '../../src/ui/summary.js';
 import { makePlan } from '../../src/plan/plan.js';
 import { generateSecrets } from '../../src/plan/secrets.js';
-import { PlainProgress } from '../../src/up/progress.js';
+import { PlainProgress } from '../../src/ui/progress.js';
 import { main } from '../../src/cli/main.js';
 
 const node = (name: string, ready: string, role?: string) => ({
@@ -100,7 +101,7 @@ describe('summary and progress', () => {
   it('prints node rows and phase times', async () => {
     const config = parseConfig('workers: {count: 1}\n');
     const plan = makePlan(config, await generateSecrets());
-    const rows = summaryRows(plan, [{ name: 'm-k8s', state: 'running', stateHuman: 'running', provider: 'virtualbox' }], parseNodes(list([node('m-k8s', 'True')])));
+    const rows = summaryRows(plan, [{ name: 'm-k8s', role: 'control-plane', state: 'running' }], parseNodes(list([node('m-k8s', 'True')])));
     const text = formatSummary(rows, { version: 1, createdAt: '', secrets: { token: '', caCert: '', caKey: '' }, facts: {}, phases: { vms: { status: 'done', startedAt: '', seconds: 125 } } }, ['doctor', 'vms']);
     expect(text).toMatch(/^NODE\s+ROLE\s+IP\s+VM\s+KUBELET\s+STATUS\nm-k8s\s+control-plane\s+192\.168\.56\.10\s+running\s+v1\.34\.2\s+Ready\nw1-k8s\s+worker\s+192\.168\.56\.101\s+unknown\s+-\s+-\n/);
     expect(text).toMatch(/vms\s+done\s+2m05s/);
@@ -130,7 +131,7 @@ describe('down on a lab that has nothing', () => {
     const configFile = join(dir, 'lab.yaml');
     writeFileSync(configFile, 'name: nothinghere\nprovider: libvirt\nworkers: {count: 1}\n');
     const config = parseConfig('name: nothinghere\nprovider: libvirt\nworkers: {count: 1}\n');
-    const report = await down({ labDir: join(dir, 'lab'), config, configFile });
+    const report = await down(await openLab({ labDir: join(dir, 'lab'), configFile }, config));
     expect(report.nothingToDo).toBe(true);
     expect(report.removed).toEqual({ vms: [], networks: [], volumes: [], files: [] });
     expect(report.left).toEqual({ vms: [], networks: [], volumes: [] });
@@ -157,7 +158,7 @@ describe('down on a lab that has nothing', () => {
     writeFileSync(join(labDir, 'kubeconfig'), 'x');
     writeFileSync(join(labDir, 'lab.yaml'), 'name: inside\n');
     const config = parseConfig('name: inside\nprovider: virtualbox\n');
-    const report = await down({ labDir, config, configFile: join(labDir, 'lab.yaml') });
+    const report = await down(await openLab({ labDir, configFile: join(labDir, 'lab.yaml') }, config));
     expect(report.removed.files.sort()).toEqual(['.k8slab', 'kubeconfig', 'logs']);
     expect(existsSync(join(labDir, 'lab.yaml'))).toBe(true);
     expect(report.nothingToDo).toBe(false);

@@ -2,10 +2,10 @@
 // on the testbed (test/fixtures/vagrant/README.md says how each file was made).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, errorExit, parseLine, parseMachineReadable } from '../../src/provider/machine-readable.js';
+import { errorExit, parseLine, parseMachineReadable } from '../../src/provider/machine-readable.js';
+import { LineSplitter } from '../../src/util/lines.js';
 import {
   parseBoxList,
-  parsePluginList,
   parseSshConfig,
   parseSshConfigRecords,
   parseStatus,
@@ -90,14 +90,10 @@ describe('vagrant ssh-config', () => {
   });
 });
 
-describe('box, plugin and snapshot lists', () => {
-  it('reads the installed boxes', () => {
+describe('box and snapshot lists', () => {
+  it('reads the installed boxes (doctor checks for the lab box)', () => {
     expect(parseBoxList(fixture('box-list.txt'))).toEqual([{ name: 'k8slab/debian12', provider: 'libvirt', version: '0' }]);
     expect(parseBoxList('1795353196,,ui,warn,There are no installed boxes! Use `vagrant box add` to add some.\n')).toEqual([]);
-  });
-
-  it('reads plugins with their scope (Debian installs vagrant-libvirt as a system plugin)', () => {
-    expect(parsePluginList(fixture('plugin-list.txt'))).toEqual([{ name: 'vagrant-libvirt', version: '0.11.2', scope: 'system' }]);
   });
 
   it('reads snapshots per machine; a machine that is not created has none', () => {

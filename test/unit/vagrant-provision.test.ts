@@ -1,31 +1,45 @@
-// The provisioning phase's ordering, with fake SSH sessions (no VMs in this tier): the real rendered lab
-// folder, the Vagrantfile's arguments, every node at once, workers join only once the API answers, and
-// a control-plane failure stops the workers' wait.
+// The provisioning phase's ordering, with fake nodes and a fake provider (no VMs in this tier): the real
+// rendered lab folder, the plan's provisioning steps, every node at once, workers join only once the API
+// answers, and a control-plane failure stops the workers' wait.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { renderLab } from '../../src/render/index.js';
-import { openLab } from '../../src/up/lab.js';
+import { openLab } from '../../src/lab/lab.js';
+import type { Node, RunOptions } from '../../src/nodes/node.js';
+import type { Provider } from '../../src/provider/types.js';
+import { commandLine } from '../../src/util/shell.js';
 import { provisionPhase, REMOTE_DIR } from '../../src/up/provision.js';
-import { PlainProgress } from '../../src/up/progress.js';
+import { PlainProgress } from '../../src/ui/progress.js';
 import type { UpContext } from '../../src/up/context.js';
-import type { ExecOptions, NodeSession } from '../../src/up/remote.js';
 
+// Events carry their place in one sequence: the order they happened in, never a clock reading (two
+// Date.now() stamps can tie or, across a clock step, run backwards).
 interface Event {
   node: string;
   what: string;
-  at: number;
+  seq: number;
 }
 
-class FakeSession implements NodeSession {
+interface World {
+  events: Event[];
+  apiUp: boolean;
+  failCp?: boolean;
+}
+
+function record(world: World, node: string, what: string): void {
+  world.events.push({ node, what, seq: world.events.length });
+}
+
+class FakeNode implements Node {
   constructor(
     readonly name: string,
-    private readonly world: { events: Event[]; apiUp: boolean; failCp?: boolean },
+    private readonly world: World,
   ) {}
-  async exec(command: string, o: ExecOptions = {}) {
-    const e = (what: string) => this.world.events.push({ node: this.name, what, at: Date.now() });
+  async run(command: string, o: RunOptions = {}) {
+    const e = (what: string) => record(this.world, this.name, what);
     await new Promise((r) => setTimeout(r, 5));
     if (command.includes('/readyz')) return { exitCode: this.world.apiUp ? 0 : 7, stdout: '', stderr: '' };
     if (command.startsWith('bash ')) {
@@ -35,19 +49,14 @@ class FakeSession implements NodeSession {
         if (this.world.failCp) return { exitCode: 1, stdout: '', stderr: 'kubeadm init failed' };
         await new Promise((r) => setTimeout(r, 50));
         this.world.apiUp = true;
+        e('api answers');
       }
       return { exitCode: 0, stdout: '', stderr: '' };
     }
     return { exitCode: 0, stdout: '', stderr: '' };
   }
   async put(_c: string | Buffer, remotePath: string, mode: number) {
-    this.world.events.push({ node: this.name, what: `put ${remotePath} ${mode.toString(8)}`, at: Date.now() });
-  }
-  async get(): Promise<Buffer> {
-    return Buffer.from('');
-  }
-  async forward() {
-    return { localPort: 0, close: async () => {} };
+    record(this.world, this.name, `put ${remotePath} ${mode.toString(8)}`);
   }
   async close() {}
 }
@@ -55,15 +64,20 @@ class FakeSession implements NodeSession {
 async function setup(failCp = false) {
   const dir = mkdtempSync(join(tmpdir(), 'k8slab-prov-'));
   const config = parseConfig('workers: {count: 2}\nkubernetes: {version: "1.37"}\n');
-  const lab = await openLab({ configFile: join(dir, 'lab.yaml'), labDir: join(dir, 'lab') }, config);
+  const world: World = { events: [], apiUp: false, failCp };
+  // The provider lists a target per node; connecting to one gives that node's fake.
+  const provider = {
+    sshTargets: async (names: readonly string[]) => names.map((name) => ({ name, host: '192.0.2.1', port: 22, user: 'u', privateKeyPath: '/k' })),
+  } as Partial<Provider> as Provider;
+  const lab = await openLab({ configFile: join(dir, 'lab.yaml'), labDir: join(dir, 'lab') }, config, {
+    provider: () => provider,
+    connect: async (t) => new FakeNode(t.name, world),
+  });
   await renderLab(lab.plan, lab.state.secrets, lab.paths.labDir);
-  const world = { events: [] as Event[], apiUp: false, failCp };
   const ctx: UpContext = {
     lab,
     signal: new AbortController().signal,
     progress: new PlainProgress(() => undefined),
-    connect: () => Promise.reject(new Error('not used: sessions are given')),
-    sessions: new Map(lab.plan.nodes.map((n) => [n.name, new FakeSession(n.name, world)])),
     skipDoctor: true,
     notes: [],
   };
@@ -74,21 +88,36 @@ describe('provision phase', () => {
   it('runs the scripts with the Vagrantfile arguments, all nodes at once, joins after the API answers', async () => {
     const { lab, ctx, world } = await setup();
     await provisionPhase(lab).run(ctx);
-    const of = (node: string) => world.events.filter((e) => e.node === node && e.what.startsWith('sudo ')).map((e) => e.what);
+    await lab.close();
+    const of = (node: string) => world.events.filter((e) => e.node === node && e.what.startsWith('sudo bash ')).map((e) => e.what);
+    // What ran is the plan's sequence (the one the Vagrantfile renders), script by script.
+    const planned = (steps: typeof lab.plan.provisioning.worker) =>
+      steps.flatMap((st) => (st.kind === 'script' ? [`sudo ${commandLine(['bash', st.script, ...st.args])}`] : []));
+    expect(of('m-k8s')).toEqual(planned(lab.plan.provisioning.controlPlane));
+    expect(of('w1-k8s')).toEqual(planned(lab.plan.provisioning.worker));
+    expect(of('w2-k8s')).toEqual(of('w1-k8s'));
+    // and that sequence is the course's: config.sh N, install_pkg.sh VERSION [Main], then init or join
     expect(of('m-k8s')).toEqual(['sudo bash config.sh 2', 'sudo bash install_pkg.sh 1.37 Main', 'sudo bash master_node.sh']);
     expect(of('w1-k8s')).toEqual(['sudo bash config.sh 2', 'sudo bash install_pkg.sh 1.37', 'sudo bash work_nodes.sh']);
-    expect(of('w2-k8s')).toEqual(of('w1-k8s'));
     // the CA goes to the control plane only, the key private
     const puts = world.events.filter((e) => e.what.startsWith('put /tmp/k8slab-pki/'));
     expect(puts.map((e) => [e.node, e.what])).toEqual([
       ['m-k8s', 'put /tmp/k8slab-pki/ca.crt 644'],
       ['m-k8s', 'put /tmp/k8slab-pki/ca.key 600'],
     ]);
-    // concurrency: every node starts config.sh before the control plane finishes master_node.sh
-    const at = (node: string, what: string) => world.events.find((e) => e.node === node && e.what.includes(what))!.at;
-    expect(at('w1-k8s', 'config.sh')).toBeLessThan(at('m-k8s', 'master_node.sh'));
+    // Exact events, not substrings: "work_nodes.sh" also names the upload of that file, which happens at
+    // the start (matching it made this test compare two uploads, a race it lost now and then).
+    const seq = (node: string, what: string) => {
+      const e = world.events.find((x) => x.node === node && x.what === what);
+      if (!e) throw new Error(`no event "${what}" on ${node}`);
+      return e.seq;
+    };
+    // concurrency: every worker starts config.sh before the control plane's kubeadm init made the API answer
+    expect(seq('w1-k8s', 'sudo bash config.sh 2')).toBeLessThan(seq('m-k8s', 'api answers'));
+    expect(seq('w2-k8s', 'sudo bash config.sh 2')).toBeLessThan(seq('m-k8s', 'api answers'));
     // joins start only after master_node.sh made the API answer
-    expect(at('w1-k8s', 'work_nodes.sh')).toBeGreaterThanOrEqual(at('m-k8s', 'master_node.sh'));
+    expect(seq('w1-k8s', 'sudo bash work_nodes.sh')).toBeGreaterThan(seq('m-k8s', 'api answers'));
+    expect(seq('w2-k8s', 'sudo bash work_nodes.sh')).toBeGreaterThan(seq('m-k8s', 'api answers'));
   });
 
   it('a failed control plane fails the phase and the workers stop waiting', async () => {

@@ -6,7 +6,7 @@ import { lessonIdOf, splitJsonStream } from '../../src/lessons/lesson-steps.js';
 import { claimVolumes, parseAddresses, scaleDownProblem } from '../../src/lessons/statefulset.js';
 import { rolloutTarget } from '../../src/lessons/workloads.js';
 import { imageProblem } from '../../src/lessons/mysql.js';
-import { DEFAULT_IMAGES, resolveImages } from '../../src/lessons/images.js';
+import { DEFAULT_IMAGES, resolveImages } from '../../src/config/images.js';
 import { volumes } from '../../src/lessons/volumes.js';
 import { workloads } from '../../src/lessons/workloads.js';
 import { statefulset } from '../../src/lessons/statefulset.js';

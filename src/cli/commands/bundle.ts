@@ -59,9 +59,9 @@ export function register(program: Command): void {
     const kubernetes = (opts.kubernetes ?? lab?.kubernetes.version)?.replace(/^v/, '');
     const v = kubernetes === undefined ? undefined : parseK8sVersion(kubernetes);
     if (kubernetes === undefined || v?.patch === undefined) {
-      throw new UserError('bundle create needs a full Kubernetes version', EXIT.usage, 'pass --kubernetes 1.20.2 (or set kubernetes.version: "1.20.2" in lab.yaml)');
+      throw new UserError('bundle create needs a full Kubernetes version', 'usage', 'pass --kubernetes 1.20.2 (or set kubernetes.version: "1.20.2" in lab.yaml)');
     }
-    if (opts.arch !== 'amd64' && opts.arch !== 'arm64') throw new UserError(`--arch must be amd64 or arm64, not ${opts.arch}`, EXIT.usage);
+    if (opts.arch !== 'amd64' && opts.arch !== 'arm64') throw new UserError(`--arch must be amd64 or arm64, not ${opts.arch}`, 'usage');
     const o: CreateOptions = {
       kubernetes,
       arch: opts.arch,
@@ -76,14 +76,14 @@ export function register(program: Command): void {
     if (offline) {
       throw new UserError(
         `no internet access: ${offline}. Nothing was downloaded.`,
-        EXIT.environment,
+        'environment',
         'run `k8slab bundle create` on a host that reaches dl.k8s.io (or pass --mirror), or follow the steps above by hand, then `k8slab bundle check`',
       );
     }
     try {
       await downloadBinaries(o, (l) => process.stdout.write(`${l}\n`));
     } catch (err) {
-      throw new UserError(`download failed: ${(err as Error).message}`, EXIT.failed, 'run `k8slab bundle create` again; a mismatch that persists means a bad mirror');
+      throw new UserError(`download failed: ${(err as Error).message}`, 'failed', 'run `k8slab bundle create` again; a mismatch that persists means a bad mirror');
     }
     process.stdout.write(
       `\nbin/ and bundle.json are in ${o.out}. Not done by this command: images, runtime packages, manifests (steps 4-8 above); ` +
@@ -105,10 +105,10 @@ async function resolveTarget(
   const lab = haveConfig ? await loadConfigFile(paths.configFile) : undefined;
   if (path !== undefined) return { ...(lab ? { lab } : {}), dir: resolve(path) };
   if (!lab) {
-    throw new UserError('no bundle path given and no lab.yaml here', EXIT.usage, 'k8slab bundle check PATH, or --config LAB.yaml with kubernetes.bundle set');
+    throw new UserError('no bundle path given and no lab.yaml here', 'usage', 'k8slab bundle check PATH, or --config LAB.yaml with kubernetes.bundle set');
   }
   if (lab.kubernetes.bundle === undefined) {
-    throw new UserError(`${paths.configFile} sets no kubernetes.bundle`, EXIT.usage, 'give the bundle path: k8slab bundle check PATH');
+    throw new UserError(`${paths.configFile} sets no kubernetes.bundle`, 'usage', 'give the bundle path: k8slab bundle check PATH');
   }
   return { lab, dir: resolve(dirname(paths.configFile), lab.kubernetes.bundle) };
 }

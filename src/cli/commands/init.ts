@@ -17,7 +17,7 @@ export function register(program: Command): void {
         await copyFile(resolve(TEMPLATES_DIR, 'lab.yaml'), target, opts.force ? 0 : constants.COPYFILE_EXCL);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-          throw new UserError(`${target} exists already`, EXIT.usage, 'edit it, or pass --force to overwrite it');
+          throw new UserError(`${target} exists already`, 'usage', 'edit it, or pass --force to overwrite it');
         }
         throw err;
       }

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { execa } from 'execa';
-import { addLabOptions, loadLab, requireVagrantProvider, requireRenderedLab, type GlobalOptions } from '../context.js';
-import { nodeAddresses } from '../../config/cross-check.js';
-import { shQuote } from '../../util/shell.js';
+import { addLabOptions, loadLab, requireRenderedLab, type GlobalOptions } from '../context.js';
+import { openLab } from '../../lab/lab.js';
 import { UserError } from '../../util/errors.js';
-import { EXIT } from '../exit-codes.js';
-import { classifyVagrantFailure } from '../../provider/errors.js';
 
 export function register(program: Command): void {
   addLabOptions(
@@ -16,27 +12,12 @@ export function register(program: Command): void {
       .argument('[command...]', 'command and its arguments, each kept as one word (after --; for shell syntax: -- sh -c "a; b"); its exit code becomes ours'),
   ).action(async (node: string, command: string[], opts: GlobalOptions) => {
     const { paths, config } = await loadLab(opts);
-    requireVagrantProvider(config, 'ssh');
-    const names = nodeAddresses(config).map((a) => a.name);
+    const lab = await openLab(paths, config);
+    const names = lab.plan.nodes.map((n) => n.name);
     if (!names.includes(node)) {
-      throw new UserError(`no node "${node}" in lab ${config.name}`, EXIT.usage, `nodes: ${names.join(', ')}`);
+      throw new UserError(`no node "${node}" in lab ${config.name}`, 'usage', `nodes: ${names.join(', ')}`);
     }
     requireRenderedLab(paths, config);
-    // vagrant ssh runs the command through the remote login shell: quote each word so it arrives intact.
-    const args = ['ssh', node, ...(command.length > 0 ? ['-c', command.map(shQuote).join(' ')] : [])];
-    // Ctrl-C belongs to the remote command (the terminal sends it to vagrant/ssh too): we wait for its exit code.
-    const ignore = () => undefined;
-    process.on('SIGINT', ignore);
-    const r = await execa('vagrant', args, { cwd: paths.labDir, stdio: 'inherit', reject: false }).finally(() =>
-      process.off('SIGINT', ignore),
-    );
-    if (r.exitCode === undefined) {
-      // vagrant never ran, or died of a signal
-      if ((r as { code?: string }).code === 'ENOENT') {
-        throw classifyVagrantFailure({ command: 'vagrant ssh', stdout: '', stderr: '', spawnError: 'ENOENT', provider: config.provider });
-      }
-      throw new UserError(`\`vagrant ssh ${node}\` failed: ${r.shortMessage}`, EXIT.failed);
-    }
-    process.exitCode = r.exitCode ?? EXIT.failed;
+    process.exitCode = await lab.provider.shell(node, command);
   });
 }

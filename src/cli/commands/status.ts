@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
-import { addLabOptions, loadLab, requireVagrantProvider, type GlobalOptions } from '../context.js';
-import { openLab } from '../../up/lab.js';
+import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
+import { mayHaveCluster, openLab } from '../../lab/lab.js';
 import { getNodes } from '../../cluster/wait.js';
 import type { NodeReadiness } from '../../cluster/readiness.js';
-import { openControlPlane, mayHaveCluster } from '../../up/control-plane.js';
-import { connectNode } from '../../up/ssh-adapter.js';
-import { table } from '../../up/summary.js';
-import { withInterrupt } from '../../up/interrupt.js';
-import { readState } from '../../state/lab-state.js';
+import { table } from '../../util/table.js';
+import { withInterrupt } from '../interrupt.js';
 
 export function register(program: Command): void {
   addLabOptions(
@@ -17,23 +14,19 @@ export function register(program: Command): void {
       .option('--json', 'print JSON for scripts'),
   ).action(async (opts: GlobalOptions & { json?: boolean }) => {
     const { paths, config } = await loadLab(opts);
-    requireVagrantProvider(config, 'status');
-    const existed = (await readState(paths.labDir)) !== undefined;
     const lab = await openLab(paths, config);
+    const existed = lab.existed;
     const report = await withInterrupt(async (signal) => {
-      const vms = existed ? await lab.vagrant({ signal }).status() : [];
+      const vms = existed ? await lab.provider.status({ signal }) : [];
       const cpRunning = vms.find((m) => m.name === lab.plan.controlPlane.name)?.state === 'running';
       let kubernetes: { reachable: boolean; nodes: NodeReadiness[]; error?: string } | null = null;
       if (cpRunning && mayHaveCluster(lab)) {
         try {
-          const cp = await openControlPlane(lab, connectNode, signal, 20_000);
-          try {
-            kubernetes = { reachable: true, nodes: await getNodes(cp.run) };
-          } finally {
-            await cp.close();
-          }
+          kubernetes = { reachable: true, nodes: await getNodes(await lab.kubectl({ signal, timeoutMs: 20_000 }), signal) };
         } catch (e) {
           kubernetes = { reachable: false, nodes: [], error: e instanceof Error ? e.message : String(e) };
+        } finally {
+          await lab.close();
         }
       }
       return {

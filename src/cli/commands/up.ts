@@ -1,9 +1,8 @@
 import { Option, type Command } from 'commander';
-import { addLabOptions, loadLab, requireVagrantProvider, type GlobalOptions } from '../context.js';
-import { openLab } from '../../up/lab.js';
-import { withInterrupt } from '../../up/interrupt.js';
-import { makeProgress } from '../../up/progress.js';
-import { connectNode } from '../../up/ssh-adapter.js';
+import { addLabOptions, loadLab, type GlobalOptions } from '../context.js';
+import { openLab } from '../../lab/lab.js';
+import { withInterrupt } from '../interrupt.js';
+import { makeProgress } from '../../ui/progress.js';
 import { PHASES, up, type PhaseName } from '../../up/up.js';
 
 export function register(program: Command): void {
@@ -15,14 +14,12 @@ export function register(program: Command): void {
       .option('--skip-doctor', 'do not run the host checks first'),
   ).action(async (opts: GlobalOptions & { until?: PhaseName; skipDoctor?: boolean }) => {
     const { paths, config } = await loadLab(opts);
-    requireVagrantProvider(config, 'up');
     const lab = await openLab(paths, config);
     const progress = makeProgress();
     const result = await withInterrupt((signal) =>
       up(lab, {
         signal,
         progress,
-        connect: connectNode,
         ...(opts.until ? { until: opts.until } : {}),
         ...(opts.skipDoctor ? { skipDoctor: true } : {}),
       }),

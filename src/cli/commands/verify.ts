@@ -4,19 +4,18 @@ import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { addLabOptions, labPaths, loadLab, type GlobalOptions, type LabPaths } from '../context.js';
+import { addLabOptions, labPaths, loadLab, type GlobalOptions } from '../context.js';
 import type { LabConfig } from '../../config/schema.js';
 import { EXIT } from '../exit-codes.js';
 import { UserError } from '../../util/errors.js';
 import { LESSONS, selectLessons } from '../../lessons/index.js';
 import { runLessons, namespaceFor, type RunEvent } from '../../lessons/runner.js';
-import { DEFAULT_IMAGES, resolveImages } from '../../lessons/images.js';
+import { DEFAULT_IMAGES, resolveImages } from '../../config/images.js';
 import type { Executor } from '../../lessons/types.js';
 import { CommandFailed } from '../../lessons/context.js';
-import { shQuote } from '../../util/shell.js';
 import { renderJson, renderJunit, renderTable, formatTranscript } from '../../report/index.js';
-import { localExecutor, sshExecutor, connectSsh, type SshSession } from '../../nodes/index.js';
-import { Vagrant, vagrantProviderOf } from '../../provider/vagrant.js';
+import { localExecutor } from '../../nodes/index.js';
+import { openLab, type LabPaths } from '../../lab/lab.js';
 
 interface VerifyOptions extends GlobalOptions {
   lesson?: string[];
@@ -87,7 +86,7 @@ export async function verify(opts: VerifyOptions): Promise<number> {
   } catch (err) {
     // The first reads (the cluster facts) fail when the API server cannot be reached at all.
     if (err instanceof CommandFailed) {
-      throw new UserError(`cannot talk to the cluster: ${err.message}`, EXIT.failed, opts.kubeconfig ? `check ${opts.kubeconfig}` : 'is the lab up? see `k8slab status`');
+      throw new UserError(`cannot talk to the cluster: ${err.message}`, 'failed', opts.kubeconfig ? `check ${opts.kubeconfig}` : 'is the lab up? see `k8slab status`');
     }
     throw err;
   } finally {
@@ -113,7 +112,7 @@ function labTimeScale(opts: VerifyOptions, config: LabConfig | undefined): numbe
   if (opts.timeScale !== undefined) {
     const n = Number(opts.timeScale);
     if (!Number.isFinite(n) || n < 1 || n > 20) {
-      throw new UserError(`--time-scale ${opts.timeScale}: not a number from 1 to 20`, EXIT.usage, 'e.g. --time-scale 3 for a slow lab');
+      throw new UserError(`--time-scale ${opts.timeScale}: not a number from 1 to 20`, 'usage', 'e.g. --time-scale 3 for a slow lab');
     }
     return n;
   }
@@ -131,36 +130,24 @@ interface Target {
 
 async function localTarget(kubeconfig: string): Promise<Target> {
   const file = resolve(kubeconfig);
-  if (!existsSync(file)) throw new UserError(`--kubeconfig ${kubeconfig}: no such file`, EXIT.usage);
+  if (!existsSync(file)) throw new UserError(`--kubeconfig ${kubeconfig}: no such file`, 'usage');
   const executor = localExecutor({ env: { KUBECONFIG: file } });
   const probe = await executor.run('kubectl version --client -o json', { timeoutMs: 30_000 });
   if (probe.exitCode !== 0) {
-    throw new UserError('kubectl is not installed here', EXIT.environment, 'install kubectl, or drop --kubeconfig to run it on the control plane over SSH');
+    throw new UserError('kubectl is not installed here', 'environment', 'install kubectl, or drop --kubeconfig to run it on the control plane over SSH');
   }
   return { executor, close: async () => {} };
 }
 
-/** kubectl on the control plane, as root with kubeadm's admin.conf, over the lab's SSH. */
+/** kubectl on the lab (cluster/kubectl.ts): the control plane, as root with kubeadm's admin.conf, over SSH. */
 async function labTarget(paths: LabPaths, config: LabConfig): Promise<Target> {
-  const vagrant = new Vagrant({ cwd: paths.labDir, provider: vagrantProviderOf(config.provider) });
-  const name = config.controlPlane.name;
-  const entry = existsSync(paths.labDir) ? (await vagrant.sshConfig([name])).find((e) => e.name === name) : undefined;
-  if (!entry) {
-    throw new UserError(`the control plane ${name} is not running`, EXIT.failed, 'start the lab with `k8slab up`, or pass --kubeconfig FILE');
+  const lab = await openLab(paths, config);
+  const name = lab.plan.controlPlane.name;
+  const running = existsSync(paths.labDir) && (await lab.provider.status()).find((m) => m.name === name)?.state === 'running';
+  if (!running) {
+    throw new UserError(`the control plane ${name} is not running`, 'failed', 'start the lab with `k8slab up`, or pass --kubeconfig FILE');
   }
-  const session: SshSession = await connectSsh(
-    { name, host: entry.host, port: entry.port, user: entry.user, privateKeyPath: entry.identityFile },
-    { deadlineMs: 30_000 },
-  );
-  return { executor: withKubeconfig(sshExecutor(session, { sudo: true })), close: () => session.close() };
-}
-
-/** Every command sees kubeadm's admin kubeconfig (the transcript keeps the plain `kubectl ...`). */
-export function withKubeconfig(inner: Executor, kubeconfig = '/etc/kubernetes/admin.conf'): Executor {
-  return {
-    name: inner.name,
-    run: (command, runOpts) => inner.run(`export KUBECONFIG=${shQuote(kubeconfig)}\n${command}`, runOpts),
-  };
+  return { executor: await lab.kubectl({ timeoutMs: 30_000 }), close: () => lab.close() };
 }
 
 /** One line per event on stderr: stdout stays clean for --json. */

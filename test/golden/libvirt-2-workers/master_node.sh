@@ -25,7 +25,7 @@ PRIVATE_CIDR=192.168.56.0/24
 API_SERVER=192.168.56.10:6443
 # Addresses the host may reach the API server by instead of the private one (a machine's SSH address),
 # comma-separated: the API server's certificate names them too, so the host's kubeconfig works.
-API_SERVER_CERT_SANS=$''
+API_SERVER_CERT_SANS=''
 JOIN_TOKEN=abcdef.0123456789abcdef
 CA_CERT_HASH=sha256:bf1643d617f358d6b7da3348566608f29520067702ac5b128bbd80e1fe168054
 # The Vagrantfile's file provisioners upload the lab CA here; it moves to CLUSTER_PKI.

@@ -10,7 +10,6 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PROVISION_DIR } from '../../src/paths.js';
 import { renderFiles, SCRIPTS } from '../../src/render/index.js';
-import { makeView } from '../../src/render/view.js';
 import { FIXTURE_CA_CERT, FIXTURE_SECRETS, VARIANTS, planFor } from '../fixtures/render/variants.js';
 import { bash, functionFrom, settingsOf } from '../fixtures/render/bash.js';
 
@@ -110,7 +109,9 @@ test("the Vagrantfile's inline step makes the CA key's upload folder private (mo
 // A machine reached as root with no sudo (a minimal container, PRODUCT-ON-NODES.md step 2): SUDO_USER is
 // unset, and the folder belongs to the SSH user, root, instead of a 'vagrant' that does not exist there.
 test('the CA upload folder belongs to the SSH user when it is root with no sudo (SUDO_USER unset)', async () => {
-  const cmd = makeView(planFor(VARIANTS['default']!)).pkiPrepareCommand;
+  const upload = planFor(VARIANTS['default']!).provisioning.controlPlane.find((s) => s.kind === 'upload');
+  if (upload?.kind !== 'upload') throw new Error('the plan uploads no CA');
+  const cmd = upload.prepare;
   const dir = join(tmp, 'pki-upload-root');
   const env = { ...process.env } as Record<string, string>;
   delete env.SUDO_USER;

@@ -1,24 +1,11 @@
-// provider: machines: the lab on machines that already exist. Nothing is created or destroyed; `down`
-// runs the lab's teardown.sh on every machine (through stdin, so nothing is left behind to delete) and
-// reports what each says is left of the lab.
+// `down` on provider: machines: the machines stay, and the lab goes from them. teardown.sh (rendered from
+// the plan) runs on every machine through stdin, so nothing is left behind to delete, and each machine
+// says what is left of the lab on it.
+import type { Runner } from '../nodes/node.js';
 import type { MachineNode } from '../plan/plan.js';
-
-export interface MachineRunResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** How the provider runs a command on one machine as its SSH user (the Node of the nodes stage). */
-export interface MachineShell {
-  run(command: string, opts: { input?: string; sudo?: boolean; timeoutMs: number; signal?: AbortSignal }): Promise<MachineRunResult>;
-}
 
 /** kubeadm reset, image removal and the firewall rewrite take a while on a small machine. */
 export const TEARDOWN_TIMEOUT_MS = 10 * 60_000;
-
-/** Root needs no sudo, and a minimal machine may have none (the spike's first failure). */
-export const needsSudo = (m: Pick<MachineNode, 'user'>): boolean => m.user !== 'root';
 
 export function teardownCommand(purge: boolean): string {
   return purge ? 'bash -s -- --purge' : 'bash -s';
@@ -39,7 +26,7 @@ export interface MachineTeardown {
 
 /** Runs teardown.sh on every machine at once; a machine that fails does not stop the others. */
 export async function teardownMachines(
-  machines: readonly { node: MachineNode; shell: MachineShell }[],
+  machines: readonly { node: MachineNode; shell: Runner }[],
   script: string,
   opts: { purge: boolean; signal?: AbortSignal },
 ): Promise<MachineTeardown[]> {
@@ -48,7 +35,7 @@ export async function teardownMachines(
       try {
         const r = await shell.run(teardownCommand(opts.purge), {
           input: script,
-          sudo: needsSudo(node),
+          sudo: true,
           timeoutMs: TEARDOWN_TIMEOUT_MS,
           ...(opts.signal ? { signal: opts.signal } : {}),
         });
@@ -68,6 +55,3 @@ export function describeTeardown(t: MachineTeardown): string {
   if (t.error) return `${t.node}: not cleaned: ${t.error}`;
   return t.leftovers.length === 0 ? `${t.node}: nothing of the lab is left` : `${t.node}: left of the lab: ${t.leftovers.join('; ')}`;
 }
-
-/** snapshot / reset on machines. */
-export const NO_SNAPSHOTS = 'machines have no snapshots: snapshot and reset are for the VM providers (virtualbox, libvirt)';

@@ -1,5 +1,6 @@
-// Every image the lessons use, in one place. Defaults are the course's own images; lab.yaml's
-// `images:` map overrides any of them (a registry mirror, or the offline lab's local images).
+// Every image the lessons use, in one place: what lab.yaml's `images:` map may name (config owns the catalogue,
+// the lessons read it from here). Defaults are the course's own images; an override sets a registry mirror
+// or the offline lab's local images.
 
 export const DEFAULT_IMAGES = {
   /** kubetm/app: answers GET /hostname ("Hostname : <pod>") on :8080 */

@@ -1,9 +1,11 @@
 // The table `up` ends with: node, role, IP, kubelet version, status; then the time of each phase.
 import type { NodeReadiness } from '../cluster/readiness.js';
-import type { MachineStatus } from '../provider/parsers.js';
+import type { MachineState } from '../provider/types.js';
 import type { Plan } from '../plan/plan.js';
 import type { LabState } from '../state/lab-state.js';
 import { formatSeconds } from './progress.js';
+import { table } from '../util/table.js';
+
 
 export interface SummaryRow {
   node: string;
@@ -14,7 +16,7 @@ export interface SummaryRow {
   status: string;
 }
 
-export function summaryRows(plan: Plan, vms: readonly MachineStatus[], nodes: readonly NodeReadiness[]): SummaryRow[] {
+export function summaryRows(plan: Plan, vms: readonly MachineState[], nodes: readonly NodeReadiness[]): SummaryRow[] {
   return plan.nodes.map((n) => {
     const k = nodes.find((x) => x.name === n.name);
     return {
@@ -26,12 +28,6 @@ export function summaryRows(plan: Plan, vms: readonly MachineStatus[], nodes: re
       status: k ? k.status : '-',
     };
   });
-}
-
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
 export function formatSummary(rows: readonly SummaryRow[], state: LabState, phaseOrder: readonly string[]): string {

@@ -1,7 +1,9 @@
-// How `up` (and reset/down) show what they do: a live listr2 view on a terminal (one line per node with
+// How `up` (and snapshot/reset) show what they do: a live listr2 view on a terminal (one line per node with
 // its current step and elapsed time), plain timestamped lines elsewhere (CI, pipes).
 import { Listr, type ListrTaskWrapper } from 'listr2';
-import type { PhaseOutcome } from './phases.js';
+
+/** How a phase of `up` ended (src/up/phases.ts records it). */
+export type PhaseOutcome = 'ran' | 'skipped' | 'failed' | 'interrupted';
 
 export interface Progress {
   phaseStart(name: string, title: string, nodes?: readonly string[]): void;

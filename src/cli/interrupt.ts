@@ -1,14 +1,6 @@
 // Ctrl-C handling for long commands: the first SIGINT/SIGTERM aborts the shared AbortSignal (children get
 // one SIGINT, SSH channels close, the phase is recorded as interrupted); a second one exits at once.
-import { EXIT } from '../cli/exit-codes.js';
-import { UserError } from '../util/errors.js';
-
-export class Interrupted extends UserError {
-  constructor(what: string, hint = 'run the same command again to resume') {
-    super(`${what} was interrupted`, EXIT.interrupted, hint);
-    this.name = 'Interrupted';
-  }
-}
+import { EXIT } from './exit-codes.js';
 
 export async function withInterrupt<T>(
   fn: (signal: AbortSignal) => Promise<T>,
