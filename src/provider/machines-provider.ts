@@ -12,7 +12,8 @@ const REACH_TIMEOUT_MS = 5_000;
 export class MachinesProvider implements Provider {
   readonly name = 'machines';
   readonly machineWord = 'machine';
-  // snapshots: none (snapshot and reset stop with a usage error)
+  /** machines have none: `snapshot` and `reset` stop with a usage error */
+  readonly snapshots = undefined;
 
   constructor(private readonly machines: readonly MachineNode[]) {}
 
