@@ -60,7 +60,8 @@ export async function down(lab: Lab, o: DownOptions = {}): Promise<DownReport> {
     removed: { ...destroyed.removed, files: [] },
     kept: destroyed.kept,
     left: { ...left, networks: left.networks.filter((n) => !destroyed.kept.networks.includes(n)) },
-    problems: [...(o.problems ?? []), ...destroyed.problems, ...machines.flatMap((m) => (m.error ? [`${m.node}: ${m.error}`] : []))],
+    // a machine that could not be cleaned is reported with its machine (report.machines), not twice
+    problems: [...(o.problems ?? []), ...destroyed.problems],
     nothingToDo: false,
     machines,
   };
