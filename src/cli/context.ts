@@ -37,6 +37,7 @@ export async function loadLab(opts: GlobalOptions): Promise<{ paths: LabPaths; c
 
 /** For commands that act on existing machines (ssh, snapshot, reset): a lab never rendered or brought up has none. */
 export function requireRenderedLab(lab: Pick<Lab, 'existed' | 'config' | 'paths' | 'provider'>): void {
+  if (lab.config.provider === 'machines') return; // machines exist before k8slab does anything
   if (!lab.existed) {
     throw new UserError(
       `lab ${lab.config.name} has no ${lab.provider.machineWord}s yet (no lab state in ${lab.paths.labDir})`,

@@ -2,6 +2,7 @@
 // actually reach: the control plane's private IP when routable from here, else a local SSH tunnel.
 import { connect } from 'node:net';
 import { parseDocument } from 'yaml';
+import type { Plan } from '../plan/plan.js';
 
 /**
  * Points every cluster of a kubeconfig at `server`. For a tunnel (127.0.0.1) the API server's certificate
@@ -35,4 +36,13 @@ export function canReach(host: string, port: number, timeoutMs = 3000): Promise<
     sock.once('connect', () => done(true));
     sock.once('error', () => done(false));
   });
+}
+
+/**
+ * The addresses the host may try for the API server, best first: the control plane's private address,
+ * then those its certificate also names (a machine's SSH address, e.g. a cloud VM's public IP). Any of
+ * them works without a tunnel and without tls-server-name.
+ */
+export function apiServerAddresses(plan: Pick<Plan, 'controlPlane' | 'kubernetes'>): string[] {
+  return [plan.controlPlane.ip, ...plan.kubernetes.certSans];
 }

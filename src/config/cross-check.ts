@@ -14,7 +14,8 @@ import {
   parseK8sVersion,
 } from './versions.js';
 import { hostAt, isHostIn, overlaps, parseCidr, parseRange, rangeContains, toInt } from './net.js';
-import type { LabConfig } from './schema.js';
+import { labSchema, type LabConfig } from './schema.js';
+import { checkMachines } from './machines.js';
 import { IMAGE_KEYS } from './images.js';
 
 /** Default offsets inside the private network, as in the course (.10 and .101..). */
@@ -36,6 +37,15 @@ export function nodeAddresses(c: LabConfig): NodeAddress[] {
   for (let i = 1; i <= c.workers.count; i++) {
     nodes.push({ path: 'network.firstWorkerIp', name: workerName(i), ip: hostAt({ ...net, base: first }, i - 1) });
   }
+  // provider: machines: a machine may bring its own private address (a cloud VM's, a LAN's).
+  if (c.provider === 'machines' && c.machines) {
+    const own = [c.machines.controlPlane?.privateIp, ...c.machines.workers.map((w) => w.privateIp)];
+    own.forEach((ip, i) => {
+      if (ip !== undefined && nodes[i]) {
+        nodes[i] = { ...nodes[i], ip, path: i === 0 ? 'machines.controlPlane.privateIp' : `machines.workers.${i - 1}.privateIp` };
+      }
+    });
+  }
   return nodes;
 }
 
@@ -56,12 +66,13 @@ export function metallbRange(c: LabConfig): { text: string; derived: boolean } {
 
 /** The box version the Vagrantfile pins: `box.version`, else DEFAULT_BOX_VERSION for the default box, else none. */
 export function boxVersionOf(c: LabConfig): string | undefined {
+  if (c.provider === 'machines') return undefined;
   if (c.box.version !== undefined) return c.box.version;
   return c.box[c.provider] === DEFAULT_BOX ? DEFAULT_BOX_VERSION : undefined;
 }
 
 export function crossCheck(c: LabConfig): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
+  const problems: ConfigProblem[] = [...checkMachines(c, labSchema.parse({}))];
   const net = parseCidr(c.network.private)!;
 
   if (net.prefix > 28) {
@@ -90,7 +101,7 @@ export function crossCheck(c: LabConfig): ConfigProblem[] {
       });
     }
     seen.set(node.ip, node.name);
-    if (node.ip.endsWith('.1') && toInt(node.ip) === net.base + 1) {
+    if (c.provider !== 'machines' && toInt(node.ip) === net.base + 1) {
       problems.push({
         path: node.path,
         value: node.ip,

@@ -1,10 +1,14 @@
 // lab.yaml -> LabConfig: parse YAML, apply the schema, then the cross-field checks.
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname } from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { isMap, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { labSchema, type LabConfig } from './schema.js';
+import { machineTargets, resolveKeyFile } from './machines.js';
 import { crossCheck } from './cross-check.js';
 
 export async function loadConfigFile(file: string): Promise<LabConfig> {
@@ -16,7 +20,45 @@ export async function loadConfigFile(file: string): Promise<LabConfig> {
     const hint = code === 'ENOENT' ? ' (run `k8slab init` to write one with every default)' : '';
     throw new ConfigError(file, [{ path: '', message: `cannot read the file: ${code ?? String(err)}${hint}` }]);
   }
-  return parseConfig(text, file);
+  const config = parseConfig(text, file);
+  const problems = await checkKeyFiles(config, dirname(file), homedir());
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return config;
+}
+
+/**
+ * provider: machines: every key file a machine uses must be a readable file. Paths are taken relative to
+ * lab.yaml, "~/" is the home folder; the config keeps them absolute from here on.
+ */
+async function checkKeyFiles(config: LabConfig, baseDir: string, home: string): Promise<ConfigProblem[]> {
+  const m = config.machines;
+  if (config.provider !== 'machines' || !m) return [];
+  const problems: ConfigProblem[] = [];
+  const seen = new Set<string>();
+  for (const t of machineTargets(m)) {
+    if (seen.has(t.keyFilePath)) continue;
+    seen.add(t.keyFilePath);
+    const path = resolveKeyFile(t.keyFile, baseDir, home);
+    let why: string | undefined;
+    try {
+      if ((await stat(path)).isFile()) await access(path, constants.R_OK);
+      else why = 'not a file';
+    } catch (err) {
+      why = (err as NodeJS.ErrnoException).code ?? String(err);
+    }
+    if (why !== undefined) {
+      problems.push({
+        path: t.keyFilePath,
+        value: t.keyFile,
+        message: `cannot read the SSH private key ${path} (${why}); give the key that logs in on the machines (\`ssh -i KEY USER@ADDRESS\` must work), e.g. ~/.ssh/id_ed25519`,
+      });
+    }
+  }
+  if (problems.length === 0) {
+    m.ssh.keyFile = resolveKeyFile(m.ssh.keyFile, baseDir, home);
+    for (const x of [m.controlPlane, ...m.workers]) if (x?.keyFile !== undefined) x.keyFile = resolveKeyFile(x.keyFile, baseDir, home);
+  }
+  return problems;
 }
 
 /** Parses lab.yaml text. Throws ConfigError listing every problem found. */

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { DEFAULT_BOX, DEFAULT_VERSIONS, parseK8sVersion } from './versions.js';
 import { fromInt, isIPv4, parseCidr, parseRange, toInt, type Cidr } from './net.js';
+import { machinesSchema } from './machines.js';
 
 const isNetworkAddress = (c: Cidr): boolean => toInt(c.text.split('/')[0]!) === c.base;
 const networkOf = (text: string): string => {
@@ -58,7 +59,10 @@ const boxName = z
     error: 'must be a Vagrant box name such as bento/ubuntu-24.04 (letters, digits, ".", "_", "-", "/")',
   });
 
-export const PROVIDERS = ['virtualbox', 'libvirt'] as const;
+/** virtualbox and libvirt run VMs through Vagrant; machines are existing hosts reached over SSH. */
+export const VAGRANT_PROVIDERS = ['virtualbox', 'libvirt'] as const;
+export const PROVIDERS = [...VAGRANT_PROVIDERS, 'machines'] as const;
+export type VagrantProvider = (typeof VAGRANT_PROVIDERS)[number];
 export const SOURCES = ['pkgs.k8s.io', 'bundle'] as const;
 export const CNIS = ['calico', 'bridge'] as const;
 /** Calico's overlay: vxlan (calico-vxlan.yaml, no BIRD) or ipip (calico.yaml, IP-in-IP routed by BIRD over BGP). */
@@ -182,6 +186,8 @@ export const labSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
+  /** provider: machines: how to reach each node over SSH (see machines.ts). */
+  machines: machinesSchema.optional(),
   /** Lesson image overrides (registry mirrors, offline labs): key -> image reference. */
   images: z
     .record(

@@ -9,6 +9,9 @@ import { checkKubernetesVersion } from './checks/versions.js';
 import { gatherFacts, type GatherOptions, type HostFacts } from './facts.js';
 import type { Host } from './host.js';
 import type { CheckResult } from './types.js';
+import { doctorMachines, type GatherDeps } from './machines/gather.js';
+import { realMachineDeps } from './machines/ssh.js';
+import { machineNodes } from '../plan/plan.js';
 
 /** Every check, in report order, as a pure function of the config and the facts. */
 export function judge(config: LabConfig, facts: HostFacts, labDir: string): CheckResult[] {
@@ -29,7 +32,12 @@ export function judge(config: LabConfig, facts: HostFacts, labDir: string): Chec
   ];
 }
 
-export async function runDoctor(config: LabConfig, host: Host, opts: GatherOptions): Promise<CheckResult[]> {
+export async function runDoctor(config: LabConfig, host: Host, opts: GatherOptions & { machines?: GatherDeps }): Promise<CheckResult[]> {
+  // provider: machines: the host needs no Vagrant; each machine is probed over SSH instead.
+  if (config.provider === 'machines') {
+    const today = host.now().toISOString().slice(0, 10);
+    return [...checkKubernetesVersion(config, { today }), ...(await doctorMachines(machineNodes(config), opts.machines ?? realMachineDeps))];
+  }
   return judge(config, await gatherFacts(config, host, opts), opts.labDir);
 }
 

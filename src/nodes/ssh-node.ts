@@ -16,7 +16,8 @@ export function sshNode(s: SshSession, onClose: () => void = () => undefined): N
       const out = new LineSplitter();
       const err = new LineSplitter();
       const r = await s.exec(command, {
-        ...(o.sudo ? { sudo: true } : {}),
+        // root needs no sudo, and a minimal machine logged into as root may have none
+        ...(o.sudo && s.target.user !== 'root' ? { sudo: true } : {}),
         ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.input !== undefined ? { input: o.input } : {}),

@@ -4,6 +4,7 @@ import { boxVersionOf, metallbRange, nodeAddresses } from '../config/cross-check
 import { parseK8sVersion, type K8sVersion } from '../config/versions.js';
 import { parseRange, type IpRange } from '../config/net.js';
 import { resolveImages, type ImageKey } from '../config/images.js';
+import { machineTargets } from '../config/machines.js';
 import { caCertHash, type LabSecrets } from './secrets.js';
 import { provisioningOf, type Provisioning } from './provisioning.js';
 
@@ -19,6 +20,20 @@ export interface PlannedNode {
   memory: number;
   /** 1-based worker index (0 for the control plane) */
   index: number;
+}
+
+/** provider: machines: where the host reaches a node's sshd, and as whom. */
+export interface MachineNode {
+  name: string;
+  role: Role;
+  /** the address the cluster uses (the node's `ip`) */
+  privateIp: string;
+  /** where the host reaches the machine's sshd: may differ from privateIp (a cloud VM's public IP) */
+  address: string;
+  port: number;
+  user: string;
+  /** absolute once lab.yaml was loaded from a file (config/load.ts) */
+  keyFile: string;
 }
 
 export interface Plan {
@@ -41,7 +56,14 @@ export interface Plan {
     bundle?: string;
     cni: LabConfig['kubernetes']['cni'];
     apiServer: string;
+    /**
+     * Addresses the API server's certificate carries besides the control plane's private one: the
+     * addresses the host may use instead (a machine's SSH address), so the kubeconfig works from there.
+     */
+    certSans: string[];
   };
+  /** provider: machines only, in node order */
+  machines?: MachineNode[];
   versions: { containerd: string; runc: string; calico: string };
   calico: { encapsulation: LabConfig['calico']['encapsulation'] };
   addons: {
@@ -82,10 +104,14 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
   const version = parseK8sVersion(config.kubernetes.version)!;
   const controlPlane = nodes[0]!;
   const mlb = config.addons.metallb;
+  const machines = config.provider === 'machines' ? machineNodes(config) : undefined;
+  // Only the control plane serves the API: its SSH address is the one the host may reach it by.
+  const cpAddress = machines?.[0]?.address;
+  const certSans = cpAddress !== undefined && cpAddress !== controlPlane.ip ? [cpAddress] : [];
   return {
     name: config.name,
     provider: config.provider,
-    box: config.box[config.provider],
+    box: config.provider === 'machines' ? '' : config.box[config.provider],
     ...(boxVersionOf(config) === undefined ? {} : { boxVersion: boxVersionOf(config)! }),
     nodes,
     controlPlane,
@@ -103,7 +129,9 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
       ...(config.kubernetes.bundle === undefined ? {} : { bundle: config.kubernetes.bundle }),
       cni: config.kubernetes.cni,
       apiServer: `${controlPlane.ip}:6443`,
+      certSans,
     },
+    ...(machines ? { machines } : {}),
     versions: { containerd: config.containerd.version, runc: config.containerd.runcVersion, calico: config.calico.version },
     calico: { encapsulation: config.calico.encapsulation },
     addons: {
@@ -116,4 +144,15 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
     join: { token: secrets.token, caCertHash: caCertHash(secrets.caCert) },
     provisioning: provisioningOf(nodes.length - 1, version.patch === undefined ? `1.${version.minor}` : `1.${version.minor}.${version.patch}`),
   };
+}
+
+/** provider: machines: each node's SSH target, in node order (control plane first). */
+export function machineNodes(config: LabConfig): MachineNode[] {
+  const addresses = nodeAddresses(config);
+  return machineTargets(config.machines).flatMap((t, i) => {
+    const a = addresses[i];
+    return a
+      ? [{ name: a.name, role: i === 0 ? ('control-plane' as const) : ('worker' as const), privateIp: a.ip, address: t.address, port: t.port, user: t.user, keyFile: t.keyFile }]
+      : [];
+  });
 }

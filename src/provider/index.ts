@@ -4,6 +4,7 @@ import type { Plan } from '../plan/plan.js';
 import type { LabState } from '../state/lab-state.js';
 import type { Provider } from './types.js';
 import { VagrantProvider } from './vagrant-provider.js';
+import { MachinesProvider } from './machines-provider.js';
 
 export type { Provider, SshTarget, MachineState, Leftovers, DestroyResult, Snapshots, MachineProgress, ProviderCallOptions } from './types.js';
 export { describeTarget } from './types.js';
@@ -31,6 +32,8 @@ export function providerFor(c: ProviderContext): Provider {
         state: c.state,
         save: c.save,
       });
+    case 'machines':
+      return new MachinesProvider(c.plan.machines ?? []);
     default: {
       const unknown: never = provider;
       throw new Error(`no provider "${String(unknown)}"`);

@@ -42,6 +42,8 @@ export interface RenderView {
   /** What install_pkg.sh is called with: the patch when pinned, else the minor. */
   k8sVersion: string;
   apiServer: string;
+  /** kubeadm's --apiserver-cert-extra-sans: the addresses the host may reach the API server by ("" for none) */
+  apiServerCertSans: string;
   join: Plan['join'];
   containerd: { version: string; tarball: string; unit: string };
   runc: { version: string; binary: string; sums: string };
@@ -78,6 +80,7 @@ export function makeView(plan: Plan): RenderView {
     network: plan.network,
     k8sVersion: plan.kubernetes.patch ?? plan.kubernetes.minor,
     apiServer: plan.kubernetes.apiServer,
+    apiServerCertSans: plan.kubernetes.certSans.join(','),
     join: plan.join,
     containerd: {
       version: plan.versions.containerd,

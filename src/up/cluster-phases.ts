@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { canReach, rewriteKubeconfig } from '../cluster/kubeconfig.js';
+import { apiServerAddresses, canReach, rewriteKubeconfig } from '../cluster/kubeconfig.js';
 import { ADMIN_KUBECONFIG } from '../cluster/kubectl.js';
 import { commandLine } from '../util/shell.js';
 import { readiness, waitForCluster } from '../cluster/wait.js';
@@ -62,10 +62,20 @@ export function kubeconfigPhase(lab: Lab): Phase<UpContext> {
       if (r.exitCode !== 0) throw new Error(`cannot read admin.conf on the control plane: ${r.stderr.trim()}`);
       const cp = lab.plan.controlPlane;
       let facts: KubeconfigFacts;
-      if (await canReach(cp.ip, 6443)) {
-        facts = { path: file, mode: 'direct', server: `https://${cp.ip}:6443` };
+      // the private address first, then any other address the API server's certificate names (a machine's SSH address)
+      let direct: string | undefined;
+      for (const a of apiServerAddresses(lab.plan)) {
+        if (await canReach(a, 6443)) {
+          direct = a;
+          break;
+        }
+      }
+      if (direct !== undefined) {
+        facts = { path: file, mode: 'direct', server: `https://${direct}:6443` };
         await writeFile(file, rewriteKubeconfig(r.stdout, facts.server), { mode: 0o600 });
-        ctx.notes.push(`kubeconfig: ${file} talks to ${cp.ip}:6443 directly (the host reaches the private network)`);
+        ctx.notes.push(
+          `kubeconfig: ${file} talks to ${direct}:6443 directly (${direct === cp.ip ? 'the host reaches the private network' : "the API server's certificate names that address"})`,
+        );
       } else {
         // The host cannot route to the private network: go through the control plane's SSH port.
         const localPort = cp.sshPort + 1000;

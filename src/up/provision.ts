@@ -11,6 +11,7 @@ import type { ProvisionStep } from '../plan/provisioning.js';
 import { commandLine, shQuote } from '../util/shell.js';
 import { nodeLog, nodesFor, type UpContext } from './context.js';
 import type { Phase } from './phases.js';
+import { MACHINE_BUNDLE_DIR, uploadBundle } from './bundle-upload.js';
 
 export const REMOTE_DIR = '/tmp/k8slab';
 
@@ -33,6 +34,12 @@ export function provisionPhase(lab: Lab): Phase<UpContext> {
       const runNode = async (planned: PlannedNode) => {
         const node = nodes.get(planned.name)!;
         const steps = stepsOf(lab, planned);
+        // provider: machines: no synced folder brings the offline bundle; copy it over SSH first
+        if (lab.plan.machines && lab.plan.kubernetes.bundle !== undefined) {
+          ctx.progress.step(planned.name, `copying the bundle to ${MACHINE_BUNDLE_DIR}`);
+          const b = await uploadBundle(node, lab.plan.kubernetes.bundle, planned.role, ctx.signal);
+          nodeLog(ctx, planned.name, `bundle: ${b.sent.length} files sent, ${b.kept.length} already there`);
+        }
         for (const step of steps) if (step.kind === 'script') await upload(lab, node, step.script);
         for (const step of steps) {
           if (step.kind === 'upload') {

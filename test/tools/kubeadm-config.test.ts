@@ -68,3 +68,38 @@ describe.skipIf(!existsSync(KUBEADM))('the kubeadm config, read by kubeadm v1.20
     expect(r.stdout).toContain('k8s.gcr.io/kube-apiserver:v1.20.9');
   });
 });
+
+describe.skipIf(!existsSync(KUBEADM))('the API server certificate names the extra addresses (provider: machines)', () => {
+  test('kubeadm v1.20.2 reads apiServer.certSANs beside the timeout and puts them in apiserver.crt', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'k8slab-cert-sans-'));
+    try {
+      const master = renderFiles(planFor({}), FIXTURE_SECRETS).get('master_node.sh')!.content;
+      const file = join(dir, 'init.yaml');
+      const code = [
+        piece('log'),
+        piece('files'),
+        `KUBEADM_CONFIG=${file}`,
+        'JOIN_TOKEN=abcdef.0123456789abcdef NODE_IP=192.168.56.10 NODE_NAME=m-k8s POD_CIDR=172.16.0.0/16 SERVICE_CIDR=10.96.0.0/12',
+        'API_SERVER_CERT_SANS=203.0.113.10,cp.example.net',
+        'systemd-detect-virt() { return 1; }',
+        functionFrom(master, 'in_container'),
+        functionFrom(master, 'write_kubeadm_config'),
+        'write_kubeadm_config v1.20.2',
+      ].join('\n');
+      const w = await execa('bash', ['--noprofile', '--norc', '-c', code], { reject: false });
+      expect(w.exitCode, w.stderr).toBe(0);
+      // the certificates go to the scratch folder, not /etc/kubernetes/pki
+      await writeFile(file, (await readFile(file, 'utf8')).replace('kind: ClusterConfiguration\n', `kind: ClusterConfiguration\ncertificatesDir: ${dir}/pki\n`));
+      for (const phase of ['ca', 'apiserver']) {
+        const r = await execa(KUBEADM, ['init', 'phase', 'certs', phase, '--config', file], { reject: false });
+        expect(r.exitCode, r.stderr).toBe(0);
+      }
+      const sans = (await execa('openssl', ['x509', '-in', join(dir, 'pki', 'apiserver.crt'), '-noout', '-ext', 'subjectAltName'])).stdout;
+      expect(sans).toContain('IP Address:203.0.113.10');
+      expect(sans).toContain('DNS:cp.example.net');
+      expect(sans).toContain('IP Address:192.168.56.10');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -114,7 +114,7 @@ describe('snapshots', () => {
       }
     })();
     expect(err).toBeInstanceOf(UserError);
-    expect((err as UserError).message).toMatch(/^provider fake has no snapshots/);
+    expect((err as UserError).message).toMatch(/^machines have no snapshots \(provider fake\)/);
     expect(exitCodeOf((err as UserError).errorKind)).toBe(2);
   });
 });

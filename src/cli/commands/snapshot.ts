@@ -23,7 +23,7 @@ export function snapshotsOf(lab: Pick<Lab, 'provider'>): Snapshots {
   const s = lab.provider.snapshots;
   if (!s) {
     throw new UserError(
-      `provider ${lab.provider.name} has no snapshots: \`snapshot\` and \`reset\` work on Vagrant labs only`,
+      `${lab.provider.machineWord}s have no snapshots (provider ${lab.provider.name}): \`snapshot\` and \`reset\` work on Vagrant labs only`,
       'usage',
       'to start over, run `k8slab down` and then `k8slab up`',
     );

@@ -128,7 +128,7 @@ export function checkKvmModules(config: LabConfig, f: HostFacts): CheckResult[] 
  * downloads it. The warning says what to do if the pinned release has no build for this provider.
  */
 export function checkBox(config: LabConfig, f: HostFacts): CheckResult[] {
-  if (f.boxes === undefined) return [];
+  if (f.boxes === undefined || config.provider === 'machines') return [];
   const box = config.box[config.provider];
   const provider = config.provider;
   const pinned = boxVersionOf(config);

@@ -23,6 +23,9 @@ POD_CIDR=172.16.0.0/16
 SERVICE_CIDR=10.96.0.0/12
 PRIVATE_CIDR=192.168.56.0/24
 API_SERVER=192.168.56.10:6443
+# Addresses the host may reach the API server by instead of the private one (a machine's SSH address),
+# comma-separated: the API server's certificate names them too, so the host's kubeconfig works.
+API_SERVER_CERT_SANS=''
 JOIN_TOKEN=abcdef.0123456789abcdef
 CA_CERT_HASH=sha256:bf1643d617f358d6b7da3348566608f29520067702ac5b128bbd80e1fe168054
 # The Vagrantfile's file provisioners upload the lab CA here; it moves to CLUSTER_PKI.
@@ -229,13 +232,16 @@ write_kubeadm_config() {
   # A software-emulated VM can take longer than kubeadm's default 4 minutes to start the control plane.
   # One control plane has nothing to elect, and a starved VM misses lease renewals, which restarts
   # kube-controller-manager and kube-scheduler again and again (no CSR approval, no DaemonSet pods).
-  local cp_timeout='apiServer: { timeoutForControlPlane: 10m0s }' init_timeout=''
+  local cp_timeout='timeoutForControlPlane: 10m0s' init_timeout='' api_server
   local no_election='{ extraArgs: { leader-elect: "false" } }'
   if [[ $api == kubeadm.k8s.io/v1beta4 ]]; then
     cp_timeout=''
     init_timeout='timeouts: { controlPlaneComponentHealthCheck: 10m0s }'
     no_election='{ extraArgs: [{ name: leader-elect, value: "false" }] }'
   fi
+  # the API server's settings: the timeout above, and the extra addresses its certificate names
+  api_server=${cp_timeout}${API_SERVER_CERT_SANS:+${cp_timeout:+, }certSANs: [$API_SERVER_CERT_SANS]}
+  if [[ -n $api_server ]]; then api_server="apiServer: { $api_server }"; fi
   # In a container the conntrack table size is the host's and read-only: kube-proxy must leave it as it is
   # (maxPerCore 0, as kind and minikube do), or it crash-loops on /proc/sys/net/netfilter/nf_conntrack_max.
   if in_container; then
@@ -266,7 +272,7 @@ $init_timeout
 apiVersion: $api
 kind: ClusterConfiguration
 kubernetesVersion: "$version"
-$cp_timeout
+$api_server
 controllerManager: $no_election
 scheduler: $no_election
 networking:
