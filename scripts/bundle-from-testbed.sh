@@ -12,7 +12,12 @@
 # Environment: K8SLAB_TESTBED_CACHE (default /var/cache/k8slab-testbed); K8SLAB_TESTBED_DEBS, a .deb
 # folder to use instead of box.sh's (the node tier fetches its own: test/nodes/machine/bundle-debs.sh). Needs the testbed scripts to
 # have run (it says which one is missing). Then: `k8slab bundle check OUT_DIR`.
+# `bundle-from-testbed.sh --packages` prints the node package list, one a line (test/nodes reads it).
 set -euo pipefail
+
+# What a node needs besides Kubernetes itself (the same list box.sh preinstalls).
+NODE_PKGS=(containerd runc containernetworking-plugins conntrack socat ebtables ethtool iptables ipset curl)
+if [[ ${1:-} == --packages ]]; then printf '%s\n' "${NODE_PKGS[@]}"; exit 0; fi
 
 OUT=${1:?usage: bundle-from-testbed.sh OUT_DIR}
 CACHE=${K8SLAB_TESTBED_CACHE:-/var/cache/k8slab-testbed}
@@ -20,8 +25,6 @@ K8S_VERSION=1.20.2
 BIN=$CACHE/k8s/v$K8S_VERSION/bin
 IMAGES=$CACHE/images
 DEBS=${K8SLAB_TESTBED_DEBS:-$CACHE/box/debs}
-# What a node needs besides Kubernetes itself (the same list box.sh preinstalls).
-NODE_PKGS=(containerd runc containernetworking-plugins conntrack socat ebtables ethtool iptables ipset curl)
 
 log() { printf '%s bundle-from-testbed: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

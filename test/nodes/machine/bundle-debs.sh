@@ -5,8 +5,8 @@
 # scripts/bundle-from-testbed.sh reads DIR through K8SLAB_TESTBED_DEBS. Idempotent: present files stay.
 set -euo pipefail
 DIR=${1:?usage: bundle-debs.sh DIR}
-# the same list as scripts/bundle-from-testbed.sh (what a node needs besides Kubernetes itself)
-NODE_PKGS=(containerd runc containernetworking-plugins conntrack socat ebtables ethtool iptables ipset)
+# the list scripts/bundle-from-testbed.sh bundles (what a node needs besides Kubernetes itself)
+mapfile -t NODE_PKGS < <("$(dirname "$0")/../../../scripts/bundle-from-testbed.sh" --packages)
 mkdir -p "$DIR"
 cd "$DIR"
 # the dependency closure, as bundle-from-testbed.sh computes it (it leaves out priority required and
