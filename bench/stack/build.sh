@@ -2,7 +2,9 @@
 # Builds the upstream Kubernetes stack from published Go modules, each at the version pinned by its build
 # module in bench/stack/modules/<component>/<version>/ (go.mod + go.sum, committed).
 #
-#   build.sh [GROUP...]     GROUP: control-plane (default first), kubernetes, etcd, all
+#   build.sh [GROUP...]   GROUP: control-plane (kube-apiserver, -controller-manager, -scheduler, kubectl, etcd),
+#                         kubernetes, etcd, node (containerd, runc, CNI plugins, crictl, pause), addons
+#                         (CoreDNS, registry), all (the default)
 #
 # Binaries go to $STACK_CACHE/bin/<component>/<version>/. A component whose inputs (go.mod, go.sum, flags,
 # Go version) have not changed since its last build is skipped, so a warm run only checks and exits.
@@ -23,8 +25,12 @@ main() {
       control-plane) build_kubernetes_control_plane; build_etcd ;;
       kubernetes) build_kubernetes_control_plane; build_kubernetes_nodes ;;
       etcd) build_etcd ;;
-      all) build_kubernetes_control_plane; build_etcd; build_kubernetes_nodes ;;
-      *) die "unknown group '$g' (allowed: control-plane, kubernetes, etcd, all)" ;;
+      node) build_containerd; build_runc; build_cni_plugins; build_crictl; build_pause ;;
+      addons) build_coredns; build_distribution ;;
+      # Most needed first: the test tier's control plane, then what a node runs, then the rest.
+      all) build_kubernetes_control_plane; build_etcd; build_kubernetes_nodes; build_containerd; build_runc
+        build_cni_plugins; build_crictl; build_pause; build_coredns; build_distribution ;;
+      *) die "unknown group '$g' (allowed: control-plane, kubernetes, etcd, node, addons, all)" ;;
     esac
   done
   write_manifest
@@ -47,6 +53,77 @@ build_etcd() {
   # serves no commit, so that field keeps its default "Not provided".
   go_component etcd "$ETCD_VERSION" "" "" \
     etcd=go.etcd.io/etcd/server/v3 etcdctl=go.etcd.io/etcd/etcdctl/v3 etcdutl=go.etcd.io/etcd/etcdutl/v3
+}
+
+# containerd at the lab's default (2.3, the newest LTS in containerd's RELEASES.md), with the ldflags and tags of
+# its Makefile (version.Version/Package, urfave_cli_no_docs; the shim also no_grpc and always static).
+build_containerd() {
+  local pkg=github.com/containerd/containerd/v2
+  local ld=" -X $pkg/version.Version=$CONTAINERD_VERSION -X $pkg/version.Package=$pkg"
+  go_component containerd "$CONTAINERD_VERSION" urfave_cli_no_docs "$ld" \
+    containerd=$pkg/cmd/containerd ctr=$pkg/cmd/ctr
+  go_component containerd "$CONTAINERD_VERSION" urfave_cli_no_docs,no_grpc "$ld" \
+    containerd-shim-runc-v2=$pkg/cmd/containerd-shim-runc-v2
+}
+
+# runc needs cgo (libcontainer/nsenter is C) and libseccomp: Debian's gcc and libseccomp-dev, linked static-pie
+# as runc's Makefile does for its release binaries. runc embeds its VERSION file itself. Tags as the Makefile,
+# minus libpathrs (a Rust library, not a Go module or a Debian package in bookworm).
+build_runc() {
+  need_debs gcc libseccomp-dev
+  local v
+  for v in $RUNC_VERSIONS; do
+    CGO=1 BUILDMODE=pie go_component runc "$v" "seccomp,urfave_cli_no_docs" \
+      " -linkmode external -extldflags -static-pie" runc=github.com/opencontainers/runc
+  done
+}
+
+# Every Linux plugin, as build_linux.sh builds them, with the BuildVersion of upstream's release workflow.
+build_cni_plugins() {
+  local base=github.com/containernetworking/plugins pkgs=() d
+  for d in main/bridge main/dummy main/host-device main/ipvlan main/loopback main/macvlan main/ptp main/tap \
+    main/vlan ipam/dhcp ipam/host-local ipam/static meta/bandwidth meta/firewall meta/portmap meta/sbr \
+    meta/tuning meta/vrf; do pkgs+=("${d#*/}=$base/plugins/$d"); done
+  go_component cni-plugins "$CNI_PLUGINS_VERSION" "" \
+    " -X $base/pkg/utils/buildversion.BuildVersion=$CNI_PLUGINS_VERSION" "${pkgs[@]}"
+}
+
+# crictl stamps its version without the v (cri-tools' Makefile: git describe | sed 's/^v//').
+build_crictl() {
+  go_component cri-tools "$CRI_TOOLS_VERSION" "" \
+    " -X sigs.k8s.io/cri-tools/pkg/version.Version=${CRI_TOOLS_VERSION#v}" crictl=sigs.k8s.io/cri-tools/cmd/crictl
+}
+
+# CoreDNS at the version kubeadm of $KUBE_VERSION deploys; its version is a constant in coremain.
+build_coredns() {
+  go_component coredns "$COREDNS_VERSION" "" "" coredns=github.com/coredns/coredns
+}
+
+# The registry (distribution), with the version ldflags of its Makefile.
+build_distribution() {
+  local pkg=github.com/distribution/distribution/v3
+  go_component distribution "$DISTRIBUTION_VERSION" "" \
+    " -X $pkg/version.version=$DISTRIBUTION_VERSION -X $pkg/version.mainpkg=$pkg" registry=$pkg/cmd/registry
+}
+
+# pause is C, in the Kubernetes source (build/pause/linux/pause.c), built as its Makefile does:
+# gcc -Os -Wall -Werror -static -DVERSION=v$TAG-$REV. REV is a git describe there; here the release.
+build_pause() {
+  need_debs gcc libc6-dev
+  local src out="$STACK_CACHE/bin/pause/$PAUSE_VERSION" stamp
+  src=$(cd "$here/modules/kubernetes/$KUBE_VERSION" && go mod download -json k8s.io/kubernetes |
+    sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')/build/pause/linux/pause.c
+  stamp=$(cat "$src"; gcc --version | head -1; echo "$KUBE_VERSION")
+  stamp=$(sha256sum <<<"$stamp" | cut -c1-64)
+  if [[ -x $out/pause && $(cat "$out/.pause.stamp" 2>/dev/null) == "$stamp" ]]; then
+    log "pause $PAUSE_VERSION: up to date"; return
+  fi
+  mkdir -p "$out"
+  nice -n 19 gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION-$KUBE_VERSION" -o "$out/pause" "$src"
+  strip "$out/pause"
+  sha256sum "$out/pause" | cut -c1-64 >"$out/.pause.sha256"
+  echo "$stamp" >"$out/.pause.stamp"
+  log "pause $PAUSE_VERSION: built from k8s.io/kubernetes@$KUBE_VERSION build/pause/linux/pause.c"
 }
 
 # The version ldflags of upstream's hack/lib/version.sh (kube::version::ldflags), the tags of
@@ -74,7 +151,7 @@ go_component() {
   local mod="$here/modules/$component/$version" out="$STACK_CACHE/bin/$component/$version"
   [[ -f $mod/go.mod && -f $mod/go.sum ]] || die "no build module $mod (go.mod and go.sum); write it first"
   local inputs stamp todo=() names=() nv
-  inputs=$(cat "$mod/go.mod" "$mod/go.sum"; go version; echo "tags=$tags ldflags=$ldflags")
+  inputs=$(cat "$mod/go.mod" "$mod/go.sum"; go version; echo "tags=$tags ldflags=$ldflags cgo=${CGO:-0}")
   stamp=$(sha256sum <<<"$inputs" | cut -c1-64)
   for nv in "$@"; do
     if [[ -x $out/${nv%%=*} && $(cat "$out/.${nv%%=*}.stamp" 2>/dev/null) == "$stamp" ]]; then continue; fi
@@ -91,14 +168,27 @@ go_component() {
     go mod download -x >>"$logf" 2>&1   # verifies every module against go.sum
     # CPU seconds (user+sys) are recorded next to wall seconds: on this shared host the wall time says
     # more about the other tenants than about the build.
-    CGO_ENABLED=0 /usr/bin/time -f '%e %U %S' -o "$timef" nice -n 19 go build -trimpath ${tags:+-tags "$tags"} \
+    CGO_ENABLED=${CGO:-0} /usr/bin/time -f '%e %U %S' -o "$timef" nice -n 19 go build -trimpath \
+      ${BUILDMODE:+-buildmode=$BUILDMODE} ${tags:+-tags "$tags"} \
       -ldflags "all=-s -w$ldflags" -o "$out/" "${todo[@]}" >>"$logf" 2>&1
   ) || { tail -n 30 "$logf" >&2; die "$component $version: build failed (log $logf)"; }
   read -r wall cpu < <(awk '{printf "%d %d\n", $1, $2 + $3}' "$timef")
-  for nv in "${names[@]}"; do echo "$stamp" >"$out/.$nv.stamp"; done
+  for nv in "${names[@]}"; do
+    sha256sum "$out/$nv" | cut -c1-64 >"$out/.$nv.sha256"
+    echo "$stamp" >"$out/.$nv.stamp"
+  done
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$component" "$version" "${names[*]}" "$cold" \
     "$wall" "$cpu" "$(nproc)" >>"$STACK_CACHE/build-times.tsv"
   log "$component $version: built ${names[*]} in $wall s ($cpu CPU s)"
+}
+
+# need_debs PACKAGE...: installs the Debian packages a cgo or C build needs, if missing.
+need_debs() {
+  local missing=() p
+  for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+  [[ ${#missing[@]} -eq 0 ]] && return
+  log "installing Debian packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 }
 
 # The commit time of a module version, from the proxy's .info (upstream sets buildDate from the commit).
@@ -107,12 +197,35 @@ module_time() {
     sed -n 's/.*"Time":"\([^"]*\)".*/\1/p')
 }
 
-take_lock() {
-  mkdir -p "$STACK_CACHE/locks"
-  exec {_lock_fd}>"$STACK_CACHE/locks/$1.lock"
-  flock -n "$_lock_fd" || { log "waiting for another build.sh ($STACK_CACHE/locks/$1.lock)"; flock "$_lock_fd"; }
+# $STACK_CACHE/stack.json (copied to test-results/stack.json): each component with a build module, its
+# version, the published modules it comes from (with their go.sum hashes) and the binaries built from them.
+write_manifest() {
+  local mod component version out entries=() srcs bins nv
+  for mod in "$here"/modules/*/*/; do
+    mod=${mod%/} version=${mod##*/} component=${mod%/*} component=${component##*/}
+    out="$STACK_CACHE/bin/$component/$version"
+    srcs=$(cd "$mod" && go list -f '{{.Module.Path}} {{.Module.Version}}' tool | sort -u |
+      while read -r path ver; do
+        jq -n --arg m "$path" --arg v "$ver" --arg s "$(awk -v m="$path" -v v="$ver" '$1==m && $2==v{print $3}' go.sum)" \
+          '{module: $m, version: $v, sum: $s}'
+      done | jq -s .)
+    bins=$(for nv in "$out"/.*.sha256; do
+      [[ -f $nv ]] || continue
+      nv=${nv##*/.} nv=${nv%.sha256}
+      jq -n --arg n "$nv" --arg s "$(cat "$out/.$nv.sha256")" '{name: $n, sha256: $s}'
+    done | jq -s .)
+    entries+=("$(jq -n --arg c "$component" --arg v "$version" --argjson src "$srcs" --argjson bin "$bins" \
+      --arg m "bench/stack/modules/$component/$version" --arg dir "$out" \
+      '{component: $c, version: $v, origin: {goModules: $src, buildModule: $m,
+        proxy: "proxy.golang.org", checksums: "go.sum, verified against sum.golang.org"},
+        binaries: $bin, binDir: $dir}')")
+  done
+  printf '%s\n' "${entries[@]}" | jq -s --arg go "$(go version)" --arg at "$(date -u +%FT%TZ)" \
+    '{generatedAt: $at, go: $go, components: .}' >"$STACK_CACHE/stack.json.new"
+  mv "$STACK_CACHE/stack.json.new" "$STACK_CACHE/stack.json"
+  mkdir -p "$here/../../test-results"
+  cp "$STACK_CACHE/stack.json" "$here/../../test-results/stack.json"
+  log "wrote $STACK_CACHE/stack.json and test-results/stack.json"
 }
-
-write_manifest() { :; }
 
 main "$@"
