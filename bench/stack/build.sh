@@ -18,6 +18,7 @@ main() {
   local groups=("$@")
   [[ ${#groups[@]} -gt 0 ]] || groups=(all)
   mkdir -p "$STACK_CACHE"
+  check_kubeadm_pins
   take_lock build
   local g
   for g in "${groups[@]}"; do
@@ -180,6 +181,19 @@ go_component() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$component" "$version" "${names[*]}" "$cold" \
     "$wall" "$cpu" "$(nproc)" >>"$STACK_CACHE/build-times.tsv"
   log "$component $version: built ${names[*]} in $wall s ($cpu CPU s)"
+}
+
+# etcd, CoreDNS and pause are pinned at what kubeadm of $KUBE_VERSION deploys: read its constants and stop
+# when a pin disagrees, so a Kubernetes bump cannot leave them behind.
+check_kubeadm_pins() {
+  local f got want pair
+  f=$(cd "$here/modules/kubernetes/$KUBE_VERSION" && go mod download -json k8s.io/kubernetes |
+    sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')/cmd/kubeadm/app/constants/constants.go
+  for pair in "DefaultEtcdVersion=${ETCD_VERSION#v}-0" "CoreDNSVersion=$COREDNS_VERSION" "PauseVersion=$PAUSE_VERSION"; do
+    want=${pair#*=}
+    got=$(sed -n "s/^[[:space:]]*${pair%%=*} = \"\(.*\)\"/\1/p" "$f")
+    [[ $got == "$want" ]] || die "kubeadm $KUBE_VERSION's ${pair%%=*} is '$got' but lib.sh pins '$want': update lib.sh"
+  done
 }
 
 # need_debs PACKAGE...: installs the Debian packages a cgo or C build needs, if missing.
