@@ -26,7 +26,7 @@ done
 jq -e 'type == "array" or . == null' <<<"$entrypoint" >/dev/null || die "--entrypoint must be a JSON array, got '$entrypoint'"
 jq -e 'type == "array" or . == null' <<<"$cmd" >/dev/null || die "--cmd must be a JSON array, got '$cmd'"
 
-work=$(mktemp -d "${out%/*}/.oci.XXXXXX")
+work=$(mktemp -d "$(dirname "$out")/.oci.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/blobs/sha256"
 
