@@ -234,8 +234,18 @@ write_manifest() {
         proxy: "proxy.golang.org", checksums: "go.sum, verified against sum.golang.org"},
         binaries: $bin, binDir: $dir}')")
   done
-  printf '%s\n' "${entries[@]}" | jq -s --arg go "$(go version)" --arg at "$(date -u +%FT%TZ)" \
-    '{generatedAt: $at, go: $go, components: .}' >"$STACK_CACHE/stack.json.new"
+  # pause is C from the Kubernetes module, compiled by Debian's gcc.
+  out="$STACK_CACHE/bin/pause/$PAUSE_VERSION"
+  bins='[]'
+  [[ -f $out/.pause.sha256 ]] && bins=$(jq -n --arg s "$(cat "$out/.pause.sha256")" '[{name: "pause", sha256: $s}]')
+  entries+=("$(jq -n --arg v "$PAUSE_VERSION" --arg k "$KUBE_VERSION" --argjson bin "$bins" --arg dir "$out" \
+    --arg s "$(awk -v v="$KUBE_VERSION" '$1=="k8s.io/kubernetes" && $2==v{print $3}' "$here/modules/kubernetes/$KUBE_VERSION/go.sum")" \
+    '{component: "pause", version: $v, origin: {goModules: [{module: "k8s.io/kubernetes", version: $k, sum: $s}],
+      file: "build/pause/linux/pause.c", compiler: "Debian gcc, -Os -static"}, binaries: $bin, binDir: $dir}')")
+  local images='[]'
+  [[ -f $STACK_CACHE/images/index.json ]] && images=$(cat "$STACK_CACHE/images/index.json")
+  printf '%s\n' "${entries[@]}" | jq -s --arg go "$(go version)" --arg at "$(date -u +%FT%TZ)" --argjson img "$images" \
+    '{generatedAt: $at, go: $go, components: ., images: $img}' >"$STACK_CACHE/stack.json.new"
   mv "$STACK_CACHE/stack.json.new" "$STACK_CACHE/stack.json"
   mkdir -p "$here/../../test-results"
   cp "$STACK_CACHE/stack.json" "$here/../../test-results/stack.json"

@@ -4,7 +4,7 @@ STACK_CACHE=${K8SLAB_STACK_CACHE:-/var/cache/k8slab-stack}
 # `rm -rf $STACK_CACHE` really starts over.
 export GOMODCACHE=${K8SLAB_STACK_GOMODCACHE:-$STACK_CACHE/gomod}
 export GOCACHE=${K8SLAB_STACK_GOCACHE:-$STACK_CACHE/gocache}
-export GOFLAGS=-mod=readonly GOTOOLCHAIN=local
+export GOFLAGS="-mod=readonly -buildvcs=false" GOTOOLCHAIN=local
 # go.sum is checked against the public checksum database: never turned off here.
 export GOSUMDB=sum.golang.org GONOSUMDB= GONOSUMCHECK= GOPRIVATE= GOINSECURE=
 # Kubernetes commands in the order they are needed: the control plane for the real-apiserver test tier first.
