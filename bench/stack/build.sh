@@ -2,7 +2,7 @@
 # Builds the upstream Kubernetes stack from published Go modules, each at the version pinned by its build
 # module in bench/stack/modules/<component>/<version>/ (go.mod + go.sum, committed).
 #
-#   build.sh [GROUP...]   GROUP: control-plane (kube-apiserver, -controller-manager, -scheduler, kubectl, etcd),
+#   build.sh [GROUP...]   GROUP: control-plane (kube-apiserver, -controller-manager, -scheduler, kubectl, kubeadm, etcd),
 #                         kubernetes, etcd, node (containerd, runc, CNI plugins, crictl, pause), addons
 #                         (CoreDNS, registry), all (the default)
 #
@@ -23,7 +23,7 @@ main() {
   local g
   for g in "${groups[@]}"; do
     case $g in
-      control-plane) build_kubernetes_control_plane; build_etcd ;;
+      control-plane) build_kubernetes_control_plane; build_etcd ;;  # what control-plane.sh runs
       kubernetes) build_kubernetes_control_plane; build_kubernetes_nodes ;;
       etcd) build_etcd ;;
       node) build_containerd; build_runc; build_cni_plugins; build_crictl; build_pause ;;
@@ -40,12 +40,13 @@ main() {
 # ---------------------------------------------------------------- components
 
 # The test tier's control plane: kube-apiserver, kube-controller-manager, kube-scheduler and kubectl.
+# kubeadm is here too: control-plane.sh makes the certificates and kubeconfigs with its init phases.
 build_kubernetes_control_plane() {
-  kube_build "$KUBE_VERSION" kube-apiserver kube-controller-manager kube-scheduler kubectl
+  kube_build "$KUBE_VERSION" kube-apiserver kube-controller-manager kube-scheduler kubectl kubeadm
 }
 
 build_kubernetes_nodes() {
-  kube_build "$KUBE_VERSION" kubeadm kubelet kube-proxy
+  kube_build "$KUBE_VERSION" kubelet kube-proxy
 }
 
 # etcd at the version kubeadm of $KUBE_VERSION deploys (cmd/kubeadm/app/constants: DefaultEtcdVersion).
@@ -155,7 +156,10 @@ go_component() {
   inputs=$(cat "$mod/go.mod" "$mod/go.sum"; go version; echo "tags=$tags ldflags=$ldflags cgo=${CGO:-0}")
   stamp=$(sha256sum <<<"$inputs" | cut -c1-64)
   for nv in "$@"; do
-    if [[ -x $out/${nv%%=*} && $(cat "$out/.${nv%%=*}.stamp" 2>/dev/null) == "$stamp" ]]; then continue; fi
+    if [[ -x $out/${nv%%=*} && $(cat "$out/.${nv%%=*}.stamp" 2>/dev/null) == "$stamp" ]]; then
+      [[ -s $out/.${nv%%=*}.sha256 ]] || sha256sum "$out/${nv%%=*}" | cut -c1-64 >"$out/.${nv%%=*}.sha256"
+      continue
+    fi
     todo+=("${nv#*=}"); names+=("${nv%%=*}")
   done
   if [[ ${#todo[@]} -eq 0 ]]; then log "$component $version: ${*%%=*} up to date"; return; fi
@@ -174,6 +178,14 @@ go_component() {
       -ldflags "all=-s -w$ldflags" -o "$out/" "${todo[@]}" >>"$logf" 2>&1
   ) || { tail -n 30 "$logf" >&2; die "$component $version: build failed (log $logf)"; }
   read -r wall cpu < <(awk '{printf "%d %d\n", $1, $2 + $3}' "$timef")
+  # go build -o DIR/ names a command after its package path, without a /vN suffix (go.etcd.io/etcd/server/v3
+  # becomes "server"): give each the name asked for.
+  for nv in "$@"; do
+    local pkg=${nv#*=} default
+    default=${pkg##*/}
+    [[ $default =~ ^v[0-9]+$ ]] && { default=${pkg%/*}; default=${default##*/}; }
+    if [[ $default != "${nv%%=*}" && -f $out/$default ]]; then mv -f "$out/$default" "$out/${nv%%=*}"; fi
+  done
   for nv in "${names[@]}"; do
     sha256sum "$out/$nv" | cut -c1-64 >"$out/.$nv.sha256"
     echo "$stamp" >"$out/.$nv.stamp"

@@ -46,7 +46,12 @@ POD_CIDR=10.244.0.0/16
 
 cmd_up() {
   local t0=$SECONDS
-  "$here/build.sh" control-plane >&2
+  # Built once per version (the directories carry it); build.sh itself waits while another build holds its lock.
+  local b
+  for b in "$BIN/kube-apiserver" "$BIN/kube-controller-manager" "$BIN/kube-scheduler" "$BIN/kubectl" \
+    "$BIN/kubeadm" "$ETCD_BIN/etcd" "$ETCD_BIN/etcdctl"; do
+    [[ -x $b ]] || { "$here/build.sh" control-plane >&2; break; }
+  done
   take_lock "run-$NAME"
   if [[ -f $RUN/ports.env ]] && all_running && ready; then
     log "control plane '$NAME' already running"; print_env; return
