@@ -217,6 +217,15 @@ need_debs() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 }
 
+# tool_modules GO_MOD: "MODULE VERSION" of each module a `tool` of GO_MOD comes from (the longest required
+# module path that prefixes the tool's package), read from the file: `go list tool` takes seconds per module.
+tool_modules() {
+  awk '/^tool \(/{t=1; next} t && /^\)/{t=0} t{tools[$1]=1} /^tool [^(]/{tools[$2]=1}
+    /^require \(/{r=1; next} r && /^\)/{r=0} r{req[$1]=$2} /^require [^(]/{req[$2]=$3}
+    END{for (p in tools) {best=""; for (m in req) if ((p == m || index(p, m "/") == 1) && length(m) > length(best)) best=m
+      if (best != "") print best, req[best]}}' "$1" | sort -u
+}
+
 # The commit time of a module version, from the proxy's .info (upstream sets buildDate from the commit).
 module_time() {
   (cd "$3" && go mod download -json "$1@$2" | sed -n 's/^\t"Info": "\(.*\)",$/\1/p' | xargs cat |
@@ -230,9 +239,8 @@ write_manifest() {
   for mod in "$here"/modules/*/*/; do
     mod=${mod%/} version=${mod##*/} component=${mod%/*} component=${component##*/}
     out="$STACK_CACHE/bin/$component/$version"
-    srcs=$(cd "$mod" && go list -f '{{.Module.Path}} {{.Module.Version}}' tool | sort -u |
-      while read -r path ver; do
-        jq -n --arg m "$path" --arg v "$ver" --arg s "$(awk -v m="$path" -v v="$ver" '$1==m && $2==v{print $3}' go.sum)" \
+    srcs=$(tool_modules "$mod/go.mod" | while read -r path ver; do
+        jq -n --arg m "$path" --arg v "$ver" --arg s "$(awk -v m="$path" -v v="$ver" '$1==m && $2==v{print $3}' "$mod/go.sum")" \
           '{module: $m, version: $v, sum: $s}'
       done | jq -s .)
     bins=$(for nv in "$out"/.*.sha256; do

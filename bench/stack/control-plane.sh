@@ -145,6 +145,10 @@ start_apiserver() {
     --requestheader-extra-headers-prefix=X-Remote-Extra- --requestheader-group-headers=X-Remote-Group \
     --requestheader-username-headers=X-Remote-User
   wait_for kube-apiserver 90 kubectl_ get --raw /readyz
+  # admin.conf's user is in group kubeadm:cluster-admins, which kubeadm init binds to cluster-admin with
+  # super-admin.conf (system:masters); do the same, so admin.conf has the rights it has on a kubeadm cluster.
+  run_logged rbac "$BIN/kubectl" --kubeconfig "$KC/super-admin.conf" --request-timeout=10s create clusterrolebinding \
+    kubeadm:cluster-admins --clusterrole=cluster-admin --group=kubeadm:cluster-admins
 }
 
 # The controller-manager and the scheduler serve nothing (--secure-port=0) and do not elect leaders.
