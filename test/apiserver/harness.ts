@@ -1,5 +1,7 @@
-// The apiserver tier's harness: a throw-away control plane from ../shared/testbed (etcd, kube-apiserver,
-// controller-manager, scheduler; no nodes) and a local executor that runs kubectl against it.
+// The apiserver tier's harness: a throw-away control plane (etcd, kube-apiserver, controller-manager,
+// scheduler; no nodes) and a local executor that runs kubectl against it. By default it comes from
+// ../shared/testbed (v1.20.2); K8SLAB_CONTROL_PLANE=stack takes bench/stack's (the current Kubernetes, built
+// by `npm run stack:build:control-plane`) instead. Both scripts take the same commands and print the same keys.
 import { resolve } from 'node:path';
 import { execa } from 'execa';
 import { expect } from 'vitest';
@@ -7,14 +9,15 @@ import { runLessons } from '../../src/lessons/runner.js';
 import type { ImageKey } from '../../src/config/images.js';
 import type { CheckResult, Executor, Lesson } from '../../src/lessons/types.js';
 import { localExecutor } from '../../src/nodes/executors.js';
-import { TESTBED } from '../testbed.js';
+import { ROOT, TESTBED } from '../testbed.js';
 
-const CONTROL_PLANE = resolve(TESTBED, 'control-plane.sh');
+const CONTROL_PLANE =
+  process.env.K8SLAB_CONTROL_PLANE === 'stack' ? resolve(ROOT, 'bench/stack/control-plane.sh') : resolve(TESTBED, 'control-plane.sh');
 
 export interface ControlPlane {
   name: string;
   kubeconfig: string;
-  /** the directory holding kubectl and the other v1.20.2 binaries */
+  /** the directory holding kubectl and the other Kubernetes binaries */
   bin: string;
   executor: Executor;
   down(): Promise<void>;
