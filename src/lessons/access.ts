@@ -1,5 +1,6 @@
 // Access (seed 001): a ServiceAccount token authenticates to the API server, and RBAC grants exactly
 // what a Role/ClusterRole says, checked the way the course does: `kubectl auth can-i --as=...`.
+import { LIMITS } from './limits.js';
 import type { CheckContext, Lesson } from './types.js';
 
 type Ask = readonly [verb: string, resource: string, ...flags: string[]];
@@ -18,7 +19,7 @@ const show = (ask: Ask) => ask.join(' ');
 /** Waits (RBAC caches take a moment) until every `allowed` is yes, then requires every `denied` to be no. */
 async function grantsExactly(ctx: CheckContext, sa: string, allowed: readonly Ask[], denied: readonly Ask[]): Promise<void> {
   for (const ask of allowed) {
-    await ctx.waitFor(`${sa} to be allowed to ${show(ask)}`, async () => ((await canI(ctx, sa, ask)) ? true : undefined), { timeoutMs: 15_000 });
+    await ctx.waitFor(`${sa} to be allowed to ${show(ask)}`, async () => ((await canI(ctx, sa, ask)) ? true : undefined), { timeoutMs: LIMITS.api });
   }
   const extra: string[] = [];
   for (const ask of denied) if (await canI(ctx, sa, ask)) extra.push(show(ask));
@@ -42,7 +43,7 @@ async function defaultToken(ctx: CheckContext): Promise<string> {
   const secret = await ctx.waitFor(
     'the token Secret of the default ServiceAccount',
     async () => (await ctx.kubectlJson<ServiceAccount>(['get', 'serviceaccount', 'default'])).secrets?.[0]?.name,
-    { timeoutMs: 30_000 },
+    { timeoutMs: LIMITS.api },
   );
   ctx.note(`$TOKEN below is: TOKEN=$(kubectl -n ${ctx.ns} get secret ${secret} -o jsonpath='{.data.token}' | base64 -d)`);
   const s = await ctx.kubectlJson<{ data?: { token?: string } }>(['get', 'secret', secret]);

@@ -1,6 +1,7 @@
 // The replicated MySQL of course notes 004 (the Kubernetes tutorial "Run a Replicated Stateful
 // Application"): mysql-0 takes writes, replicas follow it and refuse writes, a new replica clones the
 // data, and mysql-read spreads reads.
+import { LIMITS } from './limits.js';
 import type { Capability, CheckContext, ExecResult, Lesson } from './types.js';
 import { DEFAULT_IMAGES } from './images.js';
 import { getOrUndefined, token, waitPodsReady } from './lesson-steps.js';
@@ -9,8 +10,8 @@ const LESSON = 'mysql';
 const CLIENT = 'mysql-client';
 const NEEDS: readonly Capability[] = ['nodes', 'dns', 'defaultStorageClass'];
 /** Image pulls, init containers and the xtrabackup clone take minutes on a fresh lab. */
-const POD_TIMEOUT_MS = 480_000;
-const CHECK_TIMEOUT_MS = 600_000;
+const POD_TIMEOUT_MS = LIMITS.mysqlPods;
+const CHECK_TIMEOUT_MS = LIMITS.mysqlCheck;
 
 /** Why the course's images cannot run here, or undefined when they (or overrides) can. */
 export function imageProblem(
@@ -29,9 +30,10 @@ export function imageProblem(
   return undefined;
 }
 
+/** A failure, not a skip: the lab was not configured without the lesson, it cannot run it. */
 function requireImages(ctx: CheckContext): void {
   const problem = imageProblem(ctx.images, ctx.facts.capabilities, ctx.facts.arch);
-  if (problem) ctx.skip(problem);
+  if (problem) ctx.fail(problem, 'set images.mysql and images.xtrabackup in lab.yaml to images the nodes can pull and run');
 }
 
 /** Runs one statement as root against HOST from the client pod, as `mysql -h HOST -u root -e ...`. */
@@ -70,7 +72,7 @@ async function waitRow(ctx: CheckContext, host: string, mark: string): Promise<v
       const res = await sql(ctx, host, `SELECT message FROM k8slab.message WHERE message = '${mark}';`, true);
       return res.exitCode === 0 && res.stdout.trim() === mark ? true : undefined;
     },
-    { timeoutMs: 90_000, intervalMs: 3000 },
+    { timeoutMs: LIMITS.replication, intervalMs: 3000 },
   );
 }
 
@@ -156,7 +158,7 @@ export const mysql: Lesson = {
             }
             return true;
           },
-          { timeoutMs: 90_000, intervalMs: 3000 },
+          { timeoutMs: LIMITS.replication, intervalMs: 3000 },
         );
         ctx.note(`mysql-read was answered by server-id ${[...servers].sort().join(', ')}`);
       },

@@ -1,12 +1,12 @@
 // Services (seeds 000, 001, 002, 004): ClusterIP, NodePort, LoadBalancer, DNS, headless, Endpoints by
 // selector and by hand, ExternalName, sessionAffinity. API-level behaviour is checked on its own so a
 // cluster without nodes still proves it; traffic checks need nodes, the pod network and, for names, DNS.
+import { LIMITS } from './limits.js';
 import { isIPv4, parseRange, rangeContains } from '../config/net.js';
 import type { CheckContext, Lesson } from './types.js';
 import {
   clientPod,
   digInCluster,
-  endpointIps,
   getService,
   hostnameOf,
   readyPodIp,
@@ -14,11 +14,12 @@ import {
   requireImages,
   sameSet,
   wgetInCluster,
-  type Endpoints,
-  type List,
 } from './probes.js';
+import { endpointIps, type Endpoints, type List } from './k8s.js';
 
 const TRAFFIC = ['nodes', 'podNetwork'] as const;
+/** An address no IPAddressPool of a lab holds (TEST-NET-1, RFC 5737, reserved for documentation). */
+const UNPOOLED_IP = '192.0.2.10';
 const TRAFFIC_DNS = ['nodes', 'podNetwork', 'dns'] as const;
 
 async function allocatedClusterIp(ctx: CheckContext, name: string): Promise<{ ip: string; uid: string }> {
@@ -31,13 +32,13 @@ async function allocatedClusterIp(ctx: CheckContext, name: string): Promise<{ ip
 
 /** Replaces the pod the way the course does: delete it, apply the manifest again. */
 async function recreatePod(ctx: CheckContext, pod: string, file: string): Promise<void> {
-  await ctx.kubectl(['delete', 'pod', pod, '--wait=true', '--timeout=90s'], { timeoutMs: 100_000 });
+  await ctx.kubectl(['delete', 'pod', pod, '--wait=true'], { waitMs: LIMITS.delete });
   await ctx.apply(file);
 }
 
 /** Asks from the client pod until the answer names a pod. */
 async function hostnameVia(ctx: CheckContext, url: string): Promise<string> {
-  return ctx.waitFor(`an answer from ${url}`, async () => hostnameOf(await wgetInCluster(ctx, url)), { timeoutMs: 60_000 });
+  return ctx.waitFor(`an answer from ${url}`, async () => hostnameOf(await wgetInCluster(ctx, url)), { timeoutMs: LIMITS.traffic });
 }
 
 async function readyWeb(ctx: CheckContext): Promise<string[]> {
@@ -161,20 +162,22 @@ export const services: Lesson = {
     },
     {
       id: 'loadbalancer-pending',
-      title: 'Without a LoadBalancer plugin, a LoadBalancer Service gets a ClusterIP and a nodePort but its EXTERNAL-IP stays pending',
+      title: 'A LoadBalancer Service gets a ClusterIP and a nodePort at once, and its EXTERNAL-IP stays pending while no LoadBalancer gives it one',
       async run(ctx) {
-        if (ctx.facts.capabilities.has('loadBalancer')) ctx.skip('this cluster has a LoadBalancer implementation; see loadbalancer-address');
-        await ctx.apply('loadbalancer.yaml');
+        // With MetalLB the Service asks for an address no pool holds (TEST-NET-1, RFC 5737): MetalLB refuses
+        // it (AllocationFailed) and the Service is as pending as on a cluster without a LoadBalancer plugin.
+        const withLb = ctx.facts.capabilities.has('loadBalancer');
+        await ctx.apply('loadbalancer.yaml', withLb ? { change: (obj) => void ((obj['spec'] as Record<string, unknown>)['loadBalancerIP'] = UNPOOLED_IP) } : {});
+        if (withLb) ctx.note(`MetalLB is installed: svc-3 asks for ${UNPOOLED_IP}, an address in no IPAddressPool`);
         await allocatedClusterIp(ctx, 'svc-3');
-        // Give a would-be controller time to act, then look again.
-        for (let i = 0; i < 5; i++) {
+        // Give a would-be controller time to act: the address must stay pending all along.
+        await ctx.holds('svc-3 keeps a nodePort and no EXTERNAL-IP', async () => {
           const svc = await getService(ctx, 'svc-3');
-          if (!svc.spec.ports[0]?.nodePort) ctx.fail('svc-3 got no nodePort');
+          if (!svc.spec.ports[0]?.nodePort) return 'svc-3 got no nodePort';
           const ingress = svc.status?.loadBalancer?.ingress ?? [];
-          if (ingress.length > 0) ctx.fail(`svc-3 got EXTERNAL-IP ${ingress.map((i) => i.ip ?? i.hostname).join(', ')} although no LoadBalancer plugin was found`);
-          await new Promise((r) => setTimeout(r, 2000));
-        }
-        ctx.note('EXTERNAL-IP stayed <pending> for 10 s');
+          return ingress.length > 0 ? `svc-3 got EXTERNAL-IP ${ingress.map((i) => i.ip ?? i.hostname).join(', ')} although no LoadBalancer plugin was found` : undefined;
+        });
+        ctx.note(`EXTERNAL-IP stayed <pending> for ${Math.round(LIMITS.quiet / 1000)}s`);
       },
     },
     {
@@ -277,7 +280,7 @@ export const services: Lesson = {
             ]);
             return slices.items.some((s) => (s.endpoints ?? []).some((e) => e.addresses.includes('185.199.109.153'))) ? true : undefined;
           },
-          { timeoutMs: 30_000 },
+          { timeoutMs: LIMITS.api },
         );
         const ep = await ctx.kubectlJson<Endpoints>(['get', 'endpoints', 'endpoint3']);
         const ips = endpointIps(ep);
@@ -355,7 +358,7 @@ export const services: Lesson = {
             if (verdict.kind === 'broken') ctx.fail(verdict.why);
             return verdict.kind === 'held' ? verdict.pod : undefined;
           },
-          { timeoutMs: 300_000, intervalMs: 5000 },
+          { timeoutMs: LIMITS.stableRound, intervalMs: 5000 },
         );
         ctx.note(`10 of 10 requests reached ${pod} (2 pods behind affinity1)`);
       },

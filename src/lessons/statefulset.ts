@@ -1,20 +1,18 @@
 // StatefulSet (course notes 004): ordinal names created in order and removed from the top, a stable
 // identity (name, claim, DNS name) that survives deletion and scaling, and one PVC per pod.
+import { LIMITS } from './limits.js';
 import type { CheckContext, Lesson } from './types.js';
 import {
-  applyObjects,
   claimsOf,
   getOrUndefined,
-  isTerminating,
   listPods,
   nodeAffinityFor,
   splitJsonStream,
   token,
   waitGone,
   waitPodsReady,
-  type Meta,
-  type Pod,
 } from './lesson-steps.js';
+import { isTerminating, type Meta, type Pod } from './k8s.js';
 
 const LESSON = 'statefulset';
 const STS = 'myweb-sts';
@@ -24,7 +22,7 @@ const TEMPLATE = 'myweb-pvc';
 const VOL_ORDINALS = [0, 1, 2];
 
 /** Checks that wait for real pods (image pulls, one pod at a time): longer than the runner's default. */
-const POD_CHECK_TIMEOUT_MS = 480_000;
+const POD_CHECK_TIMEOUT_MS = LIMITS.longCheck;
 /** Tolerated difference between the API server's and a node's clock when comparing their timestamps. */
 const CLOCK_SKEW_MS = 2000;
 
@@ -92,7 +90,7 @@ async function ensureSts(ctx: CheckContext): Promise<Pod[]> {
   await ctx.apply('myweb-svc-headless.yaml');
   await ctx.apply('myweb-sts.yaml');
   await ctx.kubectl(['scale', `statefulset/${STS}`, '--replicas=3']);
-  return waitPodsReady(ctx, [0, 1, 2].map(stsPod), 300_000);
+  return waitPodsReady(ctx, [0, 1, 2].map(stsPod), LIMITS.podsInOrder);
 }
 
 /** myweb-sts-vol scaled to 3 pods that exist (and are Ready when the cluster runs pods). */
@@ -101,14 +99,14 @@ async function ensureVolSts(ctx: CheckContext): Promise<Pod[]> {
   await ctx.apply('myweb-sts-vol.yaml');
   await ctx.kubectl(['scale', `statefulset/${VOL_STS}`, '--replicas=3']);
   const want = VOL_ORDINALS.map(volPod);
-  if (ctx.facts.capabilities.has('nodes')) return waitPodsReady(ctx, want, 300_000);
+  if (ctx.facts.capabilities.has('nodes')) return waitPodsReady(ctx, want, LIMITS.podsInOrder);
   return ctx.waitFor(
     `pods ${want.join(', ')}`,
     async () => {
       const pods = (await listPods(ctx, 'app=web-vol')).filter((p) => !isTerminating(p));
       return want.every((n) => pods.some((p) => p.metadata.name === n)) ? pods : undefined;
     },
-    { timeoutMs: 60_000 },
+    { timeoutMs: LIMITS.controller },
   );
 }
 
@@ -126,7 +124,7 @@ async function waitRecreated(ctx: CheckContext, name: string, oldUid: string | u
       const p = await getOrUndefined<Pod>(ctx, ['pod', name]);
       return p && p.metadata.uid !== oldUid && !isTerminating(p) ? p : undefined;
     },
-    { timeoutMs: 120_000 },
+    { timeoutMs: LIMITS.wait },
   );
   if (ctx.facts.capabilities.has('nodes')) return (await waitPodsReady(ctx, [name]))[0]!;
   return pod;
@@ -169,7 +167,7 @@ export const statefulset: Lesson = {
   async setup(ctx: CheckContext) {
     if (ctx.facts.capabilities.has('defaultStorageClass')) return;
     ctx.note('no default StorageClass: pre-creating one hostPath PV per claim of myweb-sts-vol');
-    await applyObjects(ctx, claimVolumes(ctx.ns, ctx.facts.schedulableNodes), 'claim volumes');
+    await ctx.applyObjects(claimVolumes(ctx.ns, ctx.facts.schedulableNodes), 'claim volumes');
   },
   checks: [
     {
@@ -216,7 +214,7 @@ export const statefulset: Lesson = {
               const addrs = await resolve(ctx, 'nettool', name);
               return addrs.length === 1 && addrs[0] === ip ? addrs : undefined;
             },
-            { timeoutMs: 60_000, intervalMs: 3000 },
+            { timeoutMs: LIMITS.traffic, intervalMs: 3000 },
           );
           ctx.note(`${name} -> ${got.join(', ')}`);
         }
@@ -235,12 +233,12 @@ export const statefulset: Lesson = {
         await ensureSts(ctx);
         // Watch the pods while scaling, as `kubectl get pods -w` in the course does; the events give the order.
         const watch = ctx.kubectl(
-          ['get', 'pods', '-l', 'app=web,env=dev', '--watch', '--output-watch-events', '-o', 'json', '--request-timeout=50s'],
-          { allowFailure: true, timeoutMs: 70_000 },
+          ['get', 'pods', '-l', 'app=web,env=dev', '--watch', '--output-watch-events', '-o', 'json'],
+          { allowFailure: true, watchMs: LIMITS.watch },
         );
         await new Promise((r) => setTimeout(r, 3000));
         await ctx.kubectl(['scale', `statefulset/${STS}`, '--replicas=1']);
-        await waitGone(ctx, 'pod', stsPod(1), 45_000);
+        await waitGone(ctx, 'pod', stsPod(1), LIMITS.scaleDown);
         const events = splitJsonStream((await watch).stdout) as WatchEvent[];
         const seen = events.map((e) => `${e.type} ${e.object.metadata.name}${e.object.metadata.deletionTimestamp ? ' (terminating)' : ''}`);
         ctx.note(`watch: ${seen.join('; ')}`);

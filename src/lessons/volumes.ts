@@ -1,27 +1,12 @@
 // Volumes (course notes 000 and 001): emptyDir shared by the containers of a pod, hostPath reaching the
 // node's own files, and PV/PVC: binding, data that outlives the pod, reclaim policies.
+import { LIMITS } from './limits.js';
 import type { CheckContext, Lesson } from './types.js';
-import { applyChanged, getOrUndefined, nodeAffinityFor, pinPodTo, token, waitGone, waitPodsReady, type Meta, type Pod } from './lesson-steps.js';
+import { getOrUndefined, nodeAffinityFor, pinPodTo, token, waitGone, waitPodsReady } from './lesson-steps.js';
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from './k8s.js';
 
 const LESSON = 'volumes';
 const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
-
-interface PersistentVolume {
-  metadata: Meta;
-  spec: { persistentVolumeReclaimPolicy?: string; claimRef?: { namespace?: string; name?: string }; storageClassName?: string };
-  status?: { phase?: string };
-}
-interface PersistentVolumeClaim {
-  metadata: Meta;
-  spec: { volumeName?: string; storageClassName?: string };
-  status?: { phase?: string };
-}
-interface StorageClass {
-  metadata: Meta;
-  provisioner: string;
-  reclaimPolicy?: string;
-  volumeBindingMode?: string;
-}
 
 /** pv-01.yaml's name: `${namespace}-pv-01`, cluster-scoped and unique to the lesson's namespace. */
 const pv01 = (ctx: CheckContext) => `${ctx.ns}-pv-01`;
@@ -40,12 +25,14 @@ async function applyPv01(ctx: CheckContext): Promise<void> {
     await ctx.apply('pv-01.yaml');
     return;
   }
-  await applyChanged(ctx, LESSON, 'pv-01.yaml', (obj) => {
-    (obj['spec'] as Record<string, unknown>)['nodeAffinity'] = nodeAffinityFor(node);
+  await ctx.apply('pv-01.yaml', {
+    change: (obj) => {
+      (obj['spec'] as Record<string, unknown>)['nodeAffinity'] = nodeAffinityFor(node);
+    },
   });
 }
 
-async function waitClaimBound(ctx: CheckContext, claim: string, timeoutMs = 60_000): Promise<PersistentVolumeClaim> {
+async function waitClaimBound(ctx: CheckContext, claim: string, timeoutMs: number = LIMITS.controller): Promise<PersistentVolumeClaim> {
   return ctx.waitFor(
     `PVC ${claim} to be Bound`,
     async () => {
@@ -99,10 +86,10 @@ export const volumes: Lesson = {
         if (!node) ctx.fail('node-v-writer is Ready but has no spec.nodeName');
         const secret = token('hostpath');
         await ctx.exec('node-v-writer', ['sh', '-c', `echo ${secret} > /node-v/hello.txt`]);
-        await ctx.kubectl(['delete', 'pod', 'node-v-writer', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
+        await ctx.kubectl(['delete', 'pod', 'node-v-writer', '--wait=true'], { waitMs: LIMITS.delete });
         ctx.note(`the file was written on node ${node}`);
         // The course's pod (type: Directory, so the directory must already be there) on the same node.
-        await applyChanged(ctx, LESSON, 'pod-volume-2.yaml', pinPodTo(node));
+        await ctx.apply('pod-volume-2.yaml', { change: pinPodTo(node) });
         await waitPodsReady(ctx, ['pod-volume-2']);
         const read = await ctx.exec('pod-volume-2', ['cat', '/mount1/hello.txt'], { allowFailure: true });
         if (read.stdout.trim() !== secret) {
@@ -123,7 +110,7 @@ export const volumes: Lesson = {
             if (pv?.status?.phase === 'Bound') ctx.fail(`${pv01(ctx)} is already Bound to ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name} before pvc-01 exists`);
             return pv?.status?.phase === 'Available' ? true : undefined;
           },
-          { timeoutMs: 30_000 },
+          { timeoutMs: LIMITS.api },
         );
         await ctx.apply('pvc-01.yaml');
         await waitClaimBound(ctx, 'pvc-01');
@@ -133,7 +120,7 @@ export const volumes: Lesson = {
             const pv = await pvPhase(ctx, pv01(ctx));
             return pv?.status?.phase === 'Bound' ? pv : undefined;
           },
-          { timeoutMs: 30_000 },
+          { timeoutMs: LIMITS.api },
         );
         const ref = pv.spec.claimRef;
         if (ref?.namespace !== ctx.ns || ref.name !== 'pvc-01') {
@@ -152,7 +139,7 @@ export const volumes: Lesson = {
         const [first] = await waitPodsReady(ctx, ['pod-volume-3']);
         const secret = token('pvc');
         await ctx.exec('pod-volume-3', ['sh', '-c', `echo ${secret} > /volume/data.txt`]);
-        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
+        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--wait=true'], { waitMs: LIMITS.delete });
         await ctx.apply('pod-volume-3.yaml');
         const [second] = await waitPodsReady(ctx, ['pod-volume-3']);
         if (second!.metadata.uid === first!.metadata.uid) ctx.fail('pod-volume-3 was not re-created (same uid)');
@@ -168,8 +155,8 @@ export const volumes: Lesson = {
       title: 'Deleting the PVC leaves a Retain PV Released (kept, not reusable)',
       async run(ctx: CheckContext) {
         await ensurePvc01Bound(ctx);
-        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--ignore-not-found', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
-        await ctx.kubectl(['delete', 'pvc', 'pvc-01', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
+        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--ignore-not-found', '--wait=true'], { waitMs: LIMITS.delete });
+        await ctx.kubectl(['delete', 'pvc', 'pvc-01', '--wait=true'], { waitMs: LIMITS.delete });
         const pv = await ctx.waitFor(
           `PV ${pv01(ctx)} to be Released`,
           async () => {
@@ -180,7 +167,7 @@ export const volumes: Lesson = {
             }
             return pv.status?.phase === 'Released' ? pv : undefined;
           },
-          { timeoutMs: 60_000 },
+          { timeoutMs: LIMITS.controller },
         );
         if (pv.spec.persistentVolumeReclaimPolicy !== 'Retain') {
           ctx.fail(`${pv01(ctx)} is Released but its reclaim policy is ${pv.spec.persistentVolumeReclaimPolicy}, not Retain`);
@@ -197,15 +184,18 @@ export const volumes: Lesson = {
         const def = classes.items.find((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true');
         if (!def) ctx.fail(`no StorageClass carries ${DEFAULT_CLASS_ANNOTATION}=true`);
         if ((def.reclaimPolicy ?? 'Delete') !== 'Delete') {
-          ctx.skip(`the default StorageClass ${def.metadata.name} uses reclaimPolicy ${def.reclaimPolicy}, not Delete`);
+          ctx.fail(
+            `the default StorageClass ${def.metadata.name} uses reclaimPolicy ${def.reclaimPolicy}, not Delete as the course's dynamic provisioning does`,
+            `see \`kubectl get storageclass ${def.metadata.name} -o yaml\`; k8slab's storage providers (addons.storage.provider) use Delete`,
+          );
         }
         const waitsForPod = def.volumeBindingMode === 'WaitForFirstConsumer';
         if (waitsForPod && !ctx.facts.capabilities.has('nodes')) {
-          ctx.skip(`the default StorageClass ${def.metadata.name} provisions only for a running pod (WaitForFirstConsumer) and no node runs pods`);
+          ctx.fail(`the default StorageClass ${def.metadata.name} provisions only for a running pod (WaitForFirstConsumer) and no node runs pods`);
         }
         await ctx.apply('pvc-dynamic.yaml');
         if (waitsForPod) await ctx.apply('pod-dynamic.yaml');
-        const pvc = await waitClaimBound(ctx, 'pvc-dynamic', 180_000);
+        const pvc = await waitClaimBound(ctx, 'pvc-dynamic', LIMITS.provision);
         const pvName = pvc.spec.volumeName;
         if (!pvName) ctx.fail('pvc-dynamic is Bound but names no volume');
         const pv = await pvPhase(ctx, pvName);
@@ -213,9 +203,9 @@ export const volumes: Lesson = {
           ctx.fail(`${pvName} was provisioned with reclaim policy ${pv?.spec.persistentVolumeReclaimPolicy}, not Delete`);
         }
         ctx.note(`${def.metadata.name} (${def.provisioner}) provisioned ${pvName}`);
-        if (waitsForPod) await ctx.kubectl(['delete', 'pod', 'pod-dynamic', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
-        await ctx.kubectl(['delete', 'pvc', 'pvc-dynamic', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
-        await waitGone(ctx, 'pv', pvName, 120_000);
+        if (waitsForPod) await ctx.kubectl(['delete', 'pod', 'pod-dynamic', '--wait=true'], { waitMs: LIMITS.delete });
+        await ctx.kubectl(['delete', 'pvc', 'pvc-dynamic', '--wait=true'], { waitMs: LIMITS.delete });
+        await waitGone(ctx, 'pv', pvName, LIMITS.wait);
       },
     },
   ],

@@ -110,7 +110,7 @@ describe('each statefulset check that runs here fails when a claim is lost', () 
 
 describe('ordering checks against the real StatefulSet controller, with a fake kubelet for the nodes', () => {
   // The fake kubelet is the only "node": the checks may run, nothing else is claimed.
-  const facts: ClusterFacts = { capabilities: new Set(['nodes']), missing: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: ['amd64'] };
+  const facts: ClusterFacts = { capabilities: new Set(['nodes']), missing: new Map(), off: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: ['amd64'] };
   const parallelSts = [
     'apiVersion: apps/v1',
     'kind: StatefulSet',

@@ -42,6 +42,7 @@ const run: RunResult = {
   facts: {
     capabilities: new Set(['hostNetwork']),
     missing: new Map([['nodes', 'no Ready node (the cluster lists 0 nodes)']]),
+    off: new Map(),
     nodeIps: new Map([['m-k8s', '192.168.56.10']]),
     schedulableNodes: ['m-k8s'],
     arch: ['amd64'],

@@ -2,14 +2,16 @@
 // truncation, which capability a check lacks, and lesson selection.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'shell-quote';
-import { labelObjects, substitute } from '../../src/lessons/render.js';
+import { join } from 'node:path';
+import { labelObjects, substitute, type ManifestObject } from '../../src/lessons/render.js';
+import { MANIFESTS_DIR } from '../../src/paths.js';
 import { commandLine } from '../../src/util/shell.js';
 import { truncate } from '../../src/lessons/command.js';
 import { missingNeed, namespaceFor } from '../../src/lessons/runner.js';
 import { LESSONS, selectLessons } from '../../src/lessons/index.js';
 import { DEFAULT_IMAGES } from '../../src/lessons/images.js';
 import { UserError } from '../../src/util/errors.js';
-import { CheckSkipped } from '../../src/lessons/context.js';
+import { CheckFailed, CheckSkipped } from '../../src/lessons/context.js';
 import { requireImages } from '../../src/lessons/probes.js';
 import type { ClusterFacts } from '../../src/lessons/types.js';
 import { noFacts, testContext } from '../lesson-context.js';
@@ -86,14 +88,32 @@ describe('truncate', () => {
 describe('missingNeed', () => {
   const facts: ClusterFacts = {
     capabilities: new Set(['nodes', 'podNetwork']),
-    missing: new Map([['dns', 'no kube-dns Service in kube-system']]),
+    missing: new Map([
+      ['dns', 'no kube-dns Service in kube-system'],
+      ['loadBalancer', 'MetalLB is not installed, so no LoadBalancer implementation'],
+    ]),
+    off: new Map([['loadBalancer', 'set addons.metallb.enabled: true in lab.yaml']]),
     nodeIps: new Map(),
     schedulableNodes: [],
     arch: [],
   };
-  it('names the first missing capability with its reason', () => {
-    expect(missingNeed({ needs: ['nodes', 'dns'] }, facts)).toEqual({ cap: 'dns', reason: 'needs dns: no kube-dns Service in kube-system' });
-    expect(missingNeed({ needs: ['loadBalancer'] }, facts)).toEqual({ cap: 'loadBalancer', reason: 'needs loadBalancer: not available' });
+  it('fails a check that lacks what a working lab has, with the reason and the next command', () => {
+    const need = missingNeed({ needs: ['nodes', 'dns'] }, facts);
+    expect(need).toMatchObject({ cap: 'dns', status: 'failed', reason: 'the cluster lacks dns: no kube-dns Service in kube-system' });
+    expect(need?.hint).toContain('kubectl -n kube-system get pods -l k8s-app=kube-dns');
+  });
+  it('skips only for what the lab was configured without, naming the lab.yaml change', () => {
+    expect(missingNeed({ needs: ['loadBalancer'] }, facts)).toEqual({
+      cap: 'loadBalancer',
+      status: 'skipped',
+      reason: 'this lab has no loadBalancer (MetalLB is not installed, so no LoadBalancer implementation); to run it: set addons.metallb.enabled: true in lab.yaml',
+    });
+    // a broken capability wins over one that is off: the check fails
+    expect(missingNeed({ needs: ['loadBalancer', 'dns'] }, facts)?.status).toBe('failed');
+    // a capability missing without a reason and not off is a failure too
+    expect(missingNeed({ needs: ['hostNetwork'] }, facts)).toMatchObject({ status: 'failed', reason: 'the cluster lacks hostNetwork: not available' });
+  });
+  it('lets a check run when nothing it needs is missing', () => {
     expect(missingNeed({ needs: ['nodes', 'podNetwork'] }, facts)).toBeUndefined();
     expect(missingNeed({}, facts)).toBeUndefined();
   });
@@ -161,21 +181,54 @@ describe('requireImages', () => {
       f();
       return 'runs';
     } catch (err) {
+      if (err instanceof CheckFailed) return `failed: ${err.message} -> ${err.hint ?? ''}`;
       return err instanceof CheckSkipped ? `skipped: ${err.message}` : `threw ${String(err)}`;
     }
   };
 
-  it('skips when a course image cannot be pulled or has no build for a node architecture', () => {
+  it('fails (never skips) when a course image cannot be pulled or has no build for a node architecture', () => {
     expect(outcome(() => requireImages(ctxWith({}, [], ['amd64']), ['app']))).toBe(
-      'skipped: kubetm/app comes from the Internet and the nodes cannot pull it (cannot pull busybox: ErrImagePull); set images.app in lab.yaml',
+      'failed: kubetm/app comes from the Internet and the nodes cannot pull it (cannot pull busybox: ErrImagePull) -> set images.app in lab.yaml to a copy the nodes can pull (a local registry or the offline bundle)',
     );
     expect(outcome(() => requireImages(ctxWith({}, ['internetImages'], ['amd64', 'arm64']), ['app']))).toBe(
-      'skipped: kubetm/app exists for amd64 only and the cluster has arm64 nodes; set images.app in lab.yaml',
+      'failed: kubetm/app exists for amd64 only and the cluster has arm64 nodes -> set images.app in lab.yaml to a multi-arch image',
     );
     expect(outcome(() => requireImages(ctxWith({}, ['internetImages'], ['amd64']), ['app', 'tools']))).toBe('runs');
   });
 
   it('trusts an image the user overrode (a mirror or a local image)', () => {
     expect(outcome(() => requireImages(ctxWith({ app: 'k8slab.local/app:1' }, [], ['arm64']), ['app']))).toBe('runs');
+  });
+});
+
+describe('LessonContext apply operations', () => {
+  // A FAKE executor: it answers every kubectl with success and keeps what was fed to `apply -f -`.
+  const fake = () => {
+    const inputs: string[] = [];
+    return {
+      inputs,
+      executor: {
+        name: 'fake',
+        run: async (_command: string, opts?: { input?: string }) => {
+          if (opts?.input !== undefined) inputs.push(opts.input);
+          return { stdout: '', stderr: '', exitCode: 0 };
+        },
+      },
+    };
+  };
+
+  it('records what apply (with a change) and applyObjects applied, labelled with the lesson, for diagnostics and the early release', async () => {
+    const { inputs, executor } = fake();
+    const applied: ManifestObject[] = [];
+    const ctx = testContext({ lesson: 'volumes', ns: 'k8slab-volumes', manifestsDir: join(MANIFESTS_DIR, 'volumes'), executor, applied });
+    const refs = await ctx.apply('pod-volume-2.yaml', { change: (obj) => ((obj['spec'] as Record<string, unknown>)['nodeName'] = 'w1-k8s') });
+    expect(refs).toEqual(['pod/pod-volume-2']);
+    await ctx.applyObjects([{ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'k8slab-volumes-x' }, spec: {} }], 'pv x');
+    expect(applied).toEqual([
+      { kind: 'Pod', name: 'pod-volume-2', clusterScoped: false },
+      { kind: 'PersistentVolume', name: 'k8slab-volumes-x', clusterScoped: true },
+    ]);
+    expect(inputs[0]).toContain('nodeName: w1-k8s');
+    for (const input of inputs) expect(input).toContain('k8slab.io/lesson: volumes');
   });
 });
