@@ -92,3 +92,30 @@ export function requireImages(ctx: CheckContext, keys: readonly ImageKey[]): voi
     }
   }
 }
+
+/** IPv4 addresses of `dig +short` output, or of nslookup's answer (the lines after its first "Name:"). */
+export function parseAddresses(output: string, from: 'dig' | 'nslookup'): string[] {
+  const ipv4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+  const lines = output.split('\n').map((l) => l.trim());
+  if (from === 'dig') return lines.filter((l) => ipv4.test(l)).sort();
+  const start = lines.findIndex((l) => l.startsWith('Name:'));
+  if (start < 0) return [];
+  return lines
+    .slice(start)
+    .flatMap((l) => {
+      // "Address: 10.0.0.5" (bind, new busybox) or "Address 1: 10.0.0.5 name" (old busybox)
+      const ip = /^Address(?:\s+\d+)?:\s*(\S+)/.exec(l)?.[1];
+      return ip !== undefined && ipv4.test(ip) ? [ip] : [];
+    })
+    .sort();
+}
+
+/** A name's IPv4 addresses as CLIENT resolves them: dig where the image has it, else nslookup. */
+export async function resolveName(ctx: CheckContext, client: string, name: string, container?: string): Promise<string[]> {
+  const opts = { allowFailure: true, ...(container === undefined ? {} : { container }) };
+  const dig = await ctx.exec(client, ['dig', '+short', '+search', name, 'A'], opts);
+  if (dig.exitCode === 0) return parseAddresses(dig.stdout, 'dig');
+  // Images without dig (busybox) have nslookup.
+  const ns = await ctx.exec(client, ['nslookup', name], opts);
+  return parseAddresses(ns.stdout, 'nslookup');
+}

@@ -50,6 +50,10 @@ export const INTERRUPTED = 'interrupted (Ctrl-C)';
 export interface LessonRun {
   lesson: string;
   title: string;
+  /** the part of the course it proves (Lesson.source) */
+  source: string;
+  /** from its namespace's preparation to the end of its cleanup */
+  seconds: number;
   namespace: string;
   /** namespace preparation and lesson.setup */
   setup: Transcript[];
@@ -131,7 +135,8 @@ const CAPABILITY_HINTS: Record<Capability, string> = {
 async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, emit: (e: RunEvent) => void): Promise<LessonRun> {
   const ns = namespaceFor(lesson);
   const scope = scopeFor(opts, lesson, ns, facts);
-  const run: LessonRun = { lesson: lesson.id, title: lesson.title, namespace: ns, setup: [], cleanup: [], results: [] };
+  const started = Date.now();
+  const run: LessonRun = { lesson: lesson.id, title: lesson.title, source: lesson.source, seconds: 0, namespace: ns, setup: [], cleanup: [], results: [] };
   emit({ type: 'lesson-start', lesson: lesson.id, namespace: ns });
 
   // Nothing to set up when no check can run anyway.
@@ -140,7 +145,7 @@ async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, 
       run.results.push(emitEnd(emit, opts.signal?.aborted ? skippedResult(lesson, check, INTERRUPTED) : needResult(lesson, check, missingNeed(check, facts)!)));
     }
     emit({ type: 'lesson-end', lesson: lesson.id, cleanup: 'not needed' });
-    return run;
+    return { ...run, seconds: (Date.now() - started) / 1000 };
   }
 
   const scale = scope.timeScale;
@@ -195,7 +200,7 @@ async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, 
     }
   }
   emit({ type: 'lesson-end', lesson: lesson.id, cleanup });
-  return run;
+  return { ...run, seconds: (Date.now() - started) / 1000 };
 }
 
 async function runCheck(

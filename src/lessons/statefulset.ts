@@ -12,6 +12,7 @@ import {
   waitGone,
   waitPodsReady,
 } from './lesson-steps.js';
+import { resolveName } from './probes.js';
 import { isTerminating, type Meta, type Pod } from './k8s.js';
 
 const LESSON = 'statefulset';
@@ -58,31 +59,6 @@ export function claimVolumes(ns: string, nodes: readonly string[]): object[] {
       },
     };
   });
-}
-
-/** IPv4 addresses of `dig +short` output, or of nslookup's answer (the lines after its first "Name:"). */
-export function parseAddresses(output: string, from: 'dig' | 'nslookup'): string[] {
-  const ipv4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
-  const lines = output.split('\n').map((l) => l.trim());
-  if (from === 'dig') return lines.filter((l) => ipv4.test(l)).sort();
-  const start = lines.findIndex((l) => l.startsWith('Name:'));
-  if (start < 0) return [];
-  return lines
-    .slice(start)
-    .flatMap((l) => {
-      // "Address: 10.0.0.5" (bind, new busybox) or "Address 1: 10.0.0.5 name" (old busybox)
-      const ip = /^Address(?:\s+\d+)?:\s*(\S+)/.exec(l)?.[1];
-      return ip !== undefined && ipv4.test(ip) ? [ip] : [];
-    })
-    .sort();
-}
-
-async function resolve(ctx: CheckContext, client: string, name: string): Promise<string[]> {
-  const dig = await ctx.exec(client, ['dig', '+short', '+search', name, 'A'], { allowFailure: true });
-  if (dig.exitCode === 0) return parseAddresses(dig.stdout, 'dig');
-  // Images without dig (busybox) have nslookup.
-  const ns = await ctx.exec(client, ['nslookup', name], { allowFailure: true });
-  return parseAddresses(ns.stdout, 'nslookup');
 }
 
 /** myweb-sts (and its Service) applied and scaled to 3 Ready pods. */
@@ -211,14 +187,14 @@ export const statefulset: Lesson = {
           const got = await ctx.waitFor(
             `${name} to resolve to ${ip}`,
             async () => {
-              const addrs = await resolve(ctx, 'nettool', name);
+              const addrs = await resolveName(ctx, 'nettool', name);
               return addrs.length === 1 && addrs[0] === ip ? addrs : undefined;
             },
             { timeoutMs: LIMITS.traffic, intervalMs: 3000 },
           );
           ctx.note(`${name} -> ${got.join(', ')}`);
         }
-        const all = await resolve(ctx, 'nettool', 'myweb-svc-headless');
+        const all = await resolveName(ctx, 'nettool', 'myweb-svc-headless');
         const ips = pods.map((p) => p.status?.podIP ?? '').sort();
         if (all.join(',') !== ips.join(',')) ctx.fail(`myweb-svc-headless resolves to ${all.join(', ') || 'nothing'}, not the pod IPs ${ips.join(', ')}`);
         ctx.note(`myweb-svc-headless -> ${all.join(', ')} (the pod IPs, no cluster IP)`);

@@ -3,7 +3,8 @@
 // and skip reasons.
 import { describe, expect, it } from 'vitest';
 import { splitJsonStream } from '../../src/lessons/lesson-steps.js';
-import { claimVolumes, parseAddresses, scaleDownProblem } from '../../src/lessons/statefulset.js';
+import { claimVolumes, scaleDownProblem } from '../../src/lessons/statefulset.js';
+import { parseAddresses } from '../../src/lessons/probes.js';
 import { rolloutTarget } from '../../src/lessons/workloads.js';
 import { imageProblem } from '../../src/lessons/mysql.js';
 import { DEFAULT_IMAGES, resolveImages } from '../../src/lessons/images.js';
