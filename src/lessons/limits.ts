@@ -43,8 +43,8 @@ export const LIMITS = {
   watch: 50_000,
   /** a CronJob scheduled every minute creating its first Job */
   cronSchedule: 130_000,
-  /** the CronJob check: its first schedule, plus reading the Job it made */
-  cronCheck: 200_000,
+  /** the CronJob check: its first schedule, then its Job's pod running to the end */
+  cronCheck: 330_000,
   /** replication to catch up on a MySQL replica */
   replication: 90_000,
   /** MySQL pods with init containers and a clone from a peer */

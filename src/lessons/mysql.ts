@@ -139,7 +139,7 @@ export const mysql: Lesson = {
     },
     {
       id: 'mysql-read',
-      title: 'The mysql-read Service answers reads (from any of the pods)',
+      title: 'The mysql-read Service answers reads, spread over more than one of the pods',
       needs: NEEDS,
       timeoutMs: CHECK_TIMEOUT_MS,
       async run(ctx: CheckContext) {
@@ -148,9 +148,10 @@ export const mysql: Lesson = {
         const servers = new Set<string>();
         // Every backend must have the row before each of several reads through the Service finds it.
         await ctx.waitFor(
-          `six reads through mysql-read to find '${mark}'`,
+          `twelve reads through mysql-read to find '${mark}'`,
           async () => {
-            for (let i = 0; i < 6; i++) {
+            servers.clear();
+            for (let i = 0; i < 12; i++) {
               const res = await sql(ctx, 'mysql-read', `SELECT @@server_id, COUNT(*) FROM k8slab.message WHERE message = '${mark}';`, true);
               const [id, count] = res.stdout.trim().split(/\s+/);
               if (res.exitCode !== 0 || count !== '1') return undefined;
@@ -160,6 +161,13 @@ export const mysql: Lesson = {
           },
           { timeoutMs: LIMITS.replication, intervalMs: 3000 },
         );
+        // mysql-read spreads reads: kube-proxy picks a backend per connection, and each read is a new connection.
+        if (servers.size < 2) {
+          ctx.fail(
+            `every read through mysql-read was answered by server-id ${[...servers].join(', ')}: the Service did not spread reads over mysql-0 and mysql-1`,
+            'see `kubectl -n ' + ctx.ns + ' get endpoints mysql-read` (is every mysql pod a Ready endpoint?)',
+          );
+        }
         ctx.note(`mysql-read was answered by server-id ${[...servers].sort().join(', ')}`);
       },
     },

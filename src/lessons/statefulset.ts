@@ -69,21 +69,12 @@ async function ensureSts(ctx: CheckContext): Promise<Pod[]> {
   return waitPodsReady(ctx, [0, 1, 2].map(stsPod), LIMITS.podsInOrder);
 }
 
-/** myweb-sts-vol scaled to 3 pods that exist (and are Ready when the cluster runs pods). */
+/** myweb-sts-vol scaled to 3 Ready pods: pod objects alone (Pending on a cluster that runs nothing) prove nothing. */
 async function ensureVolSts(ctx: CheckContext): Promise<Pod[]> {
   await ctx.apply('myweb-vol-headless.yaml');
   await ctx.apply('myweb-sts-vol.yaml');
   await ctx.kubectl(['scale', `statefulset/${VOL_STS}`, '--replicas=3']);
-  const want = VOL_ORDINALS.map(volPod);
-  if (ctx.facts.capabilities.has('nodes')) return waitPodsReady(ctx, want, LIMITS.podsInOrder);
-  return ctx.waitFor(
-    `pods ${want.join(', ')}`,
-    async () => {
-      const pods = (await listPods(ctx, 'app=web-vol')).filter((p) => !isTerminating(p));
-      return want.every((n) => pods.some((p) => p.metadata.name === n)) ? pods : undefined;
-    },
-    { timeoutMs: LIMITS.controller },
-  );
+  return waitPodsReady(ctx, VOL_ORDINALS.map(volPod), LIMITS.podsInOrder);
 }
 
 /** The claim's uid, or undefined when it is gone or being deleted (a terminating claim is not "kept"). */
@@ -102,8 +93,7 @@ async function waitRecreated(ctx: CheckContext, name: string, oldUid: string | u
     },
     { timeoutMs: LIMITS.wait },
   );
-  if (ctx.facts.capabilities.has('nodes')) return (await waitPodsReady(ctx, [name]))[0]!;
-  return pod;
+  return (await waitPodsReady(ctx, [pod.metadata.name]))[0]!;
 }
 
 async function readData(ctx: CheckContext, pod: string): Promise<string> {
@@ -227,7 +217,8 @@ export const statefulset: Lesson = {
     {
       id: 'pvc-per-pod',
       timeoutMs: POD_CHECK_TIMEOUT_MS,
-      title: 'volumeClaimTemplates give each pod its own PVC, kept after scale-down and reused after scale-up',
+      title: 'volumeClaimTemplates give each Ready pod its own PVC, kept after scale-down and reused after scale-up',
+      needs: ['nodes'],
       async run(ctx: CheckContext) {
         const pods = await ensureVolSts(ctx);
         const named = (await listPods(ctx, 'app=web-vol')).filter((p) => !isTerminating(p)).map((p) => p.metadata.name);
@@ -258,7 +249,8 @@ export const statefulset: Lesson = {
     {
       id: 'same-identity-after-delete',
       timeoutMs: POD_CHECK_TIMEOUT_MS,
-      title: 'A deleted pod comes back with the same name and the same PVC',
+      title: 'A deleted pod comes back Ready with the same name and the same PVC',
+      needs: ['nodes'],
       async run(ctx: CheckContext) {
         const pods = await ensureVolSts(ctx);
         const victim = pods.find((p) => p.metadata.name === volPod(1));

@@ -152,7 +152,7 @@ export const volumes: Lesson = {
     },
     {
       id: 'pvc-delete-retain-released',
-      title: 'Deleting the PVC leaves a Retain PV Released (kept, not reusable)',
+      title: 'Deleting the PVC leaves a Retain PV Released: kept, and not bound again by a new claim that matches it',
       async run(ctx: CheckContext) {
         await ensurePvc01Bound(ctx);
         await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--ignore-not-found', '--wait=true'], { waitMs: LIMITS.delete });
@@ -172,7 +172,17 @@ export const volumes: Lesson = {
         if (pv.spec.persistentVolumeReclaimPolicy !== 'Retain') {
           ctx.fail(`${pv01(ctx)} is Released but its reclaim policy is ${pv.spec.persistentVolumeReclaimPolicy}, not Retain`);
         }
-        ctx.note(`${pv01(ctx)}: Bound -> Released; it still names its old claim ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name}`);
+        // Not reusable: a new claim that matches it in every way (selector, size, access mode) stays Pending.
+        await ctx.apply('pvc-01.yaml', { change: (obj) => ((obj['metadata'] as Record<string, unknown>)['name'] = 'pvc-02') });
+        await ctx.holds(`a new claim pvc-02 stays Pending and ${pv01(ctx)} stays Released`, async () => {
+          const claim = await getOrUndefined<PersistentVolumeClaim>(ctx, ['pvc', 'pvc-02']);
+          if (claim?.status?.phase === 'Bound') return `pvc-02 was bound to ${claim.spec.volumeName ?? '?'}: a Released Retain PV must not be bound again`;
+          const now = await pvPhase(ctx, pv01(ctx));
+          return now?.status?.phase === 'Released' ? undefined : `${pv01(ctx)} went ${now?.status?.phase ?? 'away'}`;
+        });
+        ctx.note(
+          `${pv01(ctx)}: Bound -> Released, still naming its old claim ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name}; a matching new claim pvc-02 stayed Pending for ${Math.round(LIMITS.quiet / 1000)}s`,
+        );
       },
     },
     {

@@ -66,11 +66,12 @@ async function waitRevisionWith(ctx: CheckContext, image: string): Promise<numbe
     },
     { timeoutMs: LIMITS.controller, intervalMs: 2000 },
   );
-  if (ctx.facts.capabilities.has('nodes')) {
-    await ctx.kubectl(['rollout', 'status', 'deployment/rollout-app'], { waitMs: LIMITS.rollout });
-    const wrong = live(await listPods(ctx, 'app=rollout-app')).filter((p) => p.spec.containers[0]?.image !== image);
-    if (wrong.length > 0) ctx.fail(`after the rollout, ${names(wrong).join(', ')} still run another image than ${image}`);
-  }
+  // The rollout is done only when Ready pods run the image: ReplicaSet objects alone prove nothing.
+  await ctx.kubectl(['rollout', 'status', 'deployment/rollout-app'], { waitMs: LIMITS.rollout });
+  const pods = live(await listPods(ctx, 'app=rollout-app'));
+  if (pods.length === 0) ctx.fail(`after the rollout to ${image}, deployment rollout-app has no pod`);
+  const wrong = pods.filter((p) => p.spec.containers[0]?.image !== image || !isReady(p));
+  if (wrong.length > 0) ctx.fail(`after the rollout, ${names(wrong).join(', ')} run another image than ${image} or are not Ready`);
   return rev;
 }
 
@@ -108,7 +109,8 @@ export const workloads: Lesson = {
     },
     {
       id: 'replicaset-self-healing',
-      title: 'A ReplicaSet replaces a deleted pod and releases a pod whose label no longer matches',
+      title: 'A ReplicaSet replaces a deleted pod with a Ready one, and releases a pod whose label no longer matches',
+      needs: ['nodes'],
       async run(ctx: CheckContext) {
         await ctx.apply('replicaset.yaml');
         const rs = await ctx.kubectlJson<Controller>(['get', 'replicaset', 'kubia']);
@@ -117,19 +119,19 @@ export const workloads: Lesson = {
           'replicaset kubia to own 3 pods',
           async () => {
             const pods = live(await listPods(ctx)).filter(mine);
-            return pods.length === 3 ? pods : undefined;
+            return pods.length === 3 && pods.every(isReady) ? pods : undefined;
           },
-          { timeoutMs: LIMITS.controller },
+          { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
         );
         const victim = first[0]!.metadata.name;
         await ctx.kubectl(['delete', 'pod', victim, '--wait=false']);
         const healed = await ctx.waitFor(
-          `replicaset kubia to replace ${victim}`,
+          `replicaset kubia to replace ${victim} with a Ready pod`,
           async () => {
             const pods = live(await listPods(ctx)).filter(mine);
-            return pods.length === 3 && !pods.some((p) => p.metadata.name === victim) ? pods : undefined;
+            return pods.length === 3 && pods.every(isReady) && !pods.some((p) => p.metadata.name === victim) ? pods : undefined;
           },
-          { timeoutMs: LIMITS.controller },
+          { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
         );
         ctx.note(`deleted ${victim}; kubia now owns ${names(healed).join(', ')}`);
 
@@ -205,7 +207,8 @@ export const workloads: Lesson = {
     },
     {
       id: 'cronjob-creates-job',
-      title: 'A CronJob creates a Job on its schedule',
+      title: 'A CronJob creates a Job on its schedule, and the Job runs to completion',
+      needs: ['nodes'],
       timeoutMs: LIMITS.cronCheck,
       async run(ctx: CheckContext) {
         const name = 'batch-job-every-minute';
@@ -231,9 +234,23 @@ export const workloads: Lesson = {
           },
           { timeoutMs: LIMITS.cronSchedule, intervalMs: 5000 },
         );
-        ctx.note(`cronjob ${name} created job ${job.metadata.name} at ${job.metadata.creationTimestamp}`);
         // One is enough for the lesson; stop it making more.
         await ctx.kubectl(['patch', 'cronjob', name, '--type=merge', '-p', '{"spec":{"suspend":true}}'], { allowFailure: true });
+        // The Job must run: a Job object that never completes proves only the CronJob controller.
+        const jobName = job.metadata.name;
+        await ctx.waitFor(
+          `job ${jobName} to complete`,
+          async () => {
+            const j = await ctx.kubectlJson<Controller>(['get', 'job', jobName]);
+            const failed = j.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+            if (failed) ctx.fail(`job ${jobName} failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim());
+            return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? j : undefined;
+          },
+          { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
+        );
+        const log = await ctx.kubectl(['logs', `job/${jobName}`], { allowFailure: true });
+        if (!log.stdout.includes('hello from the cronjob')) ctx.fail(`job ${jobName} completed, but its log does not say "hello from the cronjob": ${log.stdout.trim().slice(0, 200)}`);
+        ctx.note(`cronjob ${name} created job ${jobName} at ${job.metadata.creationTimestamp}; it completed and logged "hello from the cronjob"`);
       },
     },
     {
@@ -300,7 +317,8 @@ export const workloads: Lesson = {
     },
     {
       id: 'rollout-undo',
-      title: 'A Deployment rolls out a new image, and `rollout undo` brings back the old one',
+      title: 'A Deployment rolls out a new image to Ready pods, and `rollout undo` brings the old one back to Ready pods',
+      needs: ['nodes'],
       async run(ctx: CheckContext) {
         const oldImage = ctx.images.app;
         const newImage = rolloutTarget(ctx.images);
