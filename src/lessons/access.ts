@@ -117,6 +117,7 @@ export const access: Lesson = {
         if (body.kind !== 'APIVersions') ctx.fail(`/api answered ${body.kind ?? 'something else'}, not APIVersions`);
         const bad = await ctx.kubectl(withToken(server, 'not-a-valid-token', ['get', '--raw', '/api']), { allowFailure: true });
         if (bad.exitCode === 0 || !/Unauthorized/i.test(bad.stderr)) ctx.fail('the API server accepted a made-up token');
+        ctx.note(`the default token got APIVersions from ${server}/api; a made-up token got Unauthorized`);
       },
     },
     {

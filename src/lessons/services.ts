@@ -125,6 +125,7 @@ export const services: Lesson = {
           ctx.fail('a second Service was given nodePort 30000 although svc-2 holds it');
         }
         if (!/already allocated/.test(res.stderr)) ctx.fail(`the second Service was refused for another reason: ${res.stderr.trim()}`);
+        ctx.note('svc-2 holds nodePort 30000; a second Service asking for it was refused (already allocated)');
       },
     },
     {
@@ -203,6 +204,7 @@ export const services: Lesson = {
           return a.length > 0 ? a : undefined;
         });
         if (!sameSet(answers, [ip])) ctx.fail(`clusterip1 resolved to ${answers.join(', ')}, not its ClusterIP ${ip}`);
+        ctx.note(`clusterip1 -> ${ip} (its ClusterIP)`);
       },
     },
     {
@@ -225,6 +227,7 @@ export const services: Lesson = {
           return r.length > 0 ? r : undefined;
         });
         if (!sameSet(a, [pod4])) ctx.fail(`pod-a.headless1 resolved to ${a.join(', ')}, not pod4's ${pod4}`);
+        ctx.note(`headless1 (CLUSTER-IP None) -> ${pod4}, ${pod5}; pod-a.headless1 -> ${pod4}`);
       },
     },
     {
@@ -287,6 +290,7 @@ export const services: Lesson = {
         await ctx.kubectl(['apply', '-f', '-'], { input: JSON.stringify(endpoints, null, 2) });
         const name = await hostnameVia(ctx, `http://${ip}:8080/hostname`);
         if (name !== 'pod9') ctx.fail(`endpoint2 answered from ${name}, not pod9`);
+        ctx.note(`endpoint2 ${ip}:8080 (Endpoints written by hand: ${pod9}) answered from pod9`);
       },
     },
     {
@@ -302,6 +306,7 @@ export const services: Lesson = {
         if (svc.spec.clusterIP) ctx.fail(`externalname1 got ClusterIP ${svc.spec.clusterIP}`);
         const cname = await ctx.waitFor('a CNAME for externalname1', async () => (await digInCluster(ctx, 'externalname1', 'CNAME'))[0]);
         if (cname.replace(/\.$/, '') !== 'github.github.io') ctx.fail(`externalname1 is a CNAME to ${cname}, not github.github.io`);
+        ctx.note(`externalname1 (no ClusterIP) -> CNAME ${cname}`);
       },
     },
     {

@@ -72,6 +72,7 @@ export const volumes: Lesson = {
         if (read.stdout.trim() !== secret) {
           ctx.fail(`container2 read ${JSON.stringify(read.stdout.trim() || read.stderr.trim())} from /mount2/shared.txt, not what container1 wrote to /mount1 (${secret})`);
         }
+        ctx.note(`container1 wrote ${secret} to /mount1/shared.txt; container2 read it from /mount2/shared.txt`);
       },
     },
     {

@@ -358,11 +358,10 @@ describe.sequential('k8slab verify --kubeconfig', () => {
       expect(r.out).toMatch(/^likely cause and next step: /m);
       expect(r.out).toContain(`replay (export KUBECONFIG=${cp.kubeconfig})`);
       expect(r.out).toMatch(/^\$ kubectl create namespace k8slab-services\n\n\$ kubectl -n k8slab-services apply -f - <<'EOF'/m);
-      // Diagnostics: the namespace's unready pods (pod1 from an earlier check) are named and described.
-      expect(r.out).toMatch(/^# pod pod1 not Ready: Pending, not scheduled/m);
-      expect(r.out).toMatch(/^\$ kubectl -n k8slab-services describe pod\/pod1$/m);
+      // Diagnostics: the objects the check applied are described.
+      expect(r.out).toMatch(/^\$ kubectl -n k8slab-services describe service\/svc-2$/m);
       expect(r.out).toMatch(/^ {2}✗ nodeport-allocated\s+FAILED: /m);
-      expect(r.out).toMatch(/^ {2}✓ clusterip-stable\s+\S/m);
+      expect(r.out).toMatch(/^ {2}✓ loadbalancer-pending\s+\S/m);
       expect(r.out).toMatch(/^\d+ passed, \d+ failed, \d+ skipped in \d+s$/m);
     } finally {
       await kubectl('delete service squatter');

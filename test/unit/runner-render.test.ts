@@ -152,7 +152,7 @@ describe('lesson registry', () => {
     ]);
     // the registry's lessons are left whole
     expect(LESSONS.find((l) => l.id === 'services')!.checks.length).toBeGreaterThan(2);
-    expect(selectLessons(['services/headless-no-ip', 'services'])[0]!.checks).toBe(LESSONS.find((l) => l.id === 'services')!.checks);
+    expect(selectLessons(['services/headless-dns', 'services'])[0]!.checks).toBe(LESSONS.find((l) => l.id === 'services')!.checks);
     expect(() => selectLessons(['services/nodeport-answer'])).toThrow(UserError);
     try {
       selectLessons(['services/nodeport-answer']);
