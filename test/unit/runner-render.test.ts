@@ -7,7 +7,8 @@ import { labelObjects, substitute, type ManifestObject } from '../../src/lessons
 import { MANIFESTS_DIR } from '../../src/paths.js';
 import { commandLine } from '../../src/util/shell.js';
 import { truncate } from '../../src/lessons/command.js';
-import { missingNeed, namespaceFor } from '../../src/lessons/runner.js';
+import { missingNeed, namespaceFor, podHint } from '../../src/lessons/runner.js';
+import { isReady, whyNotReady, type Pod } from '../../src/lessons/k8s.js';
 import { LESSONS, selectLessons } from '../../src/lessons/index.js';
 import { DEFAULT_IMAGES } from '../../src/lessons/images.js';
 import { UserError } from '../../src/util/errors.js';
@@ -230,5 +231,41 @@ describe('LessonContext apply operations', () => {
     ]);
     expect(inputs[0]).toContain('nodeName: w1-k8s');
     for (const input of inputs) expect(input).toContain('k8slab.io/lesson: volumes');
+  });
+});
+
+describe('a failure says the likely cause and the next command (podHint, whyNotReady)', () => {
+  const pod = (status: Pod['status'], nodeName?: string): Pod => ({
+    metadata: { name: 'web-1' },
+    spec: { containers: [{ name: 'app', image: 'kubetm/app' }], ...(nodeName ? { nodeName } : {}) },
+    status,
+  });
+  const waiting = (reason: string, message?: string) => ({
+    phase: 'Pending',
+    containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { waiting: { reason, ...(message ? { message } : {}) } } }],
+  });
+
+  it('reads an image pull failure, a crash loop, an unscheduled pod and a failing readiness probe', () => {
+    expect(podHint(pod(waiting('ImagePullBackOff', 'Back-off pulling image "kubetm/app"'), 'w1-k8s'), 'k8slab-services')).toBe(
+      'pod web-1 cannot pull its image (Pending, app ImagePullBackOff (Back-off pulling image "kubetm/app")): the node has no route to the registry or the name is wrong; set images.* in lab.yaml to a reachable copy, and see `kubectl -n k8slab-services describe pod web-1`',
+    );
+    const crash = {
+      phase: 'Running',
+      containerStatuses: [{ name: 'app', ready: false, restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, reason: 'Error' } } }],
+    };
+    expect(podHint(pod(crash, 'w1-k8s'), 'ns')).toBe('pod web-1 keeps ending (Running, app CrashLoopBackOff): see `kubectl -n ns logs web-1 --previous`');
+    const unscheduled = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', message: '0/3 nodes are available: 3 Insufficient memory.' }] };
+    expect(whyNotReady(pod(unscheduled))).toBe('Pending, not scheduled (0/3 nodes are available: 3 Insufficient memory.)');
+    expect(podHint(pod(unscheduled), 'ns')).toMatch(/^pod web-1 was never scheduled .*: no node can take it; see `kubectl get nodes` and `kubectl -n ns describe pod web-1`$/);
+    const unready = { phase: 'Running', containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { running: {} } }] };
+    expect(podHint(pod(unready, 'w2-k8s'), 'ns')).toBe('pod web-1 runs but is not Ready (Running): its readiness probe fails; see `kubectl -n ns describe pod web-1` and `kubectl -n ns logs web-1`');
+  });
+
+  it('counts a pod as Ready only when it runs and says Ready (one isReady for every lesson)', () => {
+    const ready = [{ type: 'Ready', status: 'True' }];
+    expect(isReady(pod({ phase: 'Running', conditions: ready }))).toBe(true);
+    // a finished pod keeps its last Ready condition for a while: it serves nothing
+    expect(isReady(pod({ phase: 'Succeeded', conditions: ready }))).toBe(false);
+    expect(isReady(pod({ phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] }))).toBe(false);
   });
 });
