@@ -1,13 +1,13 @@
-// The workloads lesson against a real control plane with no nodes: selectors over pod objects, the
-// ReplicaSet controller (replace, release), the CronJob controller and a Deployment rollout + undo
-// really run and pass; the rest needs running pods and is skipped; each check that runs here fails
-// when its object is broken at the step it depends on.
+// The workloads lesson against a real control plane: with no nodes only the selectors pass and every check
+// that claims running pods fails; with a fake kubelet the ReplicaSet and Deployment checks pass; each
+// fails when its pods stay Pending, and when its object is broken at the step it depends on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlyChecks, runOne as runOneWith, startControlPlane, sabotage, type ControlPlane } from './harness.js';
 import { runLessons, type RunResult } from '../../src/lessons/runner.js';
 import { workloads, CORDON_ANNOTATION } from '../../src/lessons/workloads.js';
 import { resolveImages } from '../../src/lessons/images.js';
-import type { Lesson } from '../../src/lessons/types.js';
+import type { CheckResult, ClusterFacts, Executor, Lesson } from '../../src/lessons/types.js';
+import { startFakeKubelet } from './fake-kubelet.js';
 
 const images = resolveImages({ app: 'k8slab.local/app:1', tools: 'k8slab.local/tools:1', busybox: 'k8slab.local/tools:1', myweb: 'k8slab.local/app:1' });
 
@@ -27,35 +27,68 @@ describe('workloads on a control plane without nodes', () => {
     run = await runLessons({ executor: cp.executor, images, lessons: [workloads] });
   }, 400_000);
 
-  it('passes the checks the controllers alone can show', () => {
+  it('passes what the API alone shows (selectors), and fails every check that claims running pods', () => {
     const status = Object.fromEntries(run.results.map((r) => [r.check, { status: r.status, reason: r.reason }]));
-    for (const id of ['selectors-set-based', 'replicaset-self-healing', 'cronjob-creates-job', 'rollout-undo']) {
-      expect({ id, ...status[id] }).toEqual({ id, status: 'passed', reason: undefined });
-    }
+    expect({ id: 'selectors-set-based', ...status['selectors-set-based'] }).toEqual({ id: 'selectors-set-based', status: 'passed', reason: undefined });
     const notes = (id: string) => run.results.find((r) => r.check === id)!.notes.join('\n');
     expect(notes('selectors-set-based')).toContain("-l 'env notin (prod,devel)' -> pod-noenv, pod-qa");
-    expect(notes('replicaset-self-healing')).toMatch(/\(app=released\) has no owner now; kubia owns kubia-\w+, kubia-\w+, kubia-\w+/);
-    expect(notes('cronjob-creates-job')).toMatch(/created job batch-job-every-minute-\d+/);
+    const failed = run.results.filter((r) => r.status === 'failed');
+    expect(failed.map((r) => r.check)).toEqual([
+      'replicaset-self-healing',
+      'daemonset-per-node',
+      'job-completes',
+      'cronjob-creates-job',
+      'liveness-restarts',
+      'readiness-endpoints',
+      'rollout-undo',
+      'cordon-drain',
+    ]);
+    for (const r of failed) expect(r.reason).toBe('the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)');
+    expect(run.results.filter((r) => r.status === 'skipped')).toEqual([]);
+  });
+});
+
+// A FAKE kubelet plays the nodes (../fake-kubelet.ts): the pods of the lesson's namespace are bound, then
+// reported Running and Ready. The controllers' part is real; it shows only what the API sees.
+const withNodes: ClusterFacts = { capabilities: new Set(['nodes']), missing: new Map(), off: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: ['amd64'] };
+
+async function runWithPods(lesson: Lesson, opts: { kubelet: boolean; timeScale?: number; executor?: Executor; checkTimeoutMs?: number }): Promise<CheckResult> {
+  const kubelet = opts.kubelet ? startFakeKubelet(cp.executor, `k8slab-${lesson.id}`) : undefined;
+  try {
+    const run = await runLessons({ executor: opts.executor ?? cp.executor, images, lessons: [lesson], facts: withNodes, timeScale: opts.timeScale ?? 1, checkTimeoutMs: opts.checkTimeoutMs ?? 150_000 });
+    expect(run.results).toHaveLength(1);
+    return run.results[0]!;
+  } finally {
+    await kubelet?.stop();
+  }
+}
+
+describe('workloads whose pods a (fake) kubelet runs', () => {
+  it.concurrent('replicaset-self-healing passes: Ready replacements, a released pod', async () => {
+    const r = await runWithPods(only('fk-wl-rs', ['replicaset-self-healing']), { kubelet: true });
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'passed', reason: undefined });
+    expect(r.notes.join('\n')).toMatch(/\(app=released\) has no owner now; kubia owns kubia-\w+, kubia-\w+, kubia-\w+/);
+  }, 200_000);
+
+  it.concurrent('rollout-undo passes: rollout status and Ready pods with each image', async () => {
+    const r = await runWithPods(only('fk-wl-rollout', ['rollout-undo']), { kubelet: true });
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'passed', reason: undefined });
     // The second image differs from app even though myweb was overridden to the same one.
-    expect(notes('rollout-undo')).toBe(
-      'revision 1: k8slab.local/app:1; revision 2: k8slab.local/tools:1; undo -> revision 3: k8slab.local/app:1',
-    );
-  });
+    expect(r.notes.join('\n')).toBe('revision 1: k8slab.local/app:1; revision 2: k8slab.local/tools:1; undo -> revision 3: k8slab.local/app:1');
+  }, 200_000);
 
-  it('skips what needs running pods, never passing it', () => {
-    const skipped = run.results.filter((r) => r.status === 'skipped').map((r) => r.check);
-    expect(skipped).toEqual(['daemonset-per-node', 'job-completes', 'liveness-restarts', 'readiness-endpoints', 'cordon-drain']);
-    for (const r of run.results.filter((r) => r.status === 'skipped')) expect(r.reason).toMatch(/^needs nodes: /);
-    expect(run.results.filter((r) => r.status === 'failed')).toEqual([]);
-  });
-
-  it('writes the CronJob in the API version this server serves', () => {
-    const cron = run.results.find((r) => r.check === 'cronjob-creates-job')!;
-    const apply = cron.transcript.find((t) => t.command.endsWith('apply -f -'))!;
-    expect(apply.input).toMatch(/^apiVersion: batch\/v1beta1$/m);
-    expect(apply.input).toContain('k8slab.io/lesson: workloads');
-    expect(apply.input).not.toContain('namespace:');
-  });
+  // Issue 10 s.2: these passed with every pod Pending, with no pods, or with a Job that never ran.
+  it.concurrent('each fails when its pods stay Pending (nothing runs them)', async () => {
+    const quick = { kubelet: false, timeScale: 0.2 };
+    const rs = await runWithPods(only('pend-wl-rs', ['replicaset-self-healing']), quick);
+    expect({ status: rs.status, reason: rs.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(/waiting for replicaset kubia to own 3 pods/) });
+    expect(rs.hint).toMatch(/^pod kubia-\w+ was never scheduled/);
+    const rollout = await runWithPods(only('pend-wl-rollout', ['rollout-undo']), quick);
+    expect({ status: rollout.status, reason: rollout.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(/rollout status deployment\/rollout-app .* exited 1/) });
+    // The first Job comes at the next minute: only the wait for it to complete is shortened.
+    const cron = await runWithPods(only('pend-wl-cron', ['cronjob-creates-job']), { kubelet: false, timeScale: 0.8, checkTimeoutMs: 400_000 });
+    expect({ status: cron.status, reason: cron.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(/waiting for job batch-job-every-minute-\d+ to complete/) });
+  }, 600_000);
 });
 
 describe('each workloads check that runs here fails when its object is broken', () => {
@@ -72,6 +105,7 @@ describe('each workloads check that runs here fails when its object is broken', 
       after: /label pod kubia-\w+ app=released/,
       run: (ns) => [`kubectl -n ${ns} label pods -l app=released app=kubia --overwrite`],
       reason: /timed out after 60s waiting for replicaset kubia to release kubia-\w+ and own 3 other pods|disappeared after its label changed/,
+      timeout: 300_000,
     },
     {
       lesson: only('brk-wl-cron', ['cronjob-creates-job']),
@@ -92,7 +126,8 @@ describe('each workloads check that runs here fails when its object is broken', 
   for (const c of cases) {
     it.concurrent(`${c.lesson.checks[0]!.id} (${c.lesson.id})`, async () => {
       const executor = sabotage(cp.executor, [{ after: c.after, run: c.run(`k8slab-${c.lesson.id}`) }]);
-      const result = await runOneWith(c.lesson, executor, images);
+      const needsNodes = (c.lesson.checks[0]!.needs ?? []).includes('nodes');
+      const result = needsNodes ? await runWithPods(c.lesson, { kubelet: true, executor }) : await runOneWith(c.lesson, executor, images);
       expect(executor.fired).toHaveLength(1);
       expect({ status: result.status, reason: result.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(c.reason) });
     }, c.timeout ?? 200_000);
