@@ -310,6 +310,52 @@ export const services: Lesson = {
       },
     },
     {
+      id: 'clusterip-by-name',
+      title: 'The course\'s `curl clusterip1/hostname`: a pod reaches the Service by its DNS name and pod1 answers',
+      needs: TRAFFIC_DNS,
+      async run(ctx) {
+        requireImages(ctx, ['app', 'tools']);
+        await ctx.apply('clusterip.yaml');
+        await clientPod(ctx);
+        await readyPodIp(ctx, 'pod1');
+        const name = await hostnameVia(ctx, 'http://clusterip1/hostname');
+        if (name !== 'pod1') ctx.fail(`http://clusterip1/hostname answered from ${name}, not pod1`);
+        ctx.note('wget http://clusterip1/hostname from request-pod -> pod1');
+      },
+    },
+    {
+      id: 'headless-pod-by-name',
+      title: 'The course\'s `curl pod-a.headless1:8080/hostname`: a pod of a headless Service is reached by its own DNS name',
+      needs: TRAFFIC_DNS,
+      async run(ctx) {
+        requireImages(ctx, ['app', 'tools']);
+        await ctx.apply('headless.yaml');
+        await clientPod(ctx);
+        await readyPodIp(ctx, 'pod4');
+        await readyPodIp(ctx, 'pod5');
+        const a = await hostnameVia(ctx, 'http://pod-a.headless1:8080/hostname');
+        const b = await hostnameVia(ctx, 'http://pod-b.headless1:8080/hostname');
+        if (a !== 'pod4' || b !== 'pod5') ctx.fail(`pod-a.headless1 answered from ${a} and pod-b.headless1 from ${b}, not pod4 and pod5`);
+        ctx.note('pod-a.headless1:8080 -> pod4; pod-b.headless1:8080 -> pod5');
+      },
+    },
+    {
+      id: 'manual-endpoints-by-name',
+      title: 'The course\'s `curl endpoint2:8080/hostname`: a selector-less Service reached by name routes to the pod in its hand-written Endpoints',
+      needs: TRAFFIC_DNS,
+      async run(ctx) {
+        requireImages(ctx, ['app', 'tools']);
+        await ctx.apply('manual-route.yaml');
+        await clientPod(ctx);
+        const pod9 = await readyPodIp(ctx, 'pod9');
+        const endpoints = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'endpoint2' }, subsets: [{ addresses: [{ ip: pod9 }], ports: [{ port: 8080 }] }] };
+        await ctx.applyObjects([endpoints], 'endpoints/endpoint2');
+        const name = await hostnameVia(ctx, 'http://endpoint2:8080/hostname');
+        if (name !== 'pod9') ctx.fail(`http://endpoint2:8080/hostname answered from ${name}, not pod9`);
+        ctx.note(`wget http://endpoint2:8080/hostname -> pod9 (${pod9}, written into Endpoints endpoint2 by hand)`);
+      },
+    },
+    {
       id: 'session-affinity',
       title: 'With sessionAffinity: ClientIP, every request from one client reaches the same pod',
       needs: TRAFFIC,

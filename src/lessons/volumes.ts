@@ -131,6 +131,70 @@ export const volumes: Lesson = {
       },
     },
     {
+      id: 'pvc-binds-by-size-and-mode',
+      title: 'A claim with no selector binds by size and access mode: 3Gi RWO gets the 5Gi RWO volume, 2Gi RWX the RWX one, 20Gi stays Pending',
+      async run(ctx: CheckContext) {
+        await ctx.apply('pv-match.yaml');
+        await ctx.apply('pvc-match.yaml');
+        const want = { 'pvc-3g-rwo': `${ctx.ns}-pv-big`, 'pvc-2g-rwx': `${ctx.ns}-pv-shared` };
+        for (const [claim, volume] of Object.entries(want)) {
+          const pvc = await waitClaimBound(ctx, claim);
+          if (pvc.spec.volumeName !== volume) ctx.fail(`${claim} was bound to ${pvc.spec.volumeName ?? 'nothing'}, not ${volume} (the only volume with room and its access mode)`);
+        }
+        // No volume is big enough for 20Gi: the claim must wait, and pv-small (1Gi) stays free.
+        await ctx.holds('pvc-20g stays Pending and pv-small stays Available', async () => {
+          const big = await getOrUndefined<PersistentVolumeClaim>(ctx, ['pvc', 'pvc-20g']);
+          if (big?.status?.phase === 'Bound') return `pvc-20g was bound to ${big.spec.volumeName ?? '?'}, which holds less than 20Gi`;
+          const small = await pvPhase(ctx, `${ctx.ns}-pv-small`);
+          return small?.status?.phase === 'Available' ? undefined : `${ctx.ns}-pv-small is ${small?.status?.phase ?? 'gone'}, not Available`;
+        });
+        ctx.note(`pvc-3g-rwo -> pv-big (5Gi RWO); pvc-2g-rwx -> pv-shared (10Gi RWX); pvc-20g Pending; pv-small (1Gi) Available`);
+      },
+    },
+    {
+      id: 'emptydir-gone-with-pod',
+      title: "emptyDir lives as long as its pod: a re-created pod-volume-1 starts with an empty directory",
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        await ctx.apply('pod-volume-1.yaml');
+        const [first] = await waitPodsReady(ctx, ['pod-volume-1']);
+        const secret = token('emptydir');
+        await ctx.exec('pod-volume-1', ['sh', '-c', `echo ${secret} > /mount1/shared.txt`], { container: 'container1' });
+        await ctx.kubectl(['delete', 'pod', 'pod-volume-1', '--wait=true'], { waitMs: LIMITS.delete });
+        await ctx.apply('pod-volume-1.yaml');
+        const [second] = await waitPodsReady(ctx, ['pod-volume-1']);
+        if (second!.metadata.uid === first!.metadata.uid) ctx.fail('pod-volume-1 was not re-created (same uid)');
+        const ls = await ctx.exec('pod-volume-1', ['ls', '-A', '/mount1'], { container: 'container1' });
+        if (ls.stdout.trim() !== '') ctx.fail(`the new pod-volume-1 found ${JSON.stringify(ls.stdout.trim())} in its emptyDir: the old pod's data outlived it`);
+        ctx.note(`pod-volume-1 wrote ${secret}; after delete and re-create, /mount1 is empty`);
+      },
+    },
+    {
+      id: 'hostpath-per-node',
+      title: 'hostPath data belongs to one node: a pod on another node does not see the file',
+      needs: ['nodes', 'multiNode'],
+      async run(ctx: CheckContext) {
+        const [a, b] = ctx.facts.schedulableNodes;
+        if (a === undefined || b === undefined) ctx.fail('fewer than two schedulable nodes');
+        const secret = token('hostpath');
+        await ctx.apply('node-v-writer.yaml', { change: pinPodTo(a) });
+        await waitPodsReady(ctx, ['node-v-writer']);
+        await ctx.exec('node-v-writer', ['sh', '-c', `echo ${secret} > /node-v/per-node.txt`]);
+        await ctx.kubectl(['delete', 'pod', 'node-v-writer', '--wait=true'], { waitMs: LIMITS.delete });
+        await ctx.apply('node-v-writer.yaml', { change: pinPodTo(b) });
+        await waitPodsReady(ctx, ['node-v-writer']);
+        const read = await ctx.exec('node-v-writer', ['sh', '-c', 'cat /node-v/per-node.txt 2>/dev/null || true']);
+        if (read.stdout.includes(secret)) ctx.fail(`a pod on ${b} read ${secret}, written by a pod on ${a}: the hostPath is shared, not per node`);
+        await ctx.kubectl(['delete', 'pod', 'node-v-writer', '--wait=true'], { waitMs: LIMITS.delete });
+        // Leave no file behind on the first node.
+        await ctx.apply('node-v-writer.yaml', { change: pinPodTo(a) });
+        await waitPodsReady(ctx, ['node-v-writer']);
+        const there = await ctx.exec('node-v-writer', ['sh', '-c', 'cat /node-v/per-node.txt; rm -f /node-v/per-node.txt']);
+        if (!there.stdout.includes(secret)) ctx.fail(`the file written on ${a} was gone from ${a} too: ${JSON.stringify(there.stdout.trim())}`);
+        ctx.note(`${a} keeps /node-v/per-node.txt (${secret}); a pod on ${b} does not see it`);
+      },
+    },
+    {
       id: 'pv-data-survives-pod',
       title: 'Data on a PVC survives deleting and re-creating the pod',
       needs: ['nodes'],
