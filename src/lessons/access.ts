@@ -3,6 +3,11 @@
 // kubeconfig credentials, no --as impersonation), and real requests confirm the answers.
 import { LIMITS } from './limits.js';
 import type { CheckContext, Lesson } from './types.js';
+import { waitPodsReady } from './lesson-steps.js';
+import { requireImages } from './probes.js';
+
+/** Where the kubelet mounts a pod's ServiceAccount token and CA. */
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 type Ask = readonly [verb: string, resource: string, ...flags: string[]];
 
@@ -168,6 +173,36 @@ export const access: Lesson = {
         );
         // Authorization comes before existence: a delete of any node name is Forbidden, never NotFound.
         ctx.note(`reader's token: can-i yes to list/get nodes, no to 4 others; ${await requests(ctx, who, ['get', 'nodes'], ['delete', 'node', 'k8slab-no-such-node'])}`);
+      },
+    },
+    {
+      id: 'pod-own-token',
+      title: "A pod running as reader calls the API with its mounted token: listing pods works, reading secrets is Forbidden",
+      needs: ['nodes', 'dns'],
+      async run(ctx) {
+        requireImages(ctx, ['tools']);
+        await ctx.apply('rbac.yaml');
+        await ctx.apply('pod-token.yaml');
+        await waitPodsReady(ctx, ['api-client']);
+        // What the course types inside the pod: the mounted token as a Bearer header, the API by its DNS name.
+        const call = (path: string) =>
+          ctx.exec('api-client', [
+            'sh',
+            '-c',
+            `wget -S -qO- --no-check-certificate --header "Authorization: Bearer $(cat ${SA_DIR}/token)" https://kubernetes.default.svc${path} 2>&1`,
+          ], { allowFailure: true });
+        const pods = await ctx.waitFor(
+          'reader\'s mounted token to list the pods of its namespace',
+          async () => {
+            const res = await call(`/api/v1/namespaces/${ctx.ns}/pods`);
+            return res.exitCode === 0 && /"kind":\s*"PodList"/.test(res.stdout) ? res : undefined;
+          },
+          { timeoutMs: LIMITS.api },
+        );
+        if (!pods.stdout.includes('api-client')) ctx.fail('the PodList reader got does not hold api-client itself');
+        const secrets = await call(`/api/v1/namespaces/${ctx.ns}/secrets`);
+        if (secrets.exitCode === 0 || !/403/.test(secrets.stdout)) ctx.fail(`reading secrets with reader's mounted token was not refused with 403: ${secrets.stdout.trim().slice(0, 200)}`);
+        ctx.note(`api-client (ServiceAccount reader): GET .../namespaces/${ctx.ns}/pods -> PodList; GET .../secrets -> 403 Forbidden`);
       },
     },
   ],

@@ -215,6 +215,55 @@ export const statefulset: Lesson = {
       },
     },
     {
+      id: 'pod-fqdn',
+      timeoutMs: POD_CHECK_TIMEOUT_MS,
+      title: 'Each pod answers to its full name myweb-sts-N.myweb-svc-headless.<namespace>.svc.cluster.local',
+      needs: ['nodes', 'dns'],
+      async run(ctx: CheckContext) {
+        const pods = await ensureSts(ctx);
+        await ctx.apply('nettool.yaml');
+        await waitPodsReady(ctx, ['nettool']);
+        const seen: string[] = [];
+        for (const pod of pods) {
+          const fqdn = `${pod.metadata.name}.myweb-svc-headless.${ctx.ns}.svc.cluster.local`;
+          const ip = pod.status?.podIP;
+          await ctx.waitFor(
+            `${fqdn} to resolve to ${ip}`,
+            async () => {
+              const addrs = await resolveName(ctx, 'nettool', fqdn);
+              return addrs.length === 1 && addrs[0] === ip ? addrs : undefined;
+            },
+            { timeoutMs: LIMITS.traffic, intervalMs: 3000 },
+          );
+          seen.push(`${fqdn} -> ${ip}`);
+        }
+        ctx.note(seen.join('; '));
+      },
+    },
+    {
+      id: 'headless-follows-scale',
+      timeoutMs: POD_CHECK_TIMEOUT_MS,
+      title: 'After scaling to 5, the headless Service answers with the 5 pod IPs',
+      needs: ['nodes', 'dns'],
+      async run(ctx: CheckContext) {
+        await ensureSts(ctx);
+        await ctx.apply('nettool.yaml');
+        await waitPodsReady(ctx, ['nettool']);
+        await ctx.kubectl(['scale', `statefulset/${STS}`, '--replicas=5']);
+        const pods = await waitPodsReady(ctx, [0, 1, 2, 3, 4].map(stsPod), LIMITS.podsInOrder);
+        const ips = pods.map((p) => p.status?.podIP ?? '').sort();
+        const got = await ctx.waitFor(
+          `myweb-svc-headless to resolve to the 5 pod IPs`,
+          async () => {
+            const addrs = await resolveName(ctx, 'nettool', 'myweb-svc-headless');
+            return addrs.join(',') === ips.join(',') ? addrs : undefined;
+          },
+          { timeoutMs: LIMITS.traffic, intervalMs: 3000 },
+        );
+        ctx.note(`5 replicas: myweb-svc-headless -> ${got.join(', ')}`);
+      },
+    },
+    {
       id: 'pvc-per-pod',
       timeoutMs: POD_CHECK_TIMEOUT_MS,
       title: 'volumeClaimTemplates give each Ready pod its own PVC, kept after scale-down and reused after scale-up',

@@ -4,6 +4,7 @@ import { LIMITS } from './limits.js';
 import type { CheckContext, Lesson } from './types.js';
 import type { ImageKey } from './images.js';
 import { getOrUndefined, listPods, waitPodsReady } from './lesson-steps.js';
+import { hostnameOf, requireImages, wgetCommand } from './probes.js';
 import { isReady, isTerminating, restarts, type Condition, type Endpoints, type List, type Meta, type Node, type Pod } from './k8s.js';
 
 const LESSON = 'workloads';
@@ -334,6 +335,79 @@ export const workloads: Lesson = {
         if (!(first < second && second < third)) ctx.fail(`revisions did not advance: ${first}, ${second}, ${third}`);
         await ctx.kubectl(['rollout', 'history', 'deployment/rollout-app']);
         ctx.note(`revision ${first}: ${oldImage}; revision ${second}: ${newImage}; undo -> revision ${third}: ${oldImage}`);
+      },
+    },
+    {
+      id: 'probes-gate-traffic',
+      title: 'HTTP and TCP probes: a pod that passes its TCP readiness probe gets every request of the Service, one that fails it gets none',
+      needs: ['nodes', 'podNetwork', 'dns'],
+      async run(ctx: CheckContext) {
+        requireImages(ctx, ['app', 'tools']);
+        await ctx.apply('probes-traffic.yaml');
+        await waitPodsReady(ctx, ['pod-probed', 'request-pod']);
+        const unready = await ctx.waitFor('pod-unready to run (and stay not Ready)', async () => {
+          const p = await getOrUndefined<Pod>(ctx, ['pod', 'pod-unready']);
+          return p?.status?.phase === 'Running' ? p : undefined;
+        }, { timeoutMs: LIMITS.podReady, intervalMs: 2000 });
+        if (isReady(unready)) ctx.fail('pod-unready is Ready although its readiness probe knocks on a port nothing listens on');
+        const answers: string[] = [];
+        for (let i = 0; i < 10; i++) {
+          const res = await ctx.exec('request-pod', wgetCommand('http://probe-svc/hostname'), { allowFailure: true });
+          answers.push(hostnameOf(res.stdout) ?? `no answer (${(res.stderr || `exit ${res.exitCode}`).trim().slice(0, 80)})`);
+        }
+        const wrong = answers.filter((a) => a !== 'pod-probed');
+        if (wrong.length > 0) ctx.fail(`of 10 requests to probe-svc, ${wrong.length} were not answered by pod-probed: ${[...new Set(wrong)].join(', ')}`);
+        const probed = await ctx.kubectlJson<Pod>(['get', 'pod', 'pod-probed']);
+        if (restarts(probed) !== 0) ctx.fail(`pod-probed was restarted ${restarts(probed)} times although its HTTP liveness probe should pass`);
+        ctx.note('10 of 10 requests to probe-svc answered by pod-probed (TCP readiness passes); none by pod-unready (Running, not Ready); no liveness restart');
+      },
+    },
+    {
+      id: 'job-retries',
+      title: 'A Job with restartPolicy OnFailure retries a failed container in the same pod until it succeeds',
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        await ctx.apply('job-onfailure.yaml');
+        await ctx.waitFor(
+          'job retry-job to complete',
+          async () => {
+            const job = await ctx.kubectlJson<Controller>(['get', 'job', 'retry-job']);
+            const failed = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+            if (failed) ctx.fail(`job retry-job failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim());
+            return job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? job : undefined;
+          },
+          { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
+        );
+        const pods = await listPods(ctx, 'job-name=retry-job');
+        if (pods.length !== 1) ctx.fail(`retry-job made ${pods.length} pods (${names(pods).join(', ')}); OnFailure retries inside one pod`);
+        const pod = pods[0]!;
+        if (restarts(pod) < 1) ctx.fail(`${pod.metadata.name} succeeded without a restart: the first try did not fail, so nothing was retried`);
+        ctx.note(`${pod.metadata.name}: failed once, restarted ${restarts(pod)} time(s) in the same pod, then Succeeded`);
+      },
+    },
+    {
+      id: 'rollout-undo-to-revision',
+      title: '`rollout history` lists each change, and `rollout undo --to-revision=1` brings back the first template',
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        await ctx.apply('rollout-hist.yaml');
+        await ctx.kubectl(['rollout', 'status', 'deployment/rollout-hist'], { waitMs: LIMITS.rollout });
+        for (const step of ['two', 'three']) {
+          await ctx.kubectl(['set', 'env', 'deployment/rollout-hist', `STEP=${step}`]);
+          await ctx.kubectl(['rollout', 'status', 'deployment/rollout-hist'], { waitMs: LIMITS.rollout });
+        }
+        const history = await ctx.kubectl(['rollout', 'history', 'deployment/rollout-hist']);
+        const revisions = history.stdout.split('\n').map((l) => /^(\d+)\s/.exec(l.trim())?.[1]).filter((r): r is string => r !== undefined);
+        if (revisions.join(',') !== '1,2,3') ctx.fail(`rollout history lists revisions ${revisions.join(', ') || 'none'}, not 1, 2, 3`);
+        await ctx.kubectl(['rollout', 'undo', 'deployment/rollout-hist', '--to-revision=1']);
+        await ctx.kubectl(['rollout', 'status', 'deployment/rollout-hist'], { waitMs: LIMITS.rollout });
+        const dep = await ctx.kubectlJson<Controller & { spec: { template: { spec: { containers: { env?: { name: string }[] }[] } } } }>(['get', 'deployment', 'rollout-hist']);
+        const env = dep.spec.template.spec.containers[0]?.env ?? [];
+        if (env.some((e) => e.name === 'STEP')) ctx.fail('after undo --to-revision=1 the template still sets STEP: revision 1 had no STEP');
+        if (revision(dep) !== 4) ctx.fail(`after undo --to-revision=1 the Deployment is at revision ${revision(dep)}, not 4 (revision 1's template, re-numbered)`);
+        const pods = live(await listPods(ctx, 'app=rollout-hist'));
+        if (pods.length === 0 || !pods.every(isReady)) ctx.fail(`after the undo, rollout-hist has ${pods.length} pods, not all Ready`);
+        ctx.note('revisions 1 (no STEP), 2 (STEP=two), 3 (STEP=three); undo --to-revision=1 -> revision 4 without STEP, pods Ready');
       },
     },
     {

@@ -41,6 +41,9 @@ describe('workloads on a control plane without nodes', () => {
       'liveness-restarts',
       'readiness-endpoints',
       'rollout-undo',
+      'probes-gate-traffic',
+      'job-retries',
+      'rollout-undo-to-revision',
       'cordon-drain',
     ]);
     for (const r of failed) expect(r.reason).toBe('the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)');
@@ -76,6 +79,20 @@ describe('workloads whose pods a (fake) kubelet runs', () => {
     // The second image differs from app even though myweb was overridden to the same one.
     expect(r.notes.join('\n')).toBe('revision 1: k8slab.local/app:1; revision 2: k8slab.local/tools:1; undo -> revision 3: k8slab.local/app:1');
   }, 200_000);
+
+  it.concurrent('rollout-undo-to-revision passes: history 1, 2, 3 and undo to revision 1', async () => {
+    const r = await runWithPods(only('fk-wl-hist', ['rollout-undo-to-revision']), { kubelet: true });
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'passed', reason: undefined });
+    expect(r.notes.join('\n')).toContain('undo --to-revision=1 -> revision 4 without STEP');
+  }, 300_000);
+
+  it.concurrent('rollout-undo-to-revision fails when the undo goes to the wrong revision', async () => {
+    // Someone undoes again right after: the template is revision 3's (STEP=three) once more.
+    const executor = sabotage(cp.executor, [{ after: /rollout undo deployment\/rollout-hist --to-revision=1/, run: ['kubectl -n k8slab-brk-wl-hist rollout undo deployment/rollout-hist'] }]);
+    const r = await runWithPods(only('brk-wl-hist', ['rollout-undo-to-revision']), { kubelet: true, executor });
+    expect(executor.fired).toHaveLength(1);
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(/still sets STEP|not 4/) });
+  }, 300_000);
 
   // Issue 10 s.2: these passed with every pod Pending, with no pods, or with a Job that never ran.
   it.concurrent('each fails when its pods stay Pending (nothing runs them)', async () => {
