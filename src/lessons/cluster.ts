@@ -154,6 +154,22 @@ export const cluster: Lesson = {
       },
     },
     {
+      id: 'kube-proxy-every-node',
+      title: 'Every Ready node runs a Ready kube-proxy (Services work from every node, not only some)',
+      async run(ctx) {
+        const ready = (await nodes(ctx)).filter(nodeReady).map((n) => n.metadata.name);
+        if (ready.length === 0) ctx.fail('no node is Ready, so no kube-proxy runs', 'see `kubectl get nodes -o wide`');
+        const proxies = (await ctx.kubectlJson<List<Pod>>(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-proxy'])).items.filter((p) => !isTerminating(p));
+        const missing = ready.flatMap((node) => {
+          const p = proxies.find((q) => q.spec.nodeName === node);
+          if (!p) return [`${node}: no kube-proxy pod`];
+          return isReady(p) ? [] : [`${node}: ${p.metadata.name} ${whyNotReady(p)}`];
+        });
+        if (missing.length > 0) ctx.fail(missing.join('; '), 'see `kubectl -n kube-system get daemonset kube-proxy` and `kubectl -n kube-system get pods -l k8s-app=kube-proxy -o wide`');
+        ctx.note(ready.map((n) => `${n}: ${proxies.find((p) => p.spec.nodeName === n)!.metadata.name}`).join('; '));
+      },
+    },
+    {
       id: 'dns-kubernetes-default',
       title: "CoreDNS answers `nslookup kubernetes.default` from a pod with the API server Service's ClusterIP",
       needs: ['nodes'],

@@ -2,7 +2,8 @@
 // node's own files, and PV/PVC: binding, data that outlives the pod, reclaim policies.
 import { LIMITS } from './limits.js';
 import type { CheckContext, Lesson } from './types.js';
-import { getOrUndefined, nodeAffinityFor, pinPodTo, token, waitGone, waitPodsReady } from './lesson-steps.js';
+import { getOrUndefined, listPods, nodeAffinityFor, pinPodTo, token, waitGone, waitPodsReady } from './lesson-steps.js';
+import { isReady, isTerminating } from './k8s.js';
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from './k8s.js';
 
 const LESSON = 'volumes';
@@ -213,6 +214,33 @@ export const volumes: Lesson = {
           ctx.fail(`the new pod-volume-3 read ${JSON.stringify(read.stdout.trim() || read.stderr.trim())}, not what the old one wrote (${secret})`);
         }
         ctx.note(`pod-volume-3 ran on ${first!.spec.nodeName}, then on ${second!.spec.nodeName}; the data stayed`);
+      },
+    },
+    {
+      id: 'deployment-shares-pvc',
+      title: 'The pods of a Deployment that mount one PVC see the same data',
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        await ensurePvc01Bound(ctx);
+        await ctx.apply('deploy-shared-pvc.yaml');
+        const pods = await ctx.waitFor(
+          '2 Ready pods of deployment shared-pvc',
+          async () => {
+            const list = (await listPods(ctx, 'app=shared-pvc')).filter((p) => !isTerminating(p));
+            return list.length === 2 && list.every(isReady) ? list : undefined;
+          },
+          { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
+        );
+        const [a, b] = pods.map((p) => p.metadata.name) as [string, string];
+        const secret = token('shared');
+        await ctx.exec(a, ['sh', '-c', `echo ${secret} > /shared/from-${a}.txt`]);
+        const read = await ctx.exec(b, ['cat', `/shared/from-${a}.txt`], { allowFailure: true });
+        if (read.stdout.trim() !== secret) ctx.fail(`${b} read ${JSON.stringify(read.stdout.trim() || read.stderr.trim())}, not what ${a} wrote to the shared claim (${secret})`);
+        await ctx.exec(b, ['rm', '-f', `/shared/from-${a}.txt`], { allowFailure: true });
+        // The claim is deleted by a later check: its pods must be gone first.
+        await ctx.kubectl(['delete', 'deployment', 'shared-pvc', '--wait=true'], { waitMs: LIMITS.delete });
+        await ctx.waitFor('the pods of shared-pvc to be gone', async () => ((await listPods(ctx, 'app=shared-pvc')).length === 0 ? true : undefined), { timeoutMs: LIMITS.delete });
+        ctx.note(`${a} wrote ${secret} to pvc-01; ${b} read it (both on ${pods[0]!.spec.nodeName})`);
       },
     },
     {

@@ -377,7 +377,8 @@ describe.sequential('k8slab verify --kubeconfig', () => {
     for (const check of ['dns-kubernetes-default', 'pod-to-pod', 'node-to-pod', 'service-by-name']) {
       expect(r.out).toMatch(new RegExp(`^ {2}✗ ${check}\\s+FAILED: the cluster lacks nodes: no Ready node \\(the cluster lists 0 nodes\\)$`, 'm'));
     }
-    expect(r.out).toMatch(/^0 passed, 6 failed, 0 skipped in \d+s$/m);
+    expect(r.out).toMatch(/^ {2}✗ kube-proxy-every-node\s+FAILED: no node is Ready, so no kube-proxy runs$/m);
+    expect(r.out).toMatch(/^0 passed, 7 failed, 0 skipped in \d+s$/m);
     expect(r.out).not.toContain('SKIPPED');
   }, 120_000);
 

@@ -49,6 +49,7 @@ describe('volumes on a control plane without nodes', () => {
       ['emptydir-gone-with-pod', 'failed', 'the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)'],
       ['hostpath-per-node', 'failed', 'the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)'],
       ['pv-data-survives-pod', 'failed', 'the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)'],
+      ['deployment-shares-pvc', 'failed', 'the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)'],
       ['dynamic-delete', 'skipped', expect.stringMatching(/^this lab has no defaultStorageClass .*; to run it: set addons.storage.provider: local-path \(or nfs\) in lab.yaml$/)],
     ]);
   });

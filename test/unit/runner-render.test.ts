@@ -145,6 +145,11 @@ describe('lesson registry', () => {
     }
   });
 
+  it('starts with the cluster lesson and proves at least 60 checks in all (issue 10)', () => {
+    expect(LESSONS[0]!.id).toBe('cluster');
+    expect(LESSONS.reduce((n, l) => n + l.checks.length, 0)).toBeGreaterThanOrEqual(60);
+  });
+
   it('selects single checks as LESSON/CHECK, in the lesson order; a whole lesson named too wins; unknown checks get a suggestion', () => {
     const picked = selectLessons(['services/session-affinity', 'access', 'services/nodeport-answers']);
     expect(picked.map((l) => [l.id, l.checks.map((c) => c.id)])).toEqual([
