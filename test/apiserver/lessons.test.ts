@@ -157,6 +157,13 @@ describe('each check that runs here fails when its object or the cluster is brok
       reason: /reader may also create pods; delete pods/,
     },
     {
+      // Impersonation (--as) would still say yes: only a request with reader's own token sees it revoked.
+      check: only(access, 'brk-role-token', ['rbac-role']),
+      after: /get secret reader-token-/,
+      run: (n) => [`kubectl -n ${n} delete secret "$(kubectl -n ${n} get serviceaccount reader -o jsonpath='{.secrets[0].name}')"`],
+      reason: /reader to be allowed to get pods/,
+    },
+    {
       check: only(access, 'brk-crole-gone', ['rbac-clusterrole']),
       after: RBAC_APPLIED,
       run: () => ['kubectl delete clusterrolebinding k8slab-brk-crole-gone-node-reader'],
