@@ -164,6 +164,7 @@ describe('JUnit XML', () => {
     expect(bad.failure.message).toBe('headless1 has ClusterIP 10.96.3.4, not None & <odd> "chars"');
     expect(bad.failure.type).toBe('CheckFailed');
     expect(bad.failure['#text']).toContain('and <tag> & co');
+    expect(renderJunit({ ...run, lessons: [{ ...run.lessons[0]!, results: [{ ...failed, hint: 'see `kubectl get nodes`' }] }] })).toContain('likely cause and next step: see `kubectl get nodes`');
     expect(bad.skipped).toBeUndefined();
     const skip = acc.testcase[0];
     expect(skip.skipped).toEqual({ message: 'needs nodes: no Ready node (the cluster lists 0 nodes)' });
