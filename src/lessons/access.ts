@@ -182,7 +182,7 @@ export const access: Lesson = {
       async run(ctx) {
         requireImages(ctx, ['tools']);
         await ctx.apply('rbac.yaml');
-        await ctx.apply('pod-token.yaml');
+        await ctx.apply('pod-token.yaml', { change: (obj) => void ((obj['spec'] as Record<string, unknown>)['serviceAccountName'] = 'reader') });
         await waitPodsReady(ctx, ['api-client']);
         // What the course types inside the pod: the mounted token as a Bearer header, the API by its DNS name.
         const call = (path: string) =>
