@@ -98,3 +98,20 @@ describe('k8slab verify --time-scale', () => {
     });
   }
 });
+
+describe('ctx.holds: watching that something does not happen', () => {
+  it('fails with the first problem seen, and passes when none comes within the (scaled) time', async () => {
+    const ctx = ctxWith(localExecutor(), 1);
+    let n = 0;
+    await expect(ctx.holds('the pod keeps its IP', async () => (++n === 3 ? 'the IP changed to 10.0.0.9' : undefined), { forMs: 5000, intervalMs: 10 })).rejects.toThrow(
+      'the pod keeps its IP did not hold: the IP changed to 10.0.0.9',
+    );
+    expect(n).toBe(3);
+    let looks = 0;
+    await ctxWith(localExecutor(), 2).holds('nothing happens', async () => {
+      looks++;
+      return undefined;
+    }, { forMs: 50, intervalMs: 10 });
+    expect(looks).toBeGreaterThan(0);
+  });
+});
