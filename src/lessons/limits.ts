@@ -59,6 +59,12 @@ export const LIMITS = {
   pullProbe: 120_000,
   /** how long to watch that something does NOT happen (a pod is not restarted, an address not assigned) */
   quiet: 10_000,
+  /**
+   * how long to watch that a claim stays Pending: longer than the PV controller's periodic sync of pending
+   * claims (kube-controller-manager --pvclaimbinder-sync-period, 15s by default), the only time a claim
+   * meets a volume created after it
+   */
+  claimQuiet: 20_000,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;

@@ -145,11 +145,11 @@ export const volumes: Lesson = {
         // No volume is big enough for 20Gi: the claim must wait, and pv-small (1Gi) stays free.
         await ctx.holds('pvc-20g stays Pending and pv-small stays Available', async () => {
           const big = await getOrUndefined<PersistentVolumeClaim>(ctx, ['pvc', 'pvc-20g']);
-          if (big?.status?.phase === 'Bound') return `pvc-20g was bound to ${big.spec.volumeName ?? '?'}, which holds less than 20Gi`;
+          if (big?.status?.phase === 'Bound') return `pvc-20g was bound to ${big.spec.volumeName ?? '?'}, although none of the lesson's volumes holds 20Gi`;
           const small = await pvPhase(ctx, `${ctx.ns}-pv-small`);
           return small?.status?.phase === 'Available' ? undefined : `${ctx.ns}-pv-small is ${small?.status?.phase ?? 'gone'}, not Available`;
-        });
-        ctx.note(`pvc-3g-rwo -> pv-big (5Gi RWO); pvc-2g-rwx -> pv-shared (10Gi RWX); pvc-20g Pending; pv-small (1Gi) Available`);
+        }, { forMs: LIMITS.claimQuiet });
+        ctx.note(`pvc-3g-rwo -> pv-big (5Gi RWO); pvc-2g-rwx -> pv-shared (10Gi RWX); pvc-20g Pending and pv-small (1Gi) Available for ${Math.round(LIMITS.claimQuiet / 1000)}s`);
       },
     },
     {
@@ -272,9 +272,9 @@ export const volumes: Lesson = {
           if (claim?.status?.phase === 'Bound') return `pvc-02 was bound to ${claim.spec.volumeName ?? '?'}: a Released Retain PV must not be bound again`;
           const now = await pvPhase(ctx, pv01(ctx));
           return now?.status?.phase === 'Released' ? undefined : `${pv01(ctx)} went ${now?.status?.phase ?? 'away'}`;
-        });
+        }, { forMs: LIMITS.claimQuiet });
         ctx.note(
-          `${pv01(ctx)}: Bound -> Released, still naming its old claim ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name}; a matching new claim pvc-02 stayed Pending for ${Math.round(LIMITS.quiet / 1000)}s`,
+          `${pv01(ctx)}: Bound -> Released, still naming its old claim ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name}; a matching new claim pvc-02 stayed Pending for ${Math.round(LIMITS.claimQuiet / 1000)}s`,
         );
       },
     },
