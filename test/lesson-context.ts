@@ -5,7 +5,7 @@ import { DEFAULT_IMAGES } from '../src/config/images.js';
 import type { ClusterFacts } from '../src/lessons/types.js';
 import { localExecutor } from '../src/nodes/executors.js';
 
-export const noFacts = (): ClusterFacts => ({ capabilities: new Set(), missing: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: [] });
+export const noFacts = (): ClusterFacts => ({ capabilities: new Set(), missing: new Map(), off: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: [] });
 
 export function testContext(scope: Partial<LessonScope> = {}): LessonContext {
   return new LessonContext({

@@ -2,10 +2,12 @@
 // as a learner would replay it, waits that retry, and skip/fail as typed errors the runner sorts out.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CheckContext, ClusterFacts, ExecResult, Executor, Transcript } from './types.js';
+import { parseAllDocuments, stringify } from 'yaml';
+import type { CheckContext, ClusterFacts, ExecResult, Executor, KubectlOptions, Transcript } from './types.js';
 import type { ImageKey } from '../config/images.js';
 import { commandLine } from '../util/shell.js';
 import { truncate } from './command.js';
+import { LIMITS } from './limits.js';
 import { labelObjects, substitute, type ManifestObject } from './render.js';
 
 /** ctx.skip(): the check could not run here; never counted as passed. */
@@ -15,6 +17,13 @@ export class CheckSkipped extends Error {
 /** ctx.fail() or a wait that timed out: the cluster does not behave as the lesson says. */
 export class CheckFailed extends Error {
   override name = 'CheckFailed';
+  constructor(
+    message: string,
+    /** the likely cause and the next command to run, when the check knows them */
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
 }
 /** The runner gave up on the check (its timeout); later commands of that check must not run. */
 export class CheckAborted extends Error {
@@ -47,9 +56,6 @@ export interface LessonScope {
   fetchText?: (url: string, timeoutMs: number) => Promise<{ status: number; body: string }>;
 }
 
-export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
-export const DEFAULT_WAIT_TIMEOUT_MS = 120_000;
-
 export class LessonContext implements CheckContext {
   readonly transcript: Transcript[] = [];
   readonly notes: string[] = [];
@@ -59,6 +65,9 @@ export class LessonContext implements CheckContext {
 
   get ns(): string {
     return this.scope.ns;
+  }
+  get lesson(): string {
+    return this.scope.lesson;
   }
   get images(): Readonly<Record<ImageKey, string>> {
     return this.scope.images;
@@ -72,16 +81,23 @@ export class LessonContext implements CheckContext {
     this.aborted = true;
   }
 
-  async kubectl(
-    args: readonly string[],
-    opts: { allowFailure?: boolean; input?: string; timeoutMs?: number; redact?: Readonly<Record<string, string>> } = {},
-  ): Promise<ExecResult> {
-    const argv = ['kubectl', ...(this.ns === '' || namesNamespace(args) ? [] : ['-n', this.ns]), ...scaleTimeoutFlags(args, this.scope.timeScale)];
+  async kubectl(args: readonly string[], opts: KubectlOptions = {}): Promise<ExecResult> {
+    const bad = args.find((a) => /^--(request-)?timeout=/.test(a));
+    if (bad !== undefined) throw new Error(`kubectl ${args.join(' ')}: pass waitMs/watchMs (named LIMITS) instead of ${bad}, so the time scale applies`);
+    const scale = this.scope.timeScale;
+    const flags = [
+      ...(opts.waitMs === undefined ? [] : [`--timeout=${Math.ceil((opts.waitMs * scale) / 1000)}s`]),
+      ...(opts.watchMs === undefined ? [] : [`--request-timeout=${Math.ceil((opts.watchMs * scale) / 1000)}s`]),
+    ];
+    const argv = ['kubectl', ...(this.ns === '' || namesNamespace(args) ? [] : ['-n', this.ns]), ...args, ...flags];
     const line = commandLine(argv);
     const shown = redact(line, opts.redact);
     if (this.aborted) throw new CheckAborted(`check timed out before \`${shown}\``);
+    // kubectl's own limit comes first: the process gets that plus a grace, so kubectl can say what it waited for.
+    const ownLimit = opts.waitMs ?? opts.watchMs;
+    const processMs = opts.timeoutMs ?? (ownLimit === undefined ? LIMITS.command : ownLimit + LIMITS.kubectlGrace);
     const result = await this.scope.executor.run(line, {
-      timeoutMs: (opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS) * this.scope.timeScale,
+      timeoutMs: processMs * scale,
       ...(opts.input === undefined ? {} : { input: opts.input }),
     });
     this.record({
@@ -104,13 +120,27 @@ export class LessonContext implements CheckContext {
     }
   }
 
-  async apply(file: string): Promise<string[]> {
-    const path = join(this.scope.manifestsDir, file);
+  async apply(file: string, opts: { change?: (obj: Record<string, unknown>) => void } = {}): Promise<string[]> {
     const where = `manifests/${this.scope.manifestsDir.split(/[\\/]/).pop()}/${file}`;
-    const raw = await readFile(path, 'utf8');
-    const vars = { images: this.images, namespace: this.ns, lesson: this.scope.lesson };
-    const { text, objects } = labelObjects(substitute(raw, vars, where), this.scope.lesson, where);
-    await this.kubectl(['apply', '-f', '-'], { input: text });
+    const raw = await readFile(join(this.scope.manifestsDir, file), 'utf8');
+    const text = substitute(raw, { images: this.images, namespace: this.ns, lesson: this.lesson }, where);
+    if (opts.change === undefined) return this.applyText(text, where);
+    const objects = parseAllDocuments(text, { version: '1.1' })
+      .map((d) => d.toJS() as Record<string, unknown> | null)
+      .filter((o): o is Record<string, unknown> => o !== null);
+    for (const obj of objects) opts.change(obj);
+    return this.applyObjects(objects, where);
+  }
+
+  applyObjects(objects: readonly object[], where: string): Promise<string[]> {
+    // Written as YAML 1.1, the version labelObjects and kubectl read, so a string such as "on" stays quoted.
+    return this.applyText(objects.map((o) => stringify(o, { version: '1.1' })).join('---\n'), where);
+  }
+
+  /** Labels, applies and records the objects, so diagnostics describe them and the runner can release them. */
+  private async applyText(text: string, where: string): Promise<string[]> {
+    const { text: labelled, objects } = labelObjects(text, this.lesson, where);
+    await this.kubectl(['apply', '-f', '-'], { input: labelled });
     this.scope.applied.push(...objects);
     return objects.map((o) => `${o.kind.toLowerCase()}/${o.name}`);
   }
@@ -136,28 +166,23 @@ export class LessonContext implements CheckContext {
     }
   }
 
-  async waitFor<T>(
-    what: string,
-    probe: () => Promise<T | undefined>,
-    opts: { timeoutMs?: number; intervalMs?: number } = {},
-  ): Promise<T> {
-    const timeoutMs = (opts.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS) * this.scope.timeScale;
-    const intervalMs = opts.intervalMs ?? 1000;
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
+  waitFor<T>(what: string, probe: () => Promise<T | undefined>, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+    return poll(what, probe, {
+      timeoutMs: (opts.timeoutMs ?? LIMITS.wait) * this.scope.timeScale,
+      intervalMs: opts.intervalMs ?? 1000,
+      aborted: () => this.aborted,
+    });
+  }
+
+  async holds(what: string, problem: () => Promise<string | undefined>, opts: { forMs?: number; intervalMs?: number } = {}): Promise<void> {
+    const forMs = (opts.forMs ?? LIMITS.quiet) * this.scope.timeScale;
+    const intervalMs = opts.intervalMs ?? 2000;
+    const end = Date.now() + forMs;
     for (;;) {
-      try {
-        const value = await probe();
-        if (value !== undefined) return value;
-      } catch (err) {
-        // ctx.fail/skip and the runner's abort end the wait; a failing command is retried.
-        if (err instanceof CheckSkipped || err instanceof CheckFailed || err instanceof CheckAborted) throw err;
-        last = err instanceof Error ? err.message : String(err);
-      }
-      if (Date.now() + intervalMs > deadline) {
-        throw new CheckFailed(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
-      }
-      if (this.aborted) throw new CheckAborted(`check timed out while waiting for ${what}`);
+      const found = await problem();
+      if (found !== undefined) this.fail(`${what} did not hold: ${found}`);
+      if (Date.now() + intervalMs > end) return;
+      if (this.aborted) throw new CheckAborted(`check timed out while watching that ${what}`);
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
@@ -166,8 +191,8 @@ export class LessonContext implements CheckContext {
     throw new CheckSkipped(reason);
   }
 
-  fail(message: string): never {
-    throw new CheckFailed(message);
+  fail(message: string, hint?: string): never {
+    throw new CheckFailed(message, hint);
   }
 
   note(text: string): void {
@@ -208,10 +233,28 @@ function describeFetchError(err: Error): string {
 }
 
 /**
- * kubectl's own --timeout=Ns (rollout status, wait, delete, drain) and --request-timeout=Ns (a watch's
- * length) flags, scaled like the process's limit.
+ * The one poll loop of verify: runs `probe` until it returns a value other than undefined. A failing command
+ * is retried (its message kept for the timeout's reason); ctx.fail/skip and an abort end the wait at once.
  */
-export function scaleTimeoutFlags(args: readonly string[], scale: number): readonly string[] {
-  if (scale === 1) return args;
-  return args.map((a) => a.replace(/^(--timeout|--request-timeout)=(\d+)s$/, (_, flag: string, n: string) => `${flag}=${Math.ceil(Number(n) * scale)}s`));
+export async function poll<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  opts: { timeoutMs: number; intervalMs: number; aborted?: () => boolean },
+): Promise<T> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      if (err instanceof CheckSkipped || err instanceof CheckFailed || err instanceof CheckAborted) throw err;
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() + opts.intervalMs > deadline) {
+      throw new CheckFailed(`timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
+    }
+    if (opts.aborted?.()) throw new CheckAborted(`check timed out while waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, opts.intervalMs));
+  }
 }

@@ -1,31 +1,26 @@
 // What the cluster offers, read once before the lessons run. Each capability is present only on
 // evidence (a Ready node, a DNS Service with ready endpoints, a MetalLB pool, ...); when it is missing
-// the reason says what was looked at, and checks that need it are skipped with that reason.
+// the reason says what was looked at. A capability the lab was configured without (MetalLB off, no storage
+// provider) is also `off`, with the lab.yaml change that turns it on: only those make a check skip.
 import { Socket } from 'node:net';
 import type { Capability, CheckContext, ClusterFacts } from './types.js';
+import { CheckFailed } from './context.js';
+import { LIMITS } from './limits.js';
+import { internalIp, isControlPlaneNode, isReady, nodeReady, type List, type Node, type Pod } from './k8s.js';
 
-type Kubectl = Pick<CheckContext, 'kubectl'>;
+type Kubectl = Pick<CheckContext, 'kubectl' | 'waitFor'>;
 
-interface Condition {
-  type: string;
-  status: string;
+/** What lab.yaml asked for, where verify knows it (absent with --kubeconfig and no lab.yaml). */
+export interface LabAddons {
+  metallb: boolean;
+  storage: string;
 }
-interface K8sNode {
-  metadata: { name: string; labels?: Record<string, string> };
-  spec?: { unschedulable?: boolean; taints?: { key: string; effect: string }[] };
-  status?: { conditions?: Condition[]; addresses?: { type: string; address: string }[]; nodeInfo?: { architecture?: string } };
-}
-interface K8sPod {
-  metadata: { name: string; labels?: Record<string, string> };
-  status?: {
-    phase?: string;
-    conditions?: Condition[];
-    containerStatuses?: { state?: { running?: object; waiting?: { reason?: string; message?: string } } }[];
-  };
-}
-interface List<T> {
-  items: T[];
-}
+
+/** The lab.yaml change that turns each optional capability on. */
+export const ENABLE: Readonly<Partial<Record<Capability, string>>> = {
+  loadBalancer: 'set addons.metallb.enabled: true in lab.yaml',
+  defaultStorageClass: 'set addons.storage.provider: local-path (or nfs) in lab.yaml',
+};
 
 export interface DetectOptions {
   /** TCP reachability from this host; the default opens a socket */
@@ -35,6 +30,8 @@ export interface DetectOptions {
   /** image reference whose pull is tried in a probe pod (skipped when there are no nodes) */
   probeImage?: string;
   probeTimeoutMs?: number;
+  /** the lab's add-ons as configured; without it, an add-on that is not installed at all counts as off */
+  lab?: LabAddons;
 }
 
 export async function detectFacts(k: Kubectl, opts: DetectOptions = {}): Promise<ClusterFacts> {
@@ -42,13 +39,13 @@ export async function detectFacts(k: Kubectl, opts: DetectOptions = {}): Promise
   const missing = new Map<Capability, string>();
   const decide = (cap: Capability, why: string | undefined) => (why === undefined ? have.add(cap) : missing.set(cap, why));
 
-  const nodes = (await json<List<K8sNode>>(k, ['get', 'nodes'])).items;
-  const ready = nodes.filter((n) => condition(n.status?.conditions, 'Ready'));
+  const nodes = (await json<List<Node>>(k, ['get', 'nodes'])).items;
+  const ready = nodes.filter(nodeReady);
   const schedulable = ready.filter((n) => !n.spec?.unschedulable && !(n.spec?.taints ?? []).some((t) => t.effect !== 'PreferNoSchedule'));
-  const workers = schedulable.filter((n) => !isControlPlane(n));
+  const workers = schedulable.filter((n) => !isControlPlaneNode(n));
   const nodeIps = new Map<string, string>();
   for (const n of ready) {
-    const ip = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    const ip = internalIp(n);
     if (ip) nodeIps.set(n.metadata.name, ip);
   }
   const noNodes = ready.length === 0 ? `no Ready node (the cluster lists ${nodes.length} node${nodes.length === 1 ? '' : 's'})` : undefined;
@@ -56,22 +53,28 @@ export async function detectFacts(k: Kubectl, opts: DetectOptions = {}): Promise
   decide('workers', noNodes ?? (workers.length === 0 ? 'no Ready schedulable worker node' : undefined));
   decide('multiNode', noNodes ?? (schedulable.length < 2 ? `only ${schedulable.length} schedulable node` : undefined));
 
-  const systemPods = (await json<List<K8sPod>>(k, ['-n', 'kube-system', 'get', 'pods'])).items;
-  const proxies = systemPods.filter((p) => p.metadata.labels?.['k8s-app'] === 'kube-proxy' && podReady(p));
+  const systemPods = (await json<List<Pod>>(k, ['-n', 'kube-system', 'get', 'pods'])).items;
+  const proxies = systemPods.filter((p) => p.metadata.labels?.['k8s-app'] === 'kube-proxy' && isReady(p));
   decide('podNetwork', noNodes ?? (proxies.length === 0 ? 'no Ready kube-proxy pod in kube-system' : undefined));
 
   decide('dns', await dnsMissing(k));
-  decide('loadBalancer', await loadBalancerMissing(k));
-  decide('defaultStorageClass', await storageClassMissing(k));
+  const off = new Map<Capability, string>();
+  const lb = await loadBalancerMissing(k, opts.lab);
+  decide('loadBalancer', lb?.why);
+  if (lb?.off) off.set('loadBalancer', ENABLE.loadBalancer!);
+  const storage = await storageClassMissing(k, opts.lab);
+  decide('defaultStorageClass', storage?.why);
+  if (storage?.off) off.set('defaultStorageClass', ENABLE.defaultStorageClass!);
   decide('hostNetwork', noNodes ?? (await unreachable(nodeIps, opts.kubeletPort ?? 10250, opts.reachable ?? tcpReachable)));
   decide(
     'internetImages',
-    noNodes ?? (opts.probeImage ? await imagePullMissing(k, opts.probeImage, opts.probeTimeoutMs ?? 120_000) : 'image pulls were not probed'),
+    noNodes ?? (opts.probeImage ? await imagePullMissing(k, opts.probeImage, opts.probeTimeoutMs ?? LIMITS.pullProbe) : 'image pulls were not probed'),
   );
 
   return {
     capabilities: have,
     missing,
+    off,
     nodeIps,
     schedulableNodes: schedulable.map((n) => n.metadata.name),
     arch: [...new Set(ready.map((n) => n.status?.nodeInfo?.architecture ?? 'unknown'))],
@@ -88,19 +91,6 @@ async function jsonOrUndefined<T>(k: Kubectl, args: string[]): Promise<T | undef
   return res.exitCode === 0 ? (JSON.parse(res.stdout) as T) : undefined;
 }
 
-function condition(conditions: Condition[] | undefined, type: string): boolean {
-  return conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
-}
-
-function podReady(p: K8sPod): boolean {
-  return p.status?.phase === 'Running' && condition(p.status.conditions, 'Ready');
-}
-
-function isControlPlane(n: K8sNode): boolean {
-  const labels = n.metadata.labels ?? {};
-  return 'node-role.kubernetes.io/control-plane' in labels || 'node-role.kubernetes.io/master' in labels;
-}
-
 async function dnsMissing(k: Kubectl): Promise<string | undefined> {
   const svc = await jsonOrUndefined<object>(k, ['-n', 'kube-system', 'get', 'service', 'kube-dns']);
   if (!svc) return 'no kube-dns Service in kube-system (CoreDNS is not installed)';
@@ -109,19 +99,27 @@ async function dnsMissing(k: Kubectl): Promise<string | undefined> {
   return ready === 0 ? 'the kube-dns Service has no ready endpoint (no CoreDNS pod answers)' : undefined;
 }
 
-async function loadBalancerMissing(k: Kubectl): Promise<string | undefined> {
+/** Why there is no LoadBalancer, and whether that is the lab's configuration (off) or a fault. */
+async function loadBalancerMissing(k: Kubectl, lab: LabAddons | undefined): Promise<{ why: string; off: boolean } | undefined> {
   const pools = await jsonOrUndefined<List<unknown>>(k, ['get', 'ipaddresspools.metallb.io', '-A']);
-  if (!pools) return 'no LoadBalancer implementation: MetalLB is not installed (addons.metallb.enabled in lab.yaml)';
-  if (pools.items.length === 0) return 'MetalLB is installed but has no IPAddressPool';
-  const pods = (await json<List<K8sPod>>(k, ['-n', 'metallb-system', 'get', 'pods'])).items;
-  const controller = pods.some((p) => p.metadata.labels?.['component'] === 'controller' && podReady(p));
-  return controller ? undefined : 'the MetalLB controller pod is not Ready in metallb-system';
+  if (!pools) {
+    return lab?.metallb
+      ? { why: 'addons.metallb.enabled is true in lab.yaml, but MetalLB is not installed (no ipaddresspools.metallb.io)', off: false }
+      : { why: 'MetalLB is not installed, so no LoadBalancer implementation', off: true };
+  }
+  if (pools.items.length === 0) return { why: 'MetalLB is installed but has no IPAddressPool', off: false };
+  const pods = (await json<List<Pod>>(k, ['-n', 'metallb-system', 'get', 'pods'])).items;
+  const controller = pods.some((p) => p.metadata.labels?.['component'] === 'controller' && isReady(p));
+  return controller ? undefined : { why: 'the MetalLB controller pod is not Ready in metallb-system', off: false };
 }
 
-async function storageClassMissing(k: Kubectl): Promise<string | undefined> {
+async function storageClassMissing(k: Kubectl, lab: LabAddons | undefined): Promise<{ why: string; off: boolean } | undefined> {
   const classes = (await json<List<{ metadata: { annotations?: Record<string, string> } }>>(k, ['get', 'storageclasses'])).items;
   const isDefault = classes.some((c) => c.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true');
-  return isDefault ? undefined : `no default StorageClass (${classes.length} StorageClass${classes.length === 1 ? '' : 'es'}; addons.storage in lab.yaml)`;
+  if (isDefault) return undefined;
+  const found = `no default StorageClass (${classes.length} StorageClass${classes.length === 1 ? '' : 'es'})`;
+  const configured = lab !== undefined && lab.storage !== 'none';
+  return configured ? { why: `addons.storage.provider is ${lab.storage} in lab.yaml, but there is ${found}`, off: false } : { why: found, off: true };
 }
 
 /** The kubelet port answers on every node that runs one, so it stands for "the host can reach this node". */
@@ -163,27 +161,28 @@ async function imagePullMissing(k: Kubectl, image: string, timeoutMs: number): P
     metadata: { name: 'pull-probe', namespace: PROBE_NS },
     spec: { restartPolicy: 'Never', automountServiceAccountToken: false, containers: [{ name: 'probe', image, command: ['sh', '-c', 'true'] }] },
   };
-  const deadline = Date.now() + timeoutMs;
-  const pause = () => new Promise((r) => setTimeout(r, 2000));
   try {
     await k.kubectl(['apply', '-f', '-'], { input: JSON.stringify(ns) });
     // Pods are refused until the namespace's default ServiceAccount exists.
-    while ((await k.kubectl(['-n', PROBE_NS, 'get', 'serviceaccount', 'default', '-o', 'json'], { allowFailure: true })).exitCode !== 0) {
-      if (Date.now() > deadline) return `the probe namespace ${PROBE_NS} got no default ServiceAccount`;
-      await pause();
-    }
+    await k.waitFor(`the default ServiceAccount of ${PROBE_NS}`, async () =>
+      (await k.kubectl(['-n', PROBE_NS, 'get', 'serviceaccount', 'default', '-o', 'json'], { allowFailure: true })).exitCode === 0 ? true : undefined,
+    );
     await k.kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) });
-    while (Date.now() < deadline) {
-      const p = await jsonOrUndefined<K8sPod>(k, ['-n', PROBE_NS, 'get', 'pod', 'pull-probe']);
-      const phase = p?.status?.phase;
-      if (phase === 'Succeeded' || phase === 'Running') return undefined;
-      if (phase === 'Failed') return `a pod with ${image} failed to run (wrong architecture?)`;
-      const waiting = p?.status?.containerStatuses?.[0]?.state?.waiting;
-      if (waiting?.reason && PULL_ERRORS.has(waiting.reason)) return `cannot pull ${image}: ${waiting.message ?? waiting.reason}`;
-      await pause();
-    }
-    return `a pod with ${image} did not start within ${Math.round(timeoutMs / 1000)}s`;
+    return await k.waitFor(
+      `a pod with ${image} to start`,
+      async () => {
+        const p = await jsonOrUndefined<Pod>(k, ['-n', PROBE_NS, 'get', 'pod', 'pull-probe']);
+        const phase = p?.status?.phase;
+        if (phase === 'Succeeded' || phase === 'Running') return { verdict: undefined };
+        if (phase === 'Failed') return { verdict: `a pod with ${image} failed to run (wrong architecture?)` };
+        const waiting = p?.status?.containerStatuses?.[0]?.state?.waiting;
+        if (waiting?.reason && PULL_ERRORS.has(waiting.reason)) return { verdict: `cannot pull ${image}: ${waiting.message ?? waiting.reason}` };
+        return undefined;
+      },
+      { timeoutMs, intervalMs: 2000 },
+    ).then((r) => r.verdict);
   } catch (err) {
+    if (err instanceof CheckFailed && err.message.startsWith('timed out')) return `a pod with ${image} did not start within ${Math.round(timeoutMs / 1000)}s`;
     return `the image pull probe could not run: ${err instanceof Error ? err.message : String(err)}`;
   } finally {
     await k.kubectl(['delete', 'namespace', PROBE_NS, '--ignore-not-found', '--wait=false'], { allowFailure: true });

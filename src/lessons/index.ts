@@ -2,6 +2,7 @@
 import { closest } from 'fastest-levenshtein';
 import { UserError } from '../util/errors.js';
 import type { Lesson } from './types.js';
+import { cluster } from './cluster.js';
 import { services } from './services.js';
 import { access } from './access.js';
 import { volumes } from './volumes.js';
@@ -9,8 +10,9 @@ import { workloads } from './workloads.js';
 import { statefulset } from './statefulset.js';
 import { mysql } from './mysql.js';
 
-// The course's order: Services and Volumes (000/001), workloads (002/003), StatefulSet and MySQL (004), API access (001).
-export const LESSONS: readonly Lesson[] = [services, volumes, workloads, statefulset, mysql, access];
+// The cluster first (nothing else means anything on a broken one), then the course's order: Services and
+// Volumes (000/001), workloads (002/003), StatefulSet and MySQL (004), API access (001).
+export const LESSONS: readonly Lesson[] = [cluster, services, volumes, workloads, statefulset, mysql, access];
 
 /**
  * The lessons named (all when none), in registry order. A name is a lesson ("services") or one check of it

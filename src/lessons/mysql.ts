@@ -1,6 +1,7 @@
 // The replicated MySQL of course notes 004 (the Kubernetes tutorial "Run a Replicated Stateful
 // Application"): mysql-0 takes writes, replicas follow it and refuse writes, a new replica clones the
 // data, and mysql-read spreads reads.
+import { LIMITS } from './limits.js';
 import type { Capability, CheckContext, ExecResult, Lesson } from './types.js';
 import { DEFAULT_IMAGES } from '../config/images.js';
 import { getOrUndefined, token, waitPodsReady } from './lesson-steps.js';
@@ -9,8 +10,8 @@ const LESSON = 'mysql';
 const CLIENT = 'mysql-client';
 const NEEDS: readonly Capability[] = ['nodes', 'dns', 'defaultStorageClass'];
 /** Image pulls, init containers and the xtrabackup clone take minutes on a fresh lab. */
-const POD_TIMEOUT_MS = 480_000;
-const CHECK_TIMEOUT_MS = 600_000;
+const POD_TIMEOUT_MS = LIMITS.mysqlPods;
+const CHECK_TIMEOUT_MS = LIMITS.mysqlCheck;
 
 /** Why the course's images cannot run here, or undefined when they (or overrides) can. */
 export function imageProblem(
@@ -29,9 +30,10 @@ export function imageProblem(
   return undefined;
 }
 
+/** A failure, not a skip: the lab was not configured without the lesson, it cannot run it. */
 function requireImages(ctx: CheckContext): void {
   const problem = imageProblem(ctx.images, ctx.facts.capabilities, ctx.facts.arch);
-  if (problem) ctx.skip(problem);
+  if (problem) ctx.fail(problem, 'set images.mysql and images.xtrabackup in lab.yaml to images the nodes can pull and run');
 }
 
 /** Runs one statement as root against HOST from the client pod, as `mysql -h HOST -u root -e ...`. */
@@ -70,7 +72,7 @@ async function waitRow(ctx: CheckContext, host: string, mark: string): Promise<v
       const res = await sql(ctx, host, `SELECT message FROM k8slab.message WHERE message = '${mark}';`, true);
       return res.exitCode === 0 && res.stdout.trim() === mark ? true : undefined;
     },
-    { timeoutMs: 90_000, intervalMs: 3000 },
+    { timeoutMs: LIMITS.replication, intervalMs: 3000 },
   );
 }
 
@@ -137,7 +139,7 @@ export const mysql: Lesson = {
     },
     {
       id: 'mysql-read',
-      title: 'The mysql-read Service answers reads (from any of the pods)',
+      title: 'The mysql-read Service answers reads, spread over more than one of the pods',
       needs: NEEDS,
       timeoutMs: CHECK_TIMEOUT_MS,
       async run(ctx: CheckContext) {
@@ -146,9 +148,10 @@ export const mysql: Lesson = {
         const servers = new Set<string>();
         // Every backend must have the row before each of several reads through the Service finds it.
         await ctx.waitFor(
-          `six reads through mysql-read to find '${mark}'`,
+          `twelve reads through mysql-read to find '${mark}'`,
           async () => {
-            for (let i = 0; i < 6; i++) {
+            servers.clear();
+            for (let i = 0; i < 12; i++) {
               const res = await sql(ctx, 'mysql-read', `SELECT @@server_id, COUNT(*) FROM k8slab.message WHERE message = '${mark}';`, true);
               const [id, count] = res.stdout.trim().split(/\s+/);
               if (res.exitCode !== 0 || count !== '1') return undefined;
@@ -156,8 +159,15 @@ export const mysql: Lesson = {
             }
             return true;
           },
-          { timeoutMs: 90_000, intervalMs: 3000 },
+          { timeoutMs: LIMITS.replication, intervalMs: 3000 },
         );
+        // mysql-read spreads reads: kube-proxy picks a backend per connection, and each read is a new connection.
+        if (servers.size < 2) {
+          ctx.fail(
+            `every read through mysql-read was answered by server-id ${[...servers].join(', ')}: the Service did not spread reads over mysql-0 and mysql-1`,
+            'see `kubectl -n ' + ctx.ns + ' get endpoints mysql-read` (is every mysql pod a Ready endpoint?)',
+          );
+        }
         ctx.note(`mysql-read was answered by server-id ${[...servers].sort().join(', ')}`);
       },
     },

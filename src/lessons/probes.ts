@@ -2,40 +2,9 @@
 // pod IPs, ready endpoint IPs, and HTTP/DNS from the course's request-pod.
 import type { CheckContext } from './types.js';
 import { DEFAULT_IMAGES, type ImageKey } from '../config/images.js';
-
-export interface Condition {
-  type: string;
-  status: string;
-}
-export interface Pod {
-  metadata: { name: string; labels?: Record<string, string> };
-  spec?: { nodeName?: string };
-  status?: { phase?: string; podIP?: string; conditions?: Condition[] };
-}
-export interface Service {
-  metadata: { name: string; uid: string };
-  spec: {
-    type?: string;
-    clusterIP?: string;
-    externalName?: string;
-    selector?: Record<string, string>;
-    sessionAffinity?: string;
-    ports: { port: number; nodePort?: number; targetPort?: number | string }[];
-  };
-  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
-}
-export interface Endpoints {
-  subsets?: { addresses?: { ip: string; targetRef?: { name?: string } }[]; notReadyAddresses?: { ip: string }[]; ports?: { port: number }[] }[];
-}
-export interface List<T> {
-  items: T[];
-}
+import { isReady, type List, type Pod, type Service } from './k8s.js';
 
 export const getService = (ctx: CheckContext, name: string) => ctx.kubectlJson<Service>(['get', 'service', name]);
-
-export function isReady(p: Pod): boolean {
-  return p.status?.phase === 'Running' && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-}
 
 /** The pod's IP once it runs and is Ready. */
 export function readyPodIp(ctx: CheckContext, pod: string, timeoutMs?: number): Promise<string> {
@@ -56,11 +25,6 @@ export async function readyPodIps(ctx: CheckContext, selector: string): Promise<
     .filter(isReady)
     .map((p) => p.status!.podIP!)
     .sort();
-}
-
-/** The ready addresses of an Endpoints object, sorted. */
-export function endpointIps(ep: Endpoints): string[] {
-  return (ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
 }
 
 export const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
@@ -108,19 +72,50 @@ export function hostnameOf(body: string | undefined): string | undefined {
 const AMD64_ONLY: ReadonlySet<string> = new Set([DEFAULT_IMAGES.app, DEFAULT_IMAGES.init, DEFAULT_IMAGES.tools]);
 
 /**
- * Skips the check when a pod of it could not start here: a course image (not overridden in lab.yaml)
- * that the nodes cannot pull, or that exists for amd64 only while a node is not amd64.
+ * Fails the check before it starts a pod that could not start here: a course image (not overridden in
+ * lab.yaml) that the nodes cannot pull, or that exists for amd64 only while a node is not amd64. A failure,
+ * not a skip: the lab was not configured without the lesson, it cannot run it.
  */
 export function requireImages(ctx: CheckContext, keys: readonly ImageKey[]): void {
   for (const key of keys) {
     const image = ctx.images[key];
     if (image !== DEFAULT_IMAGES[key]) continue; // overridden: a mirror or a local image, the user's choice
     if (!ctx.facts.capabilities.has('internetImages')) {
-      ctx.skip(`${image} comes from the Internet and the nodes cannot pull it (${ctx.facts.missing.get('internetImages') ?? 'not probed'}); set images.${key} in lab.yaml`);
+      ctx.fail(
+        `${image} comes from the Internet and the nodes cannot pull it (${ctx.facts.missing.get('internetImages') ?? 'not probed'})`,
+        `set images.${key} in lab.yaml to a copy the nodes can pull (a local registry or the offline bundle)`,
+      );
     }
     const other = ctx.facts.arch.filter((a) => a !== 'amd64');
     if (AMD64_ONLY.has(image) && other.length > 0) {
-      ctx.skip(`${image} exists for amd64 only and the cluster has ${other.join(', ')} nodes; set images.${key} in lab.yaml`);
+      ctx.fail(`${image} exists for amd64 only and the cluster has ${other.join(', ')} nodes`, `set images.${key} in lab.yaml to a multi-arch image`);
     }
   }
+}
+
+/** IPv4 addresses of `dig +short` output, or of nslookup's answer (the lines after its first "Name:"). */
+export function parseAddresses(output: string, from: 'dig' | 'nslookup'): string[] {
+  const ipv4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+  const lines = output.split('\n').map((l) => l.trim());
+  if (from === 'dig') return lines.filter((l) => ipv4.test(l)).sort();
+  const start = lines.findIndex((l) => l.startsWith('Name:'));
+  if (start < 0) return [];
+  return lines
+    .slice(start)
+    .flatMap((l) => {
+      // "Address: 10.0.0.5" (bind, new busybox) or "Address 1: 10.0.0.5 name" (old busybox)
+      const ip = /^Address(?:\s+\d+)?:\s*(\S+)/.exec(l)?.[1];
+      return ip !== undefined && ipv4.test(ip) ? [ip] : [];
+    })
+    .sort();
+}
+
+/** A name's IPv4 addresses as CLIENT resolves them: dig where the image has it, else nslookup. */
+export async function resolveName(ctx: CheckContext, client: string, name: string, container?: string): Promise<string[]> {
+  const opts = { allowFailure: true, ...(container === undefined ? {} : { container }) };
+  const dig = await ctx.exec(client, ['dig', '+short', '+search', name, 'A'], opts);
+  if (dig.exitCode === 0) return parseAddresses(dig.stdout, 'dig');
+  // Images without dig (busybox) have nslookup.
+  const ns = await ctx.exec(client, ['nslookup', name], opts);
+  return parseAddresses(ns.stdout, 'nslookup');
 }

@@ -1,16 +1,17 @@
 // Runs lessons against a cluster: each in its own namespace, parallel-safe ones side by side (bounded),
 // the others alone; every check ends passed, failed or skipped (a missing capability is never a pass);
 // a failed check gets the events and descriptions that explain it; cleanup always runs unless --keep.
+import { LIMITS } from './limits.js';
 import { join } from 'node:path';
 import { MANIFESTS_DIR } from '../paths.js';
 import type { CheckResult, ClusterFacts, Executor, Lesson, Check, Transcript, Capability } from './types.js';
 import { LESSON_LABEL } from './types.js';
 import type { ImageKey } from '../config/images.js';
-import { CheckAborted, CheckSkipped, LessonContext, type LessonScope } from './context.js';
+import { CheckAborted, CheckFailed, CheckSkipped, LessonContext, type LessonScope } from './context.js';
+import { isReady, restarts, whyNotReady, type K8sEvent, type List, type Pod } from './k8s.js';
 import { detectFacts, type DetectOptions } from './facts.js';
 import { CLUSTER_SCOPED_KINDS, type ManifestObject } from './render.js';
 
-export const DEFAULT_CHECK_TIMEOUT_MS = 300_000;
 export const DEFAULT_CONCURRENCY = 3;
 
 export type RunEvent =
@@ -49,6 +50,10 @@ export const INTERRUPTED = 'interrupted (Ctrl-C)';
 export interface LessonRun {
   lesson: string;
   title: string;
+  /** the part of the course it proves (Lesson.source) */
+  source: string;
+  /** from its namespace's preparation to the end of its cleanup */
+  seconds: number;
   namespace: string;
   /** namespace preparation and lesson.setup */
   setup: Transcript[];
@@ -95,39 +100,65 @@ export async function runLessons(opts: RunOptions): Promise<RunResult> {
   };
 }
 
-/** The capability a check lacks, with the reason, or undefined when it can run. */
-export function missingNeed(check: Pick<Check, 'needs'>, facts: ClusterFacts): { cap: Capability; reason: string } | undefined {
-  for (const cap of check.needs ?? []) {
-    if (!facts.capabilities.has(cap)) return { cap, reason: `needs ${cap}: ${facts.missing.get(cap) ?? 'not available'}` };
+/**
+ * The capability a check lacks, or undefined when it can run. It is skipped only when every capability it
+ * lacks is one this lab was configured without (the reason then names the lab.yaml change); a capability a
+ * working lab has and this cluster lacks fails the check, with what was found and the next command.
+ */
+export function missingNeed(
+  check: Pick<Check, 'needs'>,
+  facts: ClusterFacts,
+): { cap: Capability; status: 'skipped' | 'failed'; reason: string; hint?: string } | undefined {
+  const lacking = (check.needs ?? []).filter((cap) => !facts.capabilities.has(cap));
+  const broken = lacking.find((cap) => !facts.off.has(cap));
+  if (broken !== undefined) {
+    return { cap: broken, status: 'failed', reason: `the cluster lacks ${broken}: ${facts.missing.get(broken) ?? 'not available'}`, hint: CAPABILITY_HINTS[broken] };
   }
-  return undefined;
+  const off = lacking[0];
+  if (off === undefined) return undefined;
+  return { cap: off, status: 'skipped', reason: `this lab has no ${off} (${facts.missing.get(off) ?? 'not installed'}); to run it: ${facts.off.get(off)!}` };
 }
+
+/** The likely cause of each missing capability and the command that shows more. */
+const CAPABILITY_HINTS: Record<Capability, string> = {
+  nodes: 'no node runs pods: see `kubectl get nodes -o wide` and, on a lab, `k8slab status`',
+  workers: 'no worker takes pods: see `kubectl get nodes` (NotReady, cordoned or tainted workers)',
+  multiNode: 'fewer than two schedulable nodes: see `kubectl get nodes` (a worker NotReady or cordoned?)',
+  podNetwork: 'kube-proxy or the CNI is not running: see `kubectl -n kube-system get pods -o wide`',
+  dns: 'CoreDNS is not answering: see `kubectl -n kube-system get pods -l k8s-app=kube-dns` and `kubectl -n kube-system logs -l k8s-app=kube-dns`',
+  loadBalancer: 'MetalLB is not working: see `kubectl -n metallb-system get pods` and `kubectl get ipaddresspools.metallb.io -A`',
+  defaultStorageClass: 'the storage provisioner is not working: see `kubectl get storageclass` and its pods',
+  hostNetwork: 'this host cannot reach the nodes: see `k8slab doctor` (host-only network, firewall)',
+  internetImages: 'the nodes cannot pull the course images: set images.* in lab.yaml to a reachable registry, or see the node\'s network',
+};
 
 async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, emit: (e: RunEvent) => void): Promise<LessonRun> {
   const ns = namespaceFor(lesson);
   const scope = scopeFor(opts, lesson, ns, facts);
-  const run: LessonRun = { lesson: lesson.id, title: lesson.title, namespace: ns, setup: [], cleanup: [], results: [] };
+  const started = Date.now();
+  const run: LessonRun = { lesson: lesson.id, title: lesson.title, source: lesson.source, seconds: 0, namespace: ns, setup: [], cleanup: [], results: [] };
   emit({ type: 'lesson-start', lesson: lesson.id, namespace: ns });
 
-  // Nothing to set up when every check would be skipped anyway.
+  // Nothing to set up when no check can run anyway.
   if (opts.signal?.aborted || lesson.checks.every((c) => missingNeed(c, facts))) {
     for (const check of lesson.checks) {
-      run.results.push(emitEnd(emit, skippedResult(lesson, check, opts.signal?.aborted ? INTERRUPTED : missingNeed(check, facts)!.reason)));
+      run.results.push(emitEnd(emit, opts.signal?.aborted ? skippedResult(lesson, check, INTERRUPTED) : needResult(lesson, check, missingNeed(check, facts)!)));
     }
     emit({ type: 'lesson-end', lesson: lesson.id, cleanup: 'not needed' });
-    return run;
+    return { ...run, seconds: (Date.now() - started) / 1000 };
   }
 
   const scale = scope.timeScale;
-  const timeoutMs = (opts.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS) * scale;
+  const timeoutMs = (opts.checkTimeoutMs ?? LIMITS.check) * scale;
   const setupCtx = new LessonContext(scope);
   let setupError: string | undefined;
+  let setupHint: string | undefined;
   try {
     await prepareNamespace(setupCtx, ns, lesson.id);
     if (lesson.setup) await withTimeout(lesson.setup(setupCtx), timeoutMs, setupCtx, 'lesson setup', opts.signal);
   } catch (err) {
     setupError = message(err);
-    await collectDiagnostics(setupCtx, scope);
+    setupHint = await collectDiagnostics(setupCtx, scope);
   }
   run.setup = setupCtx.transcript;
 
@@ -136,9 +167,9 @@ async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, 
     if (opts.signal?.aborted) {
       run.results.push(emitEnd(emit, skippedResult(lesson, check, INTERRUPTED)));
     } else if (need) {
-      run.results.push(emitEnd(emit, skippedResult(lesson, check, need.reason)));
+      run.results.push(emitEnd(emit, needResult(lesson, check, need)));
     } else if (setupError !== undefined) {
-      run.results.push(emitEnd(emit, { ...base(lesson, check), status: 'failed', reason: `lesson setup failed: ${setupError}` }));
+      run.results.push(emitEnd(emit, { ...base(lesson, check), status: 'failed', reason: `lesson setup failed: ${setupError}`, hint: setupHint ?? GENERIC_HINT(ns) }));
     } else {
       emit({ type: 'check-start', lesson: lesson.id, check: check.id });
       const limit = check.timeoutMs === undefined ? timeoutMs : check.timeoutMs * scale;
@@ -169,7 +200,7 @@ async function runLesson(lesson: Lesson, facts: ClusterFacts, opts: RunOptions, 
     }
   }
   emit({ type: 'lesson-end', lesson: lesson.id, cleanup });
-  return run;
+  return { ...run, seconds: (Date.now() - started) / 1000 };
 }
 
 async function runCheck(
@@ -183,17 +214,20 @@ async function runCheck(
   const appliedBefore = scope.applied.length;
   const started = Date.now();
   let result: Pick<CheckResult, 'status' | 'reason'>;
+  let err: CheckFailed | undefined;
   try {
     await withTimeout(check.run(ctx), timeoutMs, ctx, `check ${check.id}`, opts.signal);
     result = { status: 'passed' };
-  } catch (err) {
-    result = err instanceof CheckSkipped ? { status: 'skipped', reason: err.message } : { status: 'failed', reason: message(err) };
+  } catch (e) {
+    if (e instanceof CheckFailed) err = e;
+    result = e instanceof CheckSkipped ? { status: 'skipped', reason: e.message } : { status: 'failed', reason: message(e) };
   }
   const seconds = (Date.now() - started) / 1000;
-  if (result.status === 'failed') await collectDiagnostics(ctx, scope);
+  const hint = result.status === 'failed' ? (err?.hint ?? (await collectDiagnostics(ctx, scope)) ?? GENERIC_HINT(scope.ns)) : undefined;
+  if (result.status === 'failed' && err?.hint !== undefined) await collectDiagnostics(ctx, scope);
   const transcript = [...ctx.transcript];
   if (opts.release) transcript.push(...(await releaseObjects(scope, appliedBefore)));
-  return { ...base(lesson, check), ...result, seconds, notes: ctx.notes, transcript };
+  return { ...base(lesson, check), ...result, ...(hint === undefined ? {} : { hint }), seconds, notes: ctx.notes, transcript };
 }
 
 /**
@@ -222,7 +256,7 @@ function namespacedRefs(objects: readonly ManifestObject[]): string[] {
 /** A namespace left by `--keep` (or a crash) is deleted first, so every run starts from nothing. */
 async function prepareNamespace(ctx: LessonContext, ns: string, lesson: string): Promise<void> {
   const old = await ctx.kubectl(['get', 'namespace', ns, '-o', 'json'], { allowFailure: true });
-  if (old.exitCode === 0) await ctx.kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=180s'], { timeoutMs: 200_000 });
+  if (old.exitCode === 0) await ctx.kubectl(['delete', 'namespace', ns, '--wait=true'], { waitMs: LIMITS.namespaceDelete });
   const manifest = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { [LESSON_LABEL]: lesson } } };
   await ctx.kubectl(['apply', '-f', '-'], { input: JSON.stringify(manifest, null, 2) });
   // Pods are refused until the namespace's default ServiceAccount exists.
@@ -244,64 +278,63 @@ async function cleanupLesson(lesson: Lesson, ctx: LessonContext, timeoutMs: numb
   };
   if (lesson.cleanup) await attempt('lesson cleanup', () => withTimeout(lesson.cleanup!(ctx), timeoutMs, ctx, 'lesson cleanup'));
   await attempt('delete namespace', () =>
-    ctx.kubectl(['delete', 'namespace', ctx.ns, '--ignore-not-found', '--wait=true', '--timeout=180s'], { timeoutMs: 200_000 }),
+    ctx.kubectl(['delete', 'namespace', ctx.ns, '--ignore-not-found', '--wait=true'], { waitMs: LIMITS.namespaceDelete }),
   );
   await attempt('delete cluster-scoped objects', () =>
-    ctx.kubectl(['delete', [...CLUSTER_SCOPED_KINDS.values()].join(','), '-l', `${LESSON_LABEL}=${lesson.id}`, '--ignore-not-found', '--wait=true', '--timeout=120s'], {
-      timeoutMs: 140_000,
+    ctx.kubectl(['delete', [...CLUSTER_SCOPED_KINDS.values()].join(','), '-l', `${LESSON_LABEL}=${lesson.id}`, '--ignore-not-found', '--wait=true'], {
+      waitMs: LIMITS.clusterScopedDelete,
     }),
   );
   return problems;
 }
 
-interface K8sEvent {
-  type?: string;
-  reason?: string;
-  message?: string;
-  involvedObject?: { kind?: string; name?: string };
-}
-
-/** Events of the namespace and a describe of the lesson's objects, so a failure explains itself. */
-async function collectDiagnostics(ctx: LessonContext, scope: LessonScope): Promise<void> {
+/**
+ * Events of the namespace, a describe of the lesson's objects and the logs of unready pods (the previous
+ * container's too, after a restart), so a failure explains itself. Returns the likely cause and the next
+ * command, read from the first unready pod.
+ */
+async function collectDiagnostics(ctx: LessonContext, scope: LessonScope): Promise<string | undefined> {
+  let hint: string | undefined;
   try {
     const res = await ctx.kubectl(['get', 'events', '-o', 'json'], { allowFailure: true });
     if (res.exitCode === 0) {
-      const events = (JSON.parse(res.stdout) as { items: K8sEvent[] }).items;
+      const events = (JSON.parse(res.stdout) as List<K8sEvent>).items;
       for (const e of events.slice(-15)) {
         ctx.note(`event ${e.type ?? ''} ${e.reason ?? ''} ${e.involvedObject?.kind ?? ''}/${e.involvedObject?.name ?? ''}: ${e.message ?? ''}`.trim());
       }
     }
     // Pods made by controllers (Deployment, StatefulSet) were never applied by name: find the unready ones.
     const pods = await ctx.kubectl(['get', 'pods', '-o', 'json'], { allowFailure: true });
-    const unready = pods.exitCode === 0 ? notReadyPods(JSON.parse(pods.stdout) as { items: DiagPod[] }) : [];
-    for (const p of unready) ctx.note(`pod ${p.name} not Ready: ${p.why}`);
-    const refs = [
-      ...new Set([...namespacedRefs(scope.applied), ...unready.map((p) => `pod/${p.name}`)]),
-    ];
-    for (const ref of refs.slice(0, 10)) await ctx.kubectl(['describe', ref], { allowFailure: true, timeoutMs: 20_000 });
+    const unready = pods.exitCode === 0 ? (JSON.parse(pods.stdout) as List<Pod>).items.filter((p) => !isReady(p) && p.status?.phase !== 'Succeeded') : [];
+    for (const p of unready) ctx.note(`pod ${p.metadata.name} not Ready: ${whyNotReady(p)}`);
+    hint = unready.length > 0 ? podHint(unready[0]!, ctx.ns) : undefined;
+    const refs = [...new Set([...namespacedRefs(scope.applied), ...unready.map((p) => `pod/${p.metadata.name}`)])];
+    for (const ref of refs.slice(0, 10)) await ctx.kubectl(['describe', ref], { allowFailure: true, timeoutMs: LIMITS.diagnostics });
+    for (const p of unready.filter((p) => p.spec.nodeName).slice(0, 3)) {
+      const logs = ['logs', p.metadata.name, '--all-containers', '--tail=40'];
+      await ctx.kubectl(logs, { allowFailure: true, timeoutMs: LIMITS.diagnostics });
+      if (restarts(p) > 0) await ctx.kubectl([...logs, '--previous'], { allowFailure: true, timeoutMs: LIMITS.diagnostics });
+    }
   } catch {
     // Diagnostics are best effort: the check already has its verdict.
   }
+  return hint;
 }
 
-interface DiagPod {
-  metadata: { name: string };
-  status?: {
-    phase?: string;
-    conditions?: { type: string; status: string }[];
-    containerStatuses?: { name: string; state?: { waiting?: { reason?: string; message?: string } }; restartCount?: number }[];
-  };
-}
-
-function notReadyPods(list: { items: DiagPod[] }): { name: string; why: string }[] {
-  return list.items
-    .filter((p) => !(p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'))
-    .map((p) => {
-      const waiting = (p.status?.containerStatuses ?? []).flatMap((c) =>
-        c.state?.waiting?.reason ? [`${c.name} ${c.state.waiting.reason}${c.state.waiting.message ? ` (${c.state.waiting.message})` : ''}`] : [],
-      );
-      return { name: p.metadata.name, why: [p.status?.phase ?? 'no phase', ...waiting].join(', ') };
-    });
+/** The likely cause of an unready pod and the command to run next, from what `kubectl get pod` shows. */
+export function podHint(pod: Pod, ns: string): string {
+  const name = pod.metadata.name;
+  const why = whyNotReady(pod);
+  const describe = `kubectl -n ${ns} describe pod ${name}`;
+  if (/ErrImagePull|ImagePullBackOff|InvalidImageName/.test(why)) {
+    return `pod ${name} cannot pull its image (${why}): the node has no route to the registry or the name is wrong; set images.* in lab.yaml to a reachable copy, and see \`${describe}\``;
+  }
+  if (/CrashLoopBackOff|terminated/.test(why)) return `pod ${name} keeps ending (${why}): see \`kubectl -n ${ns} logs ${name} --previous\``;
+  if (!pod.spec.nodeName) return `pod ${name} was never scheduled (${why}): no node can take it; see \`kubectl get nodes\` and \`${describe}\``;
+  if (/ContainerCreating|PodInitializing/.test(why) || pod.status?.phase === 'Pending') {
+    return `pod ${name} is still starting on ${pod.spec.nodeName} (${why}): a slow image pull, a volume that does not mount, or the CNI; see \`${describe}\``;
+  }
+  return `pod ${name} runs but is not Ready (${why}): its readiness probe fails; see \`${describe}\` and \`kubectl -n ${ns} logs ${name}\``;
 }
 
 /** Ends `work` at its time limit or on Ctrl-C; the context refuses further commands from then on. */
@@ -356,13 +389,19 @@ function skippedResult(lesson: Lesson, check: Check, reason: string): CheckResul
   return { ...base(lesson, check), status: 'skipped', reason };
 }
 
+function needResult(lesson: Lesson, check: Check, need: NonNullable<ReturnType<typeof missingNeed>>): CheckResult {
+  return { ...base(lesson, check), status: need.status, reason: need.reason, ...(need.hint === undefined ? {} : { hint: need.hint }) };
+}
+
 function emitEnd(emit: (e: RunEvent) => void, result: CheckResult): CheckResult {
   emit({ type: 'check-end', result });
   return result;
 }
 
+const GENERIC_HINT = (ns: string) => `see what happened in the namespace: \`kubectl -n ${ns} get events --sort-by=.lastTimestamp\` (run with --keep to leave its objects for inspection)`;
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-const EMPTY_FACTS: ClusterFacts = { capabilities: new Set(), missing: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: [] };
+const EMPTY_FACTS: ClusterFacts = { capabilities: new Set(), missing: new Map(), off: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: [] };

@@ -1,12 +1,12 @@
 // Services (seeds 000, 001, 002, 004): ClusterIP, NodePort, LoadBalancer, DNS, headless, Endpoints by
 // selector and by hand, ExternalName, sessionAffinity. API-level behaviour is checked on its own so a
 // cluster without nodes still proves it; traffic checks need nodes, the pod network and, for names, DNS.
+import { LIMITS } from './limits.js';
 import { isIPv4, parseRange, rangeContains } from '../config/net.js';
 import type { CheckContext, Lesson } from './types.js';
 import {
   clientPod,
   digInCluster,
-  endpointIps,
   getService,
   hostnameOf,
   readyPodIp,
@@ -14,11 +14,12 @@ import {
   requireImages,
   sameSet,
   wgetInCluster,
-  type Endpoints,
-  type List,
 } from './probes.js';
+import { endpointIps, type Endpoints, type List } from './k8s.js';
 
 const TRAFFIC = ['nodes', 'podNetwork'] as const;
+/** An address no IPAddressPool of a lab holds (TEST-NET-1, RFC 5737, reserved for documentation). */
+const UNPOOLED_IP = '192.0.2.10';
 const TRAFFIC_DNS = ['nodes', 'podNetwork', 'dns'] as const;
 
 async function allocatedClusterIp(ctx: CheckContext, name: string): Promise<{ ip: string; uid: string }> {
@@ -31,13 +32,13 @@ async function allocatedClusterIp(ctx: CheckContext, name: string): Promise<{ ip
 
 /** Replaces the pod the way the course does: delete it, apply the manifest again. */
 async function recreatePod(ctx: CheckContext, pod: string, file: string): Promise<void> {
-  await ctx.kubectl(['delete', 'pod', pod, '--wait=true', '--timeout=90s'], { timeoutMs: 100_000 });
+  await ctx.kubectl(['delete', 'pod', pod, '--wait=true'], { waitMs: LIMITS.delete });
   await ctx.apply(file);
 }
 
 /** Asks from the client pod until the answer names a pod. */
 async function hostnameVia(ctx: CheckContext, url: string): Promise<string> {
-  return ctx.waitFor(`an answer from ${url}`, async () => hostnameOf(await wgetInCluster(ctx, url)), { timeoutMs: 60_000 });
+  return ctx.waitFor(`an answer from ${url}`, async () => hostnameOf(await wgetInCluster(ctx, url)), { timeoutMs: LIMITS.traffic });
 }
 
 async function readyWeb(ctx: CheckContext): Promise<string[]> {
@@ -84,34 +85,25 @@ export const services: Lesson = {
   parallelSafe: true,
   checks: [
     {
-      id: 'clusterip-stable',
-      title: 'A ClusterIP Service gets an IP and keeps it (same object, same IP) while its pod is deleted and re-created',
-      async run(ctx) {
-        await ctx.apply('clusterip.yaml');
-        const before = await allocatedClusterIp(ctx, 'clusterip1');
-        await recreatePod(ctx, 'pod1', 'clusterip.yaml');
-        const after = await getService(ctx, 'clusterip1');
-        if (after.metadata.uid !== before.uid) ctx.fail('Service clusterip1 was replaced by a new object while its pod was re-created');
-        if (after.spec.clusterIP !== before.ip) ctx.fail(`clusterip1 changed its IP from ${before.ip} to ${after.spec.clusterIP ?? 'none'}`);
-        ctx.note(`clusterip1 kept ${before.ip}`);
-      },
-    },
-    {
       id: 'clusterip-answers',
-      title: 'The ClusterIP answers /hostname before and after its pod is re-created with a new pod IP',
+      title: 'A ClusterIP Service keeps its IP (same object) while its pod is deleted and re-created with a new pod IP, and answers /hostname before and after',
       needs: TRAFFIC,
       async run(ctx) {
         requireImages(ctx, ['app', 'tools']);
         await ctx.apply('clusterip.yaml');
         await clientPod(ctx);
-        const { ip } = await allocatedClusterIp(ctx, 'clusterip1');
+        const { ip, uid } = await allocatedClusterIp(ctx, 'clusterip1');
         const first = await readyPodIp(ctx, 'pod1');
         if ((await hostnameVia(ctx, `http://${ip}/hostname`)) !== 'pod1') ctx.fail(`http://${ip}/hostname did not answer from pod1`);
         await recreatePod(ctx, 'pod1', 'clusterip.yaml');
         const second = await readyPodIp(ctx, 'pod1');
-        ctx.note(second === first ? `the new pod1 got the same IP ${first} again` : `pod1 IP ${first} -> ${second}; Service IP stayed ${ip}`);
+        // The same Service object with the same IP: what a client was given still works.
+        const after = await getService(ctx, 'clusterip1');
+        if (after.metadata.uid !== uid) ctx.fail('Service clusterip1 was replaced by a new object while its pod was re-created');
+        if (after.spec.clusterIP !== ip) ctx.fail(`clusterip1 changed its IP from ${ip} to ${after.spec.clusterIP ?? 'none'} while its pod was re-created`);
         await waitEndpoints(ctx, 'clusterip1', [second]);
         if ((await hostnameVia(ctx, `http://${ip}/hostname`)) !== 'pod1') ctx.fail(`after re-creating pod1, ${ip} did not answer from pod1`);
+        ctx.note(second === first ? `the new pod1 got the same IP ${first} again; ${ip} answered from pod1 before and after` : `pod1 ${first} -> ${second}; Service stayed ${ip} and answered from pod1 before and after`);
       },
     },
     {
@@ -133,6 +125,7 @@ export const services: Lesson = {
           ctx.fail('a second Service was given nodePort 30000 although svc-2 holds it');
         }
         if (!/already allocated/.test(res.stderr)) ctx.fail(`the second Service was refused for another reason: ${res.stderr.trim()}`);
+        ctx.note('svc-2 holds nodePort 30000; a second Service asking for it was refused (already allocated)');
       },
     },
     {
@@ -161,20 +154,22 @@ export const services: Lesson = {
     },
     {
       id: 'loadbalancer-pending',
-      title: 'Without a LoadBalancer plugin, a LoadBalancer Service gets a ClusterIP and a nodePort but its EXTERNAL-IP stays pending',
+      title: 'A LoadBalancer Service gets a ClusterIP and a nodePort at once, and its EXTERNAL-IP stays pending while no LoadBalancer gives it one',
       async run(ctx) {
-        if (ctx.facts.capabilities.has('loadBalancer')) ctx.skip('this cluster has a LoadBalancer implementation; see loadbalancer-address');
-        await ctx.apply('loadbalancer.yaml');
+        // With MetalLB the Service asks for an address no pool holds (TEST-NET-1, RFC 5737): MetalLB refuses
+        // it (AllocationFailed) and the Service is as pending as on a cluster without a LoadBalancer plugin.
+        const withLb = ctx.facts.capabilities.has('loadBalancer');
+        await ctx.apply('loadbalancer.yaml', withLb ? { change: (obj) => void ((obj['spec'] as Record<string, unknown>)['loadBalancerIP'] = UNPOOLED_IP) } : {});
+        if (withLb) ctx.note(`MetalLB is installed: svc-3 asks for ${UNPOOLED_IP}, an address in no IPAddressPool`);
         await allocatedClusterIp(ctx, 'svc-3');
-        // Give a would-be controller time to act, then look again.
-        for (let i = 0; i < 5; i++) {
+        // Give a would-be controller time to act: the address must stay pending all along.
+        await ctx.holds('svc-3 keeps a nodePort and no EXTERNAL-IP', async () => {
           const svc = await getService(ctx, 'svc-3');
-          if (!svc.spec.ports[0]?.nodePort) ctx.fail('svc-3 got no nodePort');
+          if (!svc.spec.ports[0]?.nodePort) return 'svc-3 got no nodePort';
           const ingress = svc.status?.loadBalancer?.ingress ?? [];
-          if (ingress.length > 0) ctx.fail(`svc-3 got EXTERNAL-IP ${ingress.map((i) => i.ip ?? i.hostname).join(', ')} although no LoadBalancer plugin was found`);
-          await new Promise((r) => setTimeout(r, 2000));
-        }
-        ctx.note('EXTERNAL-IP stayed <pending> for 10 s');
+          return ingress.length > 0 ? `svc-3 got EXTERNAL-IP ${ingress.map((i) => i.ip ?? i.hostname).join(', ')} although no LoadBalancer plugin was found` : undefined;
+        });
+        ctx.note(`EXTERNAL-IP stayed <pending> for ${Math.round(LIMITS.quiet / 1000)}s`);
       },
     },
     {
@@ -209,25 +204,18 @@ export const services: Lesson = {
           return a.length > 0 ? a : undefined;
         });
         if (!sameSet(answers, [ip])) ctx.fail(`clusterip1 resolved to ${answers.join(', ')}, not its ClusterIP ${ip}`);
-      },
-    },
-    {
-      id: 'headless-no-ip',
-      title: 'A headless Service (clusterIP: None) gets no ClusterIP',
-      async run(ctx) {
-        await ctx.apply('headless.yaml');
-        const svc = await getService(ctx, 'headless1');
-        if (svc.spec.clusterIP !== 'None') ctx.fail(`headless1 has ClusterIP ${svc.spec.clusterIP ?? '(empty)'}, not None`);
-        ctx.note('headless1: CLUSTER-IP None');
+        ctx.note(`clusterip1 -> ${ip} (its ClusterIP)`);
       },
     },
     {
       id: 'headless-dns',
-      title: 'headless1 resolves to the IPs of its pods, and pod-a.headless1 to pod4',
+      title: 'A headless Service (clusterIP: None) has no IP of its own: headless1 resolves to the IPs of its pods, and pod-a.headless1 to pod4',
       needs: TRAFFIC_DNS,
       async run(ctx) {
         requireImages(ctx, ['app', 'tools']);
         await ctx.apply('headless.yaml');
+        const svc = await getService(ctx, 'headless1');
+        if (svc.spec.clusterIP !== 'None') ctx.fail(`headless1 has ClusterIP ${svc.spec.clusterIP ?? '(empty)'}, not None`);
         await clientPod(ctx);
         const pod4 = await readyPodIp(ctx, 'pod4');
         const pod5 = await readyPodIp(ctx, 'pod5');
@@ -239,6 +227,7 @@ export const services: Lesson = {
           return r.length > 0 ? r : undefined;
         });
         if (!sameSet(a, [pod4])) ctx.fail(`pod-a.headless1 resolved to ${a.join(', ')}, not pod4's ${pod4}`);
+        ctx.note(`headless1 (CLUSTER-IP None) -> ${pod4}, ${pod5}; pod-a.headless1 -> ${pod4}`);
       },
     },
     {
@@ -261,7 +250,7 @@ export const services: Lesson = {
     },
     {
       id: 'manual-endpoints',
-      title: 'A Service without a selector keeps the Endpoints written by hand (185.199.109.153:80), mirrored into an EndpointSlice',
+      title: 'Endpoints written by hand for a Service without a selector are kept, and the control plane mirrors them into an EndpointSlice',
       async run(ctx) {
         await ctx.apply('manual-endpoints.yaml');
         const svc = await getService(ctx, 'endpoint3');
@@ -277,12 +266,9 @@ export const services: Lesson = {
             ]);
             return slices.items.some((s) => (s.endpoints ?? []).some((e) => e.addresses.includes('185.199.109.153'))) ? true : undefined;
           },
-          { timeoutMs: 30_000 },
+          { timeoutMs: LIMITS.api },
         );
-        const ep = await ctx.kubectlJson<Endpoints>(['get', 'endpoints', 'endpoint3']);
-        const ips = endpointIps(ep);
-        if (!sameSet(ips, ['185.199.109.153'])) ctx.fail(`Endpoints endpoint3 holds ${ips.join(', ') || 'no address'}, not 185.199.109.153`);
-        if (ep.subsets?.[0]?.ports?.[0]?.port !== 80) ctx.fail('Endpoints endpoint3 lost its port 80');
+        ctx.note('the EndpointSlice controller mirrored the hand-written 185.199.109.153:80 into an EndpointSlice of endpoint3');
       },
     },
     {
@@ -304,29 +290,69 @@ export const services: Lesson = {
         await ctx.kubectl(['apply', '-f', '-'], { input: JSON.stringify(endpoints, null, 2) });
         const name = await hostnameVia(ctx, `http://${ip}:8080/hostname`);
         if (name !== 'pod9') ctx.fail(`endpoint2 answered from ${name}, not pod9`);
-      },
-    },
-    {
-      id: 'externalname',
-      title: 'An ExternalName Service holds its externalName (github.github.io) and gets no ClusterIP',
-      async run(ctx) {
-        await ctx.apply('externalname.yaml');
-        const svc = await getService(ctx, 'externalname1');
-        if (svc.spec.type !== 'ExternalName') ctx.fail(`externalname1 is of type ${svc.spec.type ?? '?'}`);
-        if (svc.spec.externalName !== 'github.github.io') ctx.fail(`externalname1 points to ${svc.spec.externalName ?? 'nothing'}, not github.github.io`);
-        if (svc.spec.clusterIP) ctx.fail(`externalname1 got ClusterIP ${svc.spec.clusterIP}`);
+        ctx.note(`endpoint2 ${ip}:8080 (Endpoints written by hand: ${pod9}) answered from pod9`);
       },
     },
     {
       id: 'externalname-dns',
-      title: 'Cluster DNS answers externalname1 with a CNAME to github.github.io',
+      title: 'An ExternalName Service is a DNS alias with no ClusterIP: cluster DNS answers externalname1 with a CNAME to github.github.io',
       needs: TRAFFIC_DNS,
       async run(ctx) {
         requireImages(ctx, ['tools']);
         await ctx.apply('externalname.yaml');
         await clientPod(ctx);
+        // An ExternalName Service is only a DNS alias: no ClusterIP, no proxying.
+        const svc = await getService(ctx, 'externalname1');
+        if (svc.spec.clusterIP) ctx.fail(`externalname1 got ClusterIP ${svc.spec.clusterIP}`);
         const cname = await ctx.waitFor('a CNAME for externalname1', async () => (await digInCluster(ctx, 'externalname1', 'CNAME'))[0]);
         if (cname.replace(/\.$/, '') !== 'github.github.io') ctx.fail(`externalname1 is a CNAME to ${cname}, not github.github.io`);
+        ctx.note(`externalname1 (no ClusterIP) -> CNAME ${cname}`);
+      },
+    },
+    {
+      id: 'clusterip-by-name',
+      title: 'The course\'s `curl clusterip1/hostname`: a pod reaches the Service by its DNS name and pod1 answers',
+      needs: TRAFFIC_DNS,
+      async run(ctx) {
+        requireImages(ctx, ['app', 'tools']);
+        await ctx.apply('clusterip.yaml');
+        await clientPod(ctx);
+        await readyPodIp(ctx, 'pod1');
+        const name = await hostnameVia(ctx, 'http://clusterip1/hostname');
+        if (name !== 'pod1') ctx.fail(`http://clusterip1/hostname answered from ${name}, not pod1`);
+        ctx.note('wget http://clusterip1/hostname from request-pod -> pod1');
+      },
+    },
+    {
+      id: 'headless-pod-by-name',
+      title: 'The course\'s `curl pod-a.headless1:8080/hostname`: a pod of a headless Service is reached by its own DNS name',
+      needs: TRAFFIC_DNS,
+      async run(ctx) {
+        requireImages(ctx, ['app', 'tools']);
+        await ctx.apply('headless.yaml');
+        await clientPod(ctx);
+        await readyPodIp(ctx, 'pod4');
+        await readyPodIp(ctx, 'pod5');
+        const a = await hostnameVia(ctx, 'http://pod-a.headless1:8080/hostname');
+        const b = await hostnameVia(ctx, 'http://pod-b.headless1:8080/hostname');
+        if (a !== 'pod4' || b !== 'pod5') ctx.fail(`pod-a.headless1 answered from ${a} and pod-b.headless1 from ${b}, not pod4 and pod5`);
+        ctx.note('pod-a.headless1:8080 -> pod4; pod-b.headless1:8080 -> pod5');
+      },
+    },
+    {
+      id: 'manual-endpoints-by-name',
+      title: 'The course\'s `curl endpoint2:8080/hostname`: a selector-less Service reached by name routes to the pod in its hand-written Endpoints',
+      needs: TRAFFIC_DNS,
+      async run(ctx) {
+        requireImages(ctx, ['app', 'tools']);
+        await ctx.apply('manual-route.yaml');
+        await clientPod(ctx);
+        const pod9 = await readyPodIp(ctx, 'pod9');
+        const endpoints = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'endpoint2' }, subsets: [{ addresses: [{ ip: pod9 }], ports: [{ port: 8080 }] }] };
+        await ctx.applyObjects([endpoints], 'endpoints/endpoint2');
+        const name = await hostnameVia(ctx, 'http://endpoint2:8080/hostname');
+        if (name !== 'pod9') ctx.fail(`http://endpoint2:8080/hostname answered from ${name}, not pod9`);
+        ctx.note(`wget http://endpoint2:8080/hostname -> pod9 (${pod9}, written into Endpoints endpoint2 by hand)`);
       },
     },
     {
@@ -355,7 +381,7 @@ export const services: Lesson = {
             if (verdict.kind === 'broken') ctx.fail(verdict.why);
             return verdict.kind === 'held' ? verdict.pod : undefined;
           },
-          { timeoutMs: 300_000, intervalMs: 5000 },
+          { timeoutMs: LIMITS.stableRound, intervalMs: 5000 },
         );
         ctx.note(`10 of 10 requests reached ${pod} (2 pods behind affinity1)`);
       },

@@ -1,20 +1,19 @@
 // StatefulSet (course notes 004): ordinal names created in order and removed from the top, a stable
 // identity (name, claim, DNS name) that survives deletion and scaling, and one PVC per pod.
+import { LIMITS } from './limits.js';
 import type { CheckContext, Lesson } from './types.js';
 import {
-  applyObjects,
   claimsOf,
   getOrUndefined,
-  isTerminating,
   listPods,
   nodeAffinityFor,
   splitJsonStream,
   token,
   waitGone,
   waitPodsReady,
-  type Meta,
-  type Pod,
 } from './lesson-steps.js';
+import { resolveName } from './probes.js';
+import { isTerminating, type Meta, type Pod } from './k8s.js';
 
 const LESSON = 'statefulset';
 const STS = 'myweb-sts';
@@ -24,7 +23,7 @@ const TEMPLATE = 'myweb-pvc';
 const VOL_ORDINALS = [0, 1, 2];
 
 /** Checks that wait for real pods (image pulls, one pod at a time): longer than the runner's default. */
-const POD_CHECK_TIMEOUT_MS = 480_000;
+const POD_CHECK_TIMEOUT_MS = LIMITS.longCheck;
 /** Tolerated difference between the API server's and a node's clock when comparing their timestamps. */
 const CLOCK_SKEW_MS = 2000;
 
@@ -62,54 +61,20 @@ export function claimVolumes(ns: string, nodes: readonly string[]): object[] {
   });
 }
 
-/** IPv4 addresses of `dig +short` output, or of nslookup's answer (the lines after its first "Name:"). */
-export function parseAddresses(output: string, from: 'dig' | 'nslookup'): string[] {
-  const ipv4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
-  const lines = output.split('\n').map((l) => l.trim());
-  if (from === 'dig') return lines.filter((l) => ipv4.test(l)).sort();
-  const start = lines.findIndex((l) => l.startsWith('Name:'));
-  if (start < 0) return [];
-  return lines
-    .slice(start)
-    .flatMap((l) => {
-      // "Address: 10.0.0.5" (bind, new busybox) or "Address 1: 10.0.0.5 name" (old busybox)
-      const ip = /^Address(?:\s+\d+)?:\s*(\S+)/.exec(l)?.[1];
-      return ip !== undefined && ipv4.test(ip) ? [ip] : [];
-    })
-    .sort();
-}
-
-async function resolve(ctx: CheckContext, client: string, name: string): Promise<string[]> {
-  const dig = await ctx.exec(client, ['dig', '+short', '+search', name, 'A'], { allowFailure: true });
-  if (dig.exitCode === 0) return parseAddresses(dig.stdout, 'dig');
-  // Images without dig (busybox) have nslookup.
-  const ns = await ctx.exec(client, ['nslookup', name], { allowFailure: true });
-  return parseAddresses(ns.stdout, 'nslookup');
-}
-
 /** myweb-sts (and its Service) applied and scaled to 3 Ready pods. */
 async function ensureSts(ctx: CheckContext): Promise<Pod[]> {
   await ctx.apply('myweb-svc-headless.yaml');
   await ctx.apply('myweb-sts.yaml');
   await ctx.kubectl(['scale', `statefulset/${STS}`, '--replicas=3']);
-  return waitPodsReady(ctx, [0, 1, 2].map(stsPod), 300_000);
+  return waitPodsReady(ctx, [0, 1, 2].map(stsPod), LIMITS.podsInOrder);
 }
 
-/** myweb-sts-vol scaled to 3 pods that exist (and are Ready when the cluster runs pods). */
+/** myweb-sts-vol scaled to 3 Ready pods: pod objects alone (Pending on a cluster that runs nothing) prove nothing. */
 async function ensureVolSts(ctx: CheckContext): Promise<Pod[]> {
   await ctx.apply('myweb-vol-headless.yaml');
   await ctx.apply('myweb-sts-vol.yaml');
   await ctx.kubectl(['scale', `statefulset/${VOL_STS}`, '--replicas=3']);
-  const want = VOL_ORDINALS.map(volPod);
-  if (ctx.facts.capabilities.has('nodes')) return waitPodsReady(ctx, want, 300_000);
-  return ctx.waitFor(
-    `pods ${want.join(', ')}`,
-    async () => {
-      const pods = (await listPods(ctx, 'app=web-vol')).filter((p) => !isTerminating(p));
-      return want.every((n) => pods.some((p) => p.metadata.name === n)) ? pods : undefined;
-    },
-    { timeoutMs: 60_000 },
-  );
+  return waitPodsReady(ctx, VOL_ORDINALS.map(volPod), LIMITS.podsInOrder);
 }
 
 /** The claim's uid, or undefined when it is gone or being deleted (a terminating claim is not "kept"). */
@@ -126,10 +91,9 @@ async function waitRecreated(ctx: CheckContext, name: string, oldUid: string | u
       const p = await getOrUndefined<Pod>(ctx, ['pod', name]);
       return p && p.metadata.uid !== oldUid && !isTerminating(p) ? p : undefined;
     },
-    { timeoutMs: 120_000 },
+    { timeoutMs: LIMITS.wait },
   );
-  if (ctx.facts.capabilities.has('nodes')) return (await waitPodsReady(ctx, [name]))[0]!;
-  return pod;
+  return (await waitPodsReady(ctx, [pod.metadata.name]))[0]!;
 }
 
 async function readData(ctx: CheckContext, pod: string): Promise<string> {
@@ -169,7 +133,7 @@ export const statefulset: Lesson = {
   async setup(ctx: CheckContext) {
     if (ctx.facts.capabilities.has('defaultStorageClass')) return;
     ctx.note('no default StorageClass: pre-creating one hostPath PV per claim of myweb-sts-vol');
-    await applyObjects(ctx, claimVolumes(ctx.ns, ctx.facts.schedulableNodes), 'claim volumes');
+    await ctx.applyObjects(claimVolumes(ctx.ns, ctx.facts.schedulableNodes), 'claim volumes');
   },
   checks: [
     {
@@ -213,14 +177,14 @@ export const statefulset: Lesson = {
           const got = await ctx.waitFor(
             `${name} to resolve to ${ip}`,
             async () => {
-              const addrs = await resolve(ctx, 'nettool', name);
+              const addrs = await resolveName(ctx, 'nettool', name);
               return addrs.length === 1 && addrs[0] === ip ? addrs : undefined;
             },
-            { timeoutMs: 60_000, intervalMs: 3000 },
+            { timeoutMs: LIMITS.traffic, intervalMs: 3000 },
           );
           ctx.note(`${name} -> ${got.join(', ')}`);
         }
-        const all = await resolve(ctx, 'nettool', 'myweb-svc-headless');
+        const all = await resolveName(ctx, 'nettool', 'myweb-svc-headless');
         const ips = pods.map((p) => p.status?.podIP ?? '').sort();
         if (all.join(',') !== ips.join(',')) ctx.fail(`myweb-svc-headless resolves to ${all.join(', ') || 'nothing'}, not the pod IPs ${ips.join(', ')}`);
         ctx.note(`myweb-svc-headless -> ${all.join(', ')} (the pod IPs, no cluster IP)`);
@@ -235,12 +199,12 @@ export const statefulset: Lesson = {
         await ensureSts(ctx);
         // Watch the pods while scaling, as `kubectl get pods -w` in the course does; the events give the order.
         const watch = ctx.kubectl(
-          ['get', 'pods', '-l', 'app=web,env=dev', '--watch', '--output-watch-events', '-o', 'json', '--request-timeout=50s'],
-          { allowFailure: true, timeoutMs: 70_000 },
+          ['get', 'pods', '-l', 'app=web,env=dev', '--watch', '--output-watch-events', '-o', 'json'],
+          { allowFailure: true, watchMs: LIMITS.watch },
         );
         await new Promise((r) => setTimeout(r, 3000));
         await ctx.kubectl(['scale', `statefulset/${STS}`, '--replicas=1']);
-        await waitGone(ctx, 'pod', stsPod(1), 45_000);
+        await waitGone(ctx, 'pod', stsPod(1), LIMITS.scaleDown);
         const events = splitJsonStream((await watch).stdout) as WatchEvent[];
         const seen = events.map((e) => `${e.type} ${e.object.metadata.name}${e.object.metadata.deletionTimestamp ? ' (terminating)' : ''}`);
         ctx.note(`watch: ${seen.join('; ')}`);
@@ -251,9 +215,59 @@ export const statefulset: Lesson = {
       },
     },
     {
+      id: 'pod-fqdn',
+      timeoutMs: POD_CHECK_TIMEOUT_MS,
+      title: 'Each pod answers to its full name myweb-sts-N.myweb-svc-headless.<namespace>.svc.cluster.local',
+      needs: ['nodes', 'dns'],
+      async run(ctx: CheckContext) {
+        const pods = await ensureSts(ctx);
+        await ctx.apply('nettool.yaml');
+        await waitPodsReady(ctx, ['nettool']);
+        const seen: string[] = [];
+        for (const pod of pods) {
+          const fqdn = `${pod.metadata.name}.myweb-svc-headless.${ctx.ns}.svc.cluster.local`;
+          const ip = pod.status?.podIP;
+          await ctx.waitFor(
+            `${fqdn} to resolve to ${ip}`,
+            async () => {
+              const addrs = await resolveName(ctx, 'nettool', fqdn);
+              return addrs.length === 1 && addrs[0] === ip ? addrs : undefined;
+            },
+            { timeoutMs: LIMITS.traffic, intervalMs: 3000 },
+          );
+          seen.push(`${fqdn} -> ${ip}`);
+        }
+        ctx.note(seen.join('; '));
+      },
+    },
+    {
+      id: 'headless-follows-scale',
+      timeoutMs: POD_CHECK_TIMEOUT_MS,
+      title: 'After scaling to 5, the headless Service answers with the 5 pod IPs',
+      needs: ['nodes', 'dns'],
+      async run(ctx: CheckContext) {
+        await ensureSts(ctx);
+        await ctx.apply('nettool.yaml');
+        await waitPodsReady(ctx, ['nettool']);
+        await ctx.kubectl(['scale', `statefulset/${STS}`, '--replicas=5']);
+        const pods = await waitPodsReady(ctx, [0, 1, 2, 3, 4].map(stsPod), LIMITS.podsInOrder);
+        const ips = pods.map((p) => p.status?.podIP ?? '').sort();
+        const got = await ctx.waitFor(
+          `myweb-svc-headless to resolve to the 5 pod IPs`,
+          async () => {
+            const addrs = await resolveName(ctx, 'nettool', 'myweb-svc-headless');
+            return addrs.join(',') === ips.join(',') ? addrs : undefined;
+          },
+          { timeoutMs: LIMITS.traffic, intervalMs: 3000 },
+        );
+        ctx.note(`5 replicas: myweb-svc-headless -> ${got.join(', ')}`);
+      },
+    },
+    {
       id: 'pvc-per-pod',
       timeoutMs: POD_CHECK_TIMEOUT_MS,
-      title: 'volumeClaimTemplates give each pod its own PVC, kept after scale-down and reused after scale-up',
+      title: 'volumeClaimTemplates give each Ready pod its own PVC, kept after scale-down and reused after scale-up',
+      needs: ['nodes'],
       async run(ctx: CheckContext) {
         const pods = await ensureVolSts(ctx);
         const named = (await listPods(ctx, 'app=web-vol')).filter((p) => !isTerminating(p)).map((p) => p.metadata.name);
@@ -284,7 +298,8 @@ export const statefulset: Lesson = {
     {
       id: 'same-identity-after-delete',
       timeoutMs: POD_CHECK_TIMEOUT_MS,
-      title: 'A deleted pod comes back with the same name and the same PVC',
+      title: 'A deleted pod comes back Ready with the same name and the same PVC',
+      needs: ['nodes'],
       async run(ctx: CheckContext) {
         const pods = await ensureVolSts(ctx);
         const victim = pods.find((p) => p.metadata.name === volPod(1));

@@ -1,27 +1,13 @@
 // Volumes (course notes 000 and 001): emptyDir shared by the containers of a pod, hostPath reaching the
 // node's own files, and PV/PVC: binding, data that outlives the pod, reclaim policies.
+import { LIMITS } from './limits.js';
 import type { CheckContext, Lesson } from './types.js';
-import { applyChanged, getOrUndefined, nodeAffinityFor, pinPodTo, token, waitGone, waitPodsReady, type Meta, type Pod } from './lesson-steps.js';
+import { getOrUndefined, listPods, nodeAffinityFor, pinPodTo, token, waitGone, waitPodsReady } from './lesson-steps.js';
+import { isReady, isTerminating } from './k8s.js';
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from './k8s.js';
 
 const LESSON = 'volumes';
 const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
-
-interface PersistentVolume {
-  metadata: Meta;
-  spec: { persistentVolumeReclaimPolicy?: string; claimRef?: { namespace?: string; name?: string }; storageClassName?: string };
-  status?: { phase?: string };
-}
-interface PersistentVolumeClaim {
-  metadata: Meta;
-  spec: { volumeName?: string; storageClassName?: string };
-  status?: { phase?: string };
-}
-interface StorageClass {
-  metadata: Meta;
-  provisioner: string;
-  reclaimPolicy?: string;
-  volumeBindingMode?: string;
-}
 
 /** pv-01.yaml's name: `${namespace}-pv-01`, cluster-scoped and unique to the lesson's namespace. */
 const pv01 = (ctx: CheckContext) => `${ctx.ns}-pv-01`;
@@ -40,12 +26,14 @@ async function applyPv01(ctx: CheckContext): Promise<void> {
     await ctx.apply('pv-01.yaml');
     return;
   }
-  await applyChanged(ctx, LESSON, 'pv-01.yaml', (obj) => {
-    (obj['spec'] as Record<string, unknown>)['nodeAffinity'] = nodeAffinityFor(node);
+  await ctx.apply('pv-01.yaml', {
+    change: (obj) => {
+      (obj['spec'] as Record<string, unknown>)['nodeAffinity'] = nodeAffinityFor(node);
+    },
   });
 }
 
-async function waitClaimBound(ctx: CheckContext, claim: string, timeoutMs = 60_000): Promise<PersistentVolumeClaim> {
+async function waitClaimBound(ctx: CheckContext, claim: string, timeoutMs: number = LIMITS.controller): Promise<PersistentVolumeClaim> {
   return ctx.waitFor(
     `PVC ${claim} to be Bound`,
     async () => {
@@ -85,6 +73,7 @@ export const volumes: Lesson = {
         if (read.stdout.trim() !== secret) {
           ctx.fail(`container2 read ${JSON.stringify(read.stdout.trim() || read.stderr.trim())} from /mount2/shared.txt, not what container1 wrote to /mount1 (${secret})`);
         }
+        ctx.note(`container1 wrote ${secret} to /mount1/shared.txt; container2 read it from /mount2/shared.txt`);
       },
     },
     {
@@ -99,10 +88,10 @@ export const volumes: Lesson = {
         if (!node) ctx.fail('node-v-writer is Ready but has no spec.nodeName');
         const secret = token('hostpath');
         await ctx.exec('node-v-writer', ['sh', '-c', `echo ${secret} > /node-v/hello.txt`]);
-        await ctx.kubectl(['delete', 'pod', 'node-v-writer', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
+        await ctx.kubectl(['delete', 'pod', 'node-v-writer', '--wait=true'], { waitMs: LIMITS.delete });
         ctx.note(`the file was written on node ${node}`);
         // The course's pod (type: Directory, so the directory must already be there) on the same node.
-        await applyChanged(ctx, LESSON, 'pod-volume-2.yaml', pinPodTo(node));
+        await ctx.apply('pod-volume-2.yaml', { change: pinPodTo(node) });
         await waitPodsReady(ctx, ['pod-volume-2']);
         const read = await ctx.exec('pod-volume-2', ['cat', '/mount1/hello.txt'], { allowFailure: true });
         if (read.stdout.trim() !== secret) {
@@ -123,7 +112,7 @@ export const volumes: Lesson = {
             if (pv?.status?.phase === 'Bound') ctx.fail(`${pv01(ctx)} is already Bound to ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name} before pvc-01 exists`);
             return pv?.status?.phase === 'Available' ? true : undefined;
           },
-          { timeoutMs: 30_000 },
+          { timeoutMs: LIMITS.api },
         );
         await ctx.apply('pvc-01.yaml');
         await waitClaimBound(ctx, 'pvc-01');
@@ -133,13 +122,77 @@ export const volumes: Lesson = {
             const pv = await pvPhase(ctx, pv01(ctx));
             return pv?.status?.phase === 'Bound' ? pv : undefined;
           },
-          { timeoutMs: 30_000 },
+          { timeoutMs: LIMITS.api },
         );
         const ref = pv.spec.claimRef;
         if (ref?.namespace !== ctx.ns || ref.name !== 'pvc-01') {
           ctx.fail(`${pv01(ctx)} is Bound to ${ref?.namespace}/${ref?.name}, not ${ctx.ns}/pvc-01`);
         }
         ctx.note(`${pv01(ctx)}: Available -> Bound (claim ${ctx.ns}/pvc-01)`);
+      },
+    },
+    {
+      id: 'pvc-binds-by-size-and-mode',
+      title: 'A claim with no selector binds by size and access mode: 3Gi RWO gets the 5Gi RWO volume, 2Gi RWX the RWX one, 20Gi stays Pending',
+      async run(ctx: CheckContext) {
+        await ctx.apply('pv-match.yaml');
+        await ctx.apply('pvc-match.yaml');
+        const want = { 'pvc-3g-rwo': `${ctx.ns}-pv-big`, 'pvc-2g-rwx': `${ctx.ns}-pv-shared` };
+        for (const [claim, volume] of Object.entries(want)) {
+          const pvc = await waitClaimBound(ctx, claim);
+          if (pvc.spec.volumeName !== volume) ctx.fail(`${claim} was bound to ${pvc.spec.volumeName ?? 'nothing'}, not ${volume} (the only volume with room and its access mode)`);
+        }
+        // No volume is big enough for 20Gi: the claim must wait, and pv-small (1Gi) stays free.
+        await ctx.holds('pvc-20g stays Pending and pv-small stays Available', async () => {
+          const big = await getOrUndefined<PersistentVolumeClaim>(ctx, ['pvc', 'pvc-20g']);
+          if (big?.status?.phase === 'Bound') return `pvc-20g was bound to ${big.spec.volumeName ?? '?'}, although none of the lesson's volumes holds 20Gi`;
+          const small = await pvPhase(ctx, `${ctx.ns}-pv-small`);
+          return small?.status?.phase === 'Available' ? undefined : `${ctx.ns}-pv-small is ${small?.status?.phase ?? 'gone'}, not Available`;
+        }, { forMs: LIMITS.claimQuiet });
+        ctx.note(`pvc-3g-rwo -> pv-big (5Gi RWO); pvc-2g-rwx -> pv-shared (10Gi RWX); pvc-20g Pending and pv-small (1Gi) Available for ${Math.round(LIMITS.claimQuiet / 1000)}s`);
+      },
+    },
+    {
+      id: 'emptydir-gone-with-pod',
+      title: "emptyDir lives as long as its pod: a re-created pod-volume-1 starts with an empty directory",
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        await ctx.apply('pod-volume-1.yaml');
+        const [first] = await waitPodsReady(ctx, ['pod-volume-1']);
+        const secret = token('emptydir');
+        await ctx.exec('pod-volume-1', ['sh', '-c', `echo ${secret} > /mount1/shared.txt`], { container: 'container1' });
+        await ctx.kubectl(['delete', 'pod', 'pod-volume-1', '--wait=true'], { waitMs: LIMITS.delete });
+        await ctx.apply('pod-volume-1.yaml');
+        const [second] = await waitPodsReady(ctx, ['pod-volume-1']);
+        if (second!.metadata.uid === first!.metadata.uid) ctx.fail('pod-volume-1 was not re-created (same uid)');
+        const ls = await ctx.exec('pod-volume-1', ['ls', '-A', '/mount1'], { container: 'container1' });
+        if (ls.stdout.trim() !== '') ctx.fail(`the new pod-volume-1 found ${JSON.stringify(ls.stdout.trim())} in its emptyDir: the old pod's data outlived it`);
+        ctx.note(`pod-volume-1 wrote ${secret}; after delete and re-create, /mount1 is empty`);
+      },
+    },
+    {
+      id: 'hostpath-per-node',
+      title: 'hostPath data belongs to one node: a pod on another node does not see the file',
+      needs: ['nodes', 'multiNode'],
+      async run(ctx: CheckContext) {
+        const [a, b] = ctx.facts.schedulableNodes;
+        if (a === undefined || b === undefined) ctx.fail('fewer than two schedulable nodes');
+        const secret = token('hostpath');
+        await ctx.apply('node-v-writer.yaml', { change: pinPodTo(a) });
+        await waitPodsReady(ctx, ['node-v-writer']);
+        await ctx.exec('node-v-writer', ['sh', '-c', `echo ${secret} > /node-v/per-node.txt`]);
+        await ctx.kubectl(['delete', 'pod', 'node-v-writer', '--wait=true'], { waitMs: LIMITS.delete });
+        await ctx.apply('node-v-writer.yaml', { change: pinPodTo(b) });
+        await waitPodsReady(ctx, ['node-v-writer']);
+        const read = await ctx.exec('node-v-writer', ['sh', '-c', 'cat /node-v/per-node.txt 2>/dev/null || true']);
+        if (read.stdout.includes(secret)) ctx.fail(`a pod on ${b} read ${secret}, written by a pod on ${a}: the hostPath is shared, not per node`);
+        await ctx.kubectl(['delete', 'pod', 'node-v-writer', '--wait=true'], { waitMs: LIMITS.delete });
+        // Leave no file behind on the first node.
+        await ctx.apply('node-v-writer.yaml', { change: pinPodTo(a) });
+        await waitPodsReady(ctx, ['node-v-writer']);
+        const there = await ctx.exec('node-v-writer', ['sh', '-c', 'cat /node-v/per-node.txt; rm -f /node-v/per-node.txt']);
+        if (!there.stdout.includes(secret)) ctx.fail(`the file written on ${a} was gone from ${a} too: ${JSON.stringify(there.stdout.trim())}`);
+        ctx.note(`${a} keeps /node-v/per-node.txt (${secret}); a pod on ${b} does not see it`);
       },
     },
     {
@@ -152,7 +205,7 @@ export const volumes: Lesson = {
         const [first] = await waitPodsReady(ctx, ['pod-volume-3']);
         const secret = token('pvc');
         await ctx.exec('pod-volume-3', ['sh', '-c', `echo ${secret} > /volume/data.txt`]);
-        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
+        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--wait=true'], { waitMs: LIMITS.delete });
         await ctx.apply('pod-volume-3.yaml');
         const [second] = await waitPodsReady(ctx, ['pod-volume-3']);
         if (second!.metadata.uid === first!.metadata.uid) ctx.fail('pod-volume-3 was not re-created (same uid)');
@@ -164,12 +217,39 @@ export const volumes: Lesson = {
       },
     },
     {
-      id: 'pvc-delete-retain-released',
-      title: 'Deleting the PVC leaves a Retain PV Released (kept, not reusable)',
+      id: 'deployment-shares-pvc',
+      title: 'The pods of a Deployment that mount one PVC see the same data',
+      needs: ['nodes'],
       async run(ctx: CheckContext) {
         await ensurePvc01Bound(ctx);
-        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--ignore-not-found', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
-        await ctx.kubectl(['delete', 'pvc', 'pvc-01', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
+        await ctx.apply('deploy-shared-pvc.yaml');
+        const pods = await ctx.waitFor(
+          '2 Ready pods of deployment shared-pvc',
+          async () => {
+            const list = (await listPods(ctx, 'app=shared-pvc')).filter((p) => !isTerminating(p));
+            return list.length === 2 && list.every(isReady) ? list : undefined;
+          },
+          { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
+        );
+        const [a, b] = pods.map((p) => p.metadata.name) as [string, string];
+        const secret = token('shared');
+        await ctx.exec(a, ['sh', '-c', `echo ${secret} > /shared/from-${a}.txt`]);
+        const read = await ctx.exec(b, ['cat', `/shared/from-${a}.txt`], { allowFailure: true });
+        if (read.stdout.trim() !== secret) ctx.fail(`${b} read ${JSON.stringify(read.stdout.trim() || read.stderr.trim())}, not what ${a} wrote to the shared claim (${secret})`);
+        await ctx.exec(b, ['rm', '-f', `/shared/from-${a}.txt`], { allowFailure: true });
+        // The claim is deleted by a later check: its pods must be gone first.
+        await ctx.kubectl(['delete', 'deployment', 'shared-pvc', '--wait=true'], { waitMs: LIMITS.delete });
+        await ctx.waitFor('the pods of shared-pvc to be gone', async () => ((await listPods(ctx, 'app=shared-pvc')).length === 0 ? true : undefined), { timeoutMs: LIMITS.delete });
+        ctx.note(`${a} wrote ${secret} to pvc-01; ${b} read it (both on ${pods[0]!.spec.nodeName})`);
+      },
+    },
+    {
+      id: 'pvc-delete-retain-released',
+      title: 'Deleting the PVC leaves a Retain PV Released: kept, and not bound again by a new claim that matches it',
+      async run(ctx: CheckContext) {
+        await ensurePvc01Bound(ctx);
+        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--ignore-not-found', '--wait=true'], { waitMs: LIMITS.delete });
+        await ctx.kubectl(['delete', 'pvc', 'pvc-01', '--wait=true'], { waitMs: LIMITS.delete });
         const pv = await ctx.waitFor(
           `PV ${pv01(ctx)} to be Released`,
           async () => {
@@ -180,12 +260,22 @@ export const volumes: Lesson = {
             }
             return pv.status?.phase === 'Released' ? pv : undefined;
           },
-          { timeoutMs: 60_000 },
+          { timeoutMs: LIMITS.controller },
         );
         if (pv.spec.persistentVolumeReclaimPolicy !== 'Retain') {
           ctx.fail(`${pv01(ctx)} is Released but its reclaim policy is ${pv.spec.persistentVolumeReclaimPolicy}, not Retain`);
         }
-        ctx.note(`${pv01(ctx)}: Bound -> Released; it still names its old claim ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name}`);
+        // Not reusable: a new claim that matches it in every way (selector, size, access mode) stays Pending.
+        await ctx.apply('pvc-01.yaml', { change: (obj) => ((obj['metadata'] as Record<string, unknown>)['name'] = 'pvc-02') });
+        await ctx.holds(`a new claim pvc-02 stays Pending and ${pv01(ctx)} stays Released`, async () => {
+          const claim = await getOrUndefined<PersistentVolumeClaim>(ctx, ['pvc', 'pvc-02']);
+          if (claim?.status?.phase === 'Bound') return `pvc-02 was bound to ${claim.spec.volumeName ?? '?'}: a Released Retain PV must not be bound again`;
+          const now = await pvPhase(ctx, pv01(ctx));
+          return now?.status?.phase === 'Released' ? undefined : `${pv01(ctx)} went ${now?.status?.phase ?? 'away'}`;
+        }, { forMs: LIMITS.claimQuiet });
+        ctx.note(
+          `${pv01(ctx)}: Bound -> Released, still naming its old claim ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name}; a matching new claim pvc-02 stayed Pending for ${Math.round(LIMITS.claimQuiet / 1000)}s`,
+        );
       },
     },
     {
@@ -197,15 +287,18 @@ export const volumes: Lesson = {
         const def = classes.items.find((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true');
         if (!def) ctx.fail(`no StorageClass carries ${DEFAULT_CLASS_ANNOTATION}=true`);
         if ((def.reclaimPolicy ?? 'Delete') !== 'Delete') {
-          ctx.skip(`the default StorageClass ${def.metadata.name} uses reclaimPolicy ${def.reclaimPolicy}, not Delete`);
+          ctx.fail(
+            `the default StorageClass ${def.metadata.name} uses reclaimPolicy ${def.reclaimPolicy}, not Delete as the course's dynamic provisioning does`,
+            `see \`kubectl get storageclass ${def.metadata.name} -o yaml\`; k8slab's storage providers (addons.storage.provider) use Delete`,
+          );
         }
         const waitsForPod = def.volumeBindingMode === 'WaitForFirstConsumer';
         if (waitsForPod && !ctx.facts.capabilities.has('nodes')) {
-          ctx.skip(`the default StorageClass ${def.metadata.name} provisions only for a running pod (WaitForFirstConsumer) and no node runs pods`);
+          ctx.fail(`the default StorageClass ${def.metadata.name} provisions only for a running pod (WaitForFirstConsumer) and no node runs pods`);
         }
         await ctx.apply('pvc-dynamic.yaml');
         if (waitsForPod) await ctx.apply('pod-dynamic.yaml');
-        const pvc = await waitClaimBound(ctx, 'pvc-dynamic', 180_000);
+        const pvc = await waitClaimBound(ctx, 'pvc-dynamic', LIMITS.provision);
         const pvName = pvc.spec.volumeName;
         if (!pvName) ctx.fail('pvc-dynamic is Bound but names no volume');
         const pv = await pvPhase(ctx, pvName);
@@ -213,9 +306,9 @@ export const volumes: Lesson = {
           ctx.fail(`${pvName} was provisioned with reclaim policy ${pv?.spec.persistentVolumeReclaimPolicy}, not Delete`);
         }
         ctx.note(`${def.metadata.name} (${def.provisioner}) provisioned ${pvName}`);
-        if (waitsForPod) await ctx.kubectl(['delete', 'pod', 'pod-dynamic', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
-        await ctx.kubectl(['delete', 'pvc', 'pvc-dynamic', '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
-        await waitGone(ctx, 'pv', pvName, 120_000);
+        if (waitsForPod) await ctx.kubectl(['delete', 'pod', 'pod-dynamic', '--wait=true'], { waitMs: LIMITS.delete });
+        await ctx.kubectl(['delete', 'pvc', 'pvc-dynamic', '--wait=true'], { waitMs: LIMITS.delete });
+        await waitGone(ctx, 'pv', pvName, LIMITS.wait);
       },
     },
   ],

@@ -1,20 +1,11 @@
 // Workloads (course notes 002 and 003): label selectors, ReplicaSet self-healing, DaemonSet, Job and
 // CronJob, liveness and readiness probes, Deployment rollout and undo, cordon and drain.
+import { LIMITS } from './limits.js';
 import type { CheckContext, Lesson } from './types.js';
 import type { ImageKey } from '../config/images.js';
-import {
-  applyObjects,
-  getOrUndefined,
-  isReady,
-  isTerminating,
-  listPods,
-  pause,
-  restarts,
-  waitPodsReady,
-  type List,
-  type Meta,
-  type Pod,
-} from './lesson-steps.js';
+import { getOrUndefined, listPods, waitPodsReady } from './lesson-steps.js';
+import { hostnameOf, requireImages, wgetCommand } from './probes.js';
+import { isReady, isTerminating, restarts, type Condition, type Endpoints, type List, type Meta, type Node, type Pod } from './k8s.js';
 
 const LESSON = 'workloads';
 /** Marks a node this lesson cordoned, so cleanup (even a later run's) can always uncordon it. */
@@ -28,17 +19,9 @@ interface Controller {
     desiredNumberScheduled?: number;
     numberReady?: number;
     succeeded?: number;
-    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    conditions?: Condition[];
   };
 }
-interface Node {
-  metadata: Meta;
-  spec?: { unschedulable?: boolean };
-}
-interface Endpoints {
-  subsets?: { addresses?: { ip: string }[]; notReadyAddresses?: { ip: string }[] }[];
-}
-
 /** The set-based selectors of the course and the pods each must select (of the four in selector-pods.yaml). */
 export const SELECTOR_CASES: readonly { selector: string; expect: readonly string[] }[] = [
   { selector: 'env in (prod,devel)', expect: ['pod-devel', 'pod-prod'] },
@@ -82,13 +65,14 @@ async function waitRevisionWith(ctx: CheckContext, image: string): Promise<numbe
       const newest = sets.sort((a, b) => revision(b) - revision(a))[0];
       return newest && imageOf(newest) === image ? revision(newest) : undefined;
     },
-    { timeoutMs: 60_000, intervalMs: 2000 },
+    { timeoutMs: LIMITS.controller, intervalMs: 2000 },
   );
-  if (ctx.facts.capabilities.has('nodes')) {
-    await ctx.kubectl(['rollout', 'status', 'deployment/rollout-app', '--timeout=180s'], { timeoutMs: 190_000 });
-    const wrong = live(await listPods(ctx, 'app=rollout-app')).filter((p) => p.spec.containers[0]?.image !== image);
-    if (wrong.length > 0) ctx.fail(`after the rollout, ${names(wrong).join(', ')} still run another image than ${image}`);
-  }
+  // The rollout is done only when Ready pods run the image: ReplicaSet objects alone prove nothing.
+  await ctx.kubectl(['rollout', 'status', 'deployment/rollout-app'], { waitMs: LIMITS.rollout });
+  const pods = live(await listPods(ctx, 'app=rollout-app'));
+  if (pods.length === 0) ctx.fail(`after the rollout to ${image}, deployment rollout-app has no pod`);
+  const wrong = pods.filter((p) => p.spec.containers[0]?.image !== image || !isReady(p));
+  if (wrong.length > 0) ctx.fail(`after the rollout, ${names(wrong).join(', ')} run another image than ${image} or are not Ready`);
   return rev;
 }
 
@@ -126,7 +110,8 @@ export const workloads: Lesson = {
     },
     {
       id: 'replicaset-self-healing',
-      title: 'A ReplicaSet replaces a deleted pod and releases a pod whose label no longer matches',
+      title: 'A ReplicaSet replaces a deleted pod with a Ready one, and releases a pod whose label no longer matches',
+      needs: ['nodes'],
       async run(ctx: CheckContext) {
         await ctx.apply('replicaset.yaml');
         const rs = await ctx.kubectlJson<Controller>(['get', 'replicaset', 'kubia']);
@@ -135,19 +120,19 @@ export const workloads: Lesson = {
           'replicaset kubia to own 3 pods',
           async () => {
             const pods = live(await listPods(ctx)).filter(mine);
-            return pods.length === 3 ? pods : undefined;
+            return pods.length === 3 && pods.every(isReady) ? pods : undefined;
           },
-          { timeoutMs: 60_000 },
+          { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
         );
         const victim = first[0]!.metadata.name;
         await ctx.kubectl(['delete', 'pod', victim, '--wait=false']);
         const healed = await ctx.waitFor(
-          `replicaset kubia to replace ${victim}`,
+          `replicaset kubia to replace ${victim} with a Ready pod`,
           async () => {
             const pods = live(await listPods(ctx)).filter(mine);
-            return pods.length === 3 && !pods.some((p) => p.metadata.name === victim) ? pods : undefined;
+            return pods.length === 3 && pods.every(isReady) && !pods.some((p) => p.metadata.name === victim) ? pods : undefined;
           },
-          { timeoutMs: 60_000 },
+          { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
         );
         ctx.note(`deleted ${victim}; kubia now owns ${names(healed).join(', ')}`);
 
@@ -162,7 +147,7 @@ export const workloads: Lesson = {
             if (relabelled === undefined) ctx.fail(`${released} disappeared after its label changed; it should stay, unmanaged`);
             return !mine(relabelled) && owned.length === 3 && !owned.some((p) => p.metadata.name === released) ? owned : undefined;
           },
-          { timeoutMs: 60_000 },
+          { timeoutMs: LIMITS.controller },
         );
         ctx.note(`${released} (app=released) has no owner now; kubia owns ${names(after).join(', ')}`);
       },
@@ -174,7 +159,7 @@ export const workloads: Lesson = {
       async run(ctx: CheckContext) {
         await ctx.apply('daemonset.yaml');
         const expected = ctx.facts.schedulableNodes;
-        if (expected.length === 0) ctx.skip('no schedulable node');
+        if (expected.length === 0) ctx.fail('no schedulable node', 'see `kubectl get nodes` (cordoned or tainted nodes)');
         const perNode = await ctx.waitFor(
           `one Ready ds-logger pod on each of ${expected.join(', ')}`,
           async () => {
@@ -184,7 +169,7 @@ export const workloads: Lesson = {
             const ok = expected.every((n) => count.get(n)?.length === 1 && isReady(count.get(n)![0]!));
             return ok ? count : undefined;
           },
-          { timeoutMs: 180_000, intervalMs: 2000 },
+          { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
         );
         const doubled = [...perNode].filter(([, pods]) => pods.length > 1).map(([n]) => n);
         if (doubled.length > 0) ctx.fail(`more than one ds-logger pod on ${doubled.join(', ')}`);
@@ -205,24 +190,27 @@ export const workloads: Lesson = {
             if (failed) ctx.fail(`job batch-job failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim());
             return job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? job : undefined;
           },
-          { timeoutMs: 180_000, intervalMs: 2000 },
+          { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
         );
         const before = await listPods(ctx, 'job-name=batch-job');
         // Give the kubelet time to show a restart if there were one: nothing must happen.
-        await pause(6000);
-        const after = await listPods(ctx, 'job-name=batch-job');
-        if (after.length !== 1) ctx.fail(`the job has ${after.length} pods (${names(after).join(', ')}), expected exactly one`);
-        const pod = after[0]!;
-        if (pod.metadata.uid !== before[0]?.metadata.uid) ctx.fail(`the job's pod changed from ${before[0]?.metadata.name} to ${pod.metadata.name}`);
-        if (pod.status?.phase !== 'Succeeded') ctx.fail(`${pod.metadata.name} is ${pod.status?.phase}, not Succeeded`);
-        if (restarts(pod) !== 0) ctx.fail(`${pod.metadata.name} was restarted ${restarts(pod)} times after completing`);
-        ctx.note(`${pod.metadata.name}: Succeeded, 0 restarts`);
+        await ctx.holds('batch-job keeps its one pod, Succeeded and never restarted', async () => {
+          const after = await listPods(ctx, 'job-name=batch-job');
+          if (after.length !== 1) return `the job has ${after.length} pods (${names(after).join(', ')}), expected exactly one`;
+          const pod = after[0]!;
+          if (pod.metadata.uid !== before[0]?.metadata.uid) return `the job's pod changed from ${before[0]?.metadata.name} to ${pod.metadata.name}`;
+          if (pod.status?.phase !== 'Succeeded') return `${pod.metadata.name} is ${pod.status?.phase}, not Succeeded`;
+          if (restarts(pod) !== 0) return `${pod.metadata.name} was restarted ${restarts(pod)} times after completing`;
+          return undefined;
+        });
+        ctx.note(`${before[0]?.metadata.name}: Succeeded, 0 restarts, still the only pod ${Math.round(LIMITS.quiet / 1000)}s later`);
       },
     },
     {
       id: 'cronjob-creates-job',
-      title: 'A CronJob creates a Job on its schedule',
-      timeoutMs: 200_000,
+      title: 'A CronJob creates a Job on its schedule, and the Job runs to completion',
+      needs: ['nodes'],
+      timeoutMs: LIMITS.cronCheck,
       async run(ctx: CheckContext) {
         const name = 'batch-job-every-minute';
         // `kubectl create cronjob` writes the CronJob in the API version the cluster serves (batch/v1beta1
@@ -237,7 +225,7 @@ export const workloads: Lesson = {
         };
         delete cronJob.metadata.namespace; // kubectl apply -n puts it in the lesson's namespace
         for (const c of cronJob.spec.jobTemplate.spec.template.spec.containers) c.imagePullPolicy = 'IfNotPresent';
-        await applyObjects(ctx, [cronJob], `cronjob/${name}`);
+        await ctx.applyObjects([cronJob], `cronjob/${name}`);
         const cj = await ctx.kubectlJson<Controller>(['get', 'cronjob', name]);
         const job = await ctx.waitFor(
           `a Job created by cronjob ${name} (schedule: every minute)`,
@@ -245,11 +233,25 @@ export const workloads: Lesson = {
             const jobs = await ctx.kubectlJson<List<Controller>>(['get', 'jobs']);
             return jobs.items.find((j) => j.metadata.ownerReferences?.some((o) => o.uid === cj.metadata.uid));
           },
-          { timeoutMs: 130_000, intervalMs: 5000 },
+          { timeoutMs: LIMITS.cronSchedule, intervalMs: 5000 },
         );
-        ctx.note(`cronjob ${name} created job ${job.metadata.name} at ${job.metadata.creationTimestamp}`);
         // One is enough for the lesson; stop it making more.
         await ctx.kubectl(['patch', 'cronjob', name, '--type=merge', '-p', '{"spec":{"suspend":true}}'], { allowFailure: true });
+        // The Job must run: a Job object that never completes proves only the CronJob controller.
+        const jobName = job.metadata.name;
+        await ctx.waitFor(
+          `job ${jobName} to complete`,
+          async () => {
+            const j = await ctx.kubectlJson<Controller>(['get', 'job', jobName]);
+            const failed = j.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+            if (failed) ctx.fail(`job ${jobName} failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim());
+            return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? j : undefined;
+          },
+          { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
+        );
+        const log = await ctx.kubectl(['logs', `job/${jobName}`], { allowFailure: true });
+        if (!log.stdout.includes('hello from the cronjob')) ctx.fail(`job ${jobName} completed, but its log does not say "hello from the cronjob": ${log.stdout.trim().slice(0, 200)}`);
+        ctx.note(`cronjob ${name} created job ${jobName} at ${job.metadata.creationTimestamp}; it completed and logged "hello from the cronjob"`);
       },
     },
     {
@@ -267,7 +269,7 @@ export const workloads: Lesson = {
             const p = await ctx.kubectlJson<Pod>(['get', 'pod', 'pod-liveness']);
             return restarts(p) > before ? p : undefined;
           },
-          { timeoutMs: 90_000, intervalMs: 2000 },
+          { timeoutMs: LIMITS.livenessRestart, intervalMs: 2000 },
         );
         if (after.metadata.uid !== pod!.metadata.uid) ctx.fail('the pod was replaced; a liveness probe restarts the container inside the same pod');
         await waitPodsReady(ctx, ['pod-liveness']);
@@ -292,7 +294,7 @@ export const workloads: Lesson = {
           };
         };
         await ctx.waitFor(`${ip} in the endpoints of svc-readiness`, async () => ((await endpoints()).ready.includes(ip) ? true : undefined), {
-          timeoutMs: 60_000,
+          timeoutMs: LIMITS.controller,
         });
         await ctx.exec('pod-readiness', ['rm', '/var/ready']);
         await ctx.waitFor(
@@ -301,7 +303,7 @@ export const workloads: Lesson = {
             const ep = await endpoints();
             return !ep.ready.includes(ip) && ep.notReady.includes(ip) ? true : undefined;
           },
-          { timeoutMs: 60_000 },
+          { timeoutMs: LIMITS.controller },
         );
         const now = await ctx.kubectlJson<Pod>(['get', 'pod', 'pod-readiness']);
         if (now.metadata.uid !== pod!.metadata.uid) ctx.fail('pod-readiness was replaced');
@@ -309,18 +311,21 @@ export const workloads: Lesson = {
         if (isReady(now)) ctx.fail('pod-readiness still reports Ready without /var/ready');
         await ctx.exec('pod-readiness', ['touch', '/var/ready']);
         await ctx.waitFor(`${ip} back in the endpoints of svc-readiness`, async () => ((await endpoints()).ready.includes(ip) ? true : undefined), {
-          timeoutMs: 60_000,
+          timeoutMs: LIMITS.controller,
         });
         ctx.note(`${ip}: ready -> not ready -> ready, ${restarts(now)} restarts`);
       },
     },
     {
       id: 'rollout-undo',
-      title: 'A Deployment rolls out a new image, and `rollout undo` brings back the old one',
+      title: 'A Deployment rolls out a new image to Ready pods, and `rollout undo` brings the old one back to Ready pods',
+      needs: ['nodes'],
       async run(ctx: CheckContext) {
         const oldImage = ctx.images.app;
         const newImage = rolloutTarget(ctx.images);
-        if (newImage === undefined) ctx.skip(`every lesson image resolves to ${oldImage}: there is no second image to roll out to`);
+        if (newImage === undefined) {
+          ctx.skip(`every lesson image resolves to ${oldImage}: there is no second image to roll out to; to run it, set images.myweb in lab.yaml to an image other than images.app`);
+        }
         await ctx.apply('rollout-app.yaml');
         const first = await waitRevisionWith(ctx, oldImage);
         await ctx.kubectl(['set', 'image', 'deployment/rollout-app', `app=${newImage}`]);
@@ -333,10 +338,83 @@ export const workloads: Lesson = {
       },
     },
     {
+      id: 'probes-gate-traffic',
+      title: 'HTTP and TCP probes: a pod that passes its TCP readiness probe gets every request of the Service, one that fails it gets none',
+      needs: ['nodes', 'podNetwork', 'dns'],
+      async run(ctx: CheckContext) {
+        requireImages(ctx, ['app', 'tools']);
+        await ctx.apply('probes-traffic.yaml');
+        await waitPodsReady(ctx, ['pod-probed', 'request-pod']);
+        const unready = await ctx.waitFor('pod-unready to run (and stay not Ready)', async () => {
+          const p = await getOrUndefined<Pod>(ctx, ['pod', 'pod-unready']);
+          return p?.status?.phase === 'Running' ? p : undefined;
+        }, { timeoutMs: LIMITS.podReady, intervalMs: 2000 });
+        if (isReady(unready)) ctx.fail('pod-unready is Ready although its readiness probe knocks on a port nothing listens on');
+        const answers: string[] = [];
+        for (let i = 0; i < 10; i++) {
+          const res = await ctx.exec('request-pod', wgetCommand('http://probe-svc/hostname'), { allowFailure: true });
+          answers.push(hostnameOf(res.stdout) ?? `no answer (${(res.stderr || `exit ${res.exitCode}`).trim().slice(0, 80)})`);
+        }
+        const wrong = answers.filter((a) => a !== 'pod-probed');
+        if (wrong.length > 0) ctx.fail(`of 10 requests to probe-svc, ${wrong.length} were not answered by pod-probed: ${[...new Set(wrong)].join(', ')}`);
+        const probed = await ctx.kubectlJson<Pod>(['get', 'pod', 'pod-probed']);
+        if (restarts(probed) !== 0) ctx.fail(`pod-probed was restarted ${restarts(probed)} times although its HTTP liveness probe should pass`);
+        ctx.note('10 of 10 requests to probe-svc answered by pod-probed (TCP readiness passes); none by pod-unready (Running, not Ready); no liveness restart');
+      },
+    },
+    {
+      id: 'job-retries',
+      title: 'A Job with restartPolicy OnFailure retries a failed container in the same pod until it succeeds',
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        await ctx.apply('job-onfailure.yaml');
+        await ctx.waitFor(
+          'job retry-job to complete',
+          async () => {
+            const job = await ctx.kubectlJson<Controller>(['get', 'job', 'retry-job']);
+            const failed = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+            if (failed) ctx.fail(`job retry-job failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim());
+            return job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? job : undefined;
+          },
+          { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
+        );
+        const pods = await listPods(ctx, 'job-name=retry-job');
+        if (pods.length !== 1) ctx.fail(`retry-job made ${pods.length} pods (${names(pods).join(', ')}); OnFailure retries inside one pod`);
+        const pod = pods[0]!;
+        if (restarts(pod) < 1) ctx.fail(`${pod.metadata.name} succeeded without a restart: the first try did not fail, so nothing was retried`);
+        ctx.note(`${pod.metadata.name}: failed once, restarted ${restarts(pod)} time(s) in the same pod, then Succeeded`);
+      },
+    },
+    {
+      id: 'rollout-undo-to-revision',
+      title: '`rollout history` lists each change, and `rollout undo --to-revision=1` brings back the first template',
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        await ctx.apply('rollout-hist.yaml');
+        await ctx.kubectl(['rollout', 'status', 'deployment/rollout-hist'], { waitMs: LIMITS.rollout });
+        for (const step of ['two', 'three']) {
+          await ctx.kubectl(['set', 'env', 'deployment/rollout-hist', `STEP=${step}`]);
+          await ctx.kubectl(['rollout', 'status', 'deployment/rollout-hist'], { waitMs: LIMITS.rollout });
+        }
+        const history = await ctx.kubectl(['rollout', 'history', 'deployment/rollout-hist']);
+        const revisions = history.stdout.split('\n').map((l) => /^(\d+)\s/.exec(l.trim())?.[1]).filter((r): r is string => r !== undefined);
+        if (revisions.join(',') !== '1,2,3') ctx.fail(`rollout history lists revisions ${revisions.join(', ') || 'none'}, not 1, 2, 3`);
+        await ctx.kubectl(['rollout', 'undo', 'deployment/rollout-hist', '--to-revision=1']);
+        await ctx.kubectl(['rollout', 'status', 'deployment/rollout-hist'], { waitMs: LIMITS.rollout });
+        const dep = await ctx.kubectlJson<Controller & { spec: { template: { spec: { containers: { env?: { name: string }[] }[] } } } }>(['get', 'deployment', 'rollout-hist']);
+        const env = dep.spec.template.spec.containers[0]?.env ?? [];
+        if (env.some((e) => e.name === 'STEP')) ctx.fail('after undo --to-revision=1 the template still sets STEP: revision 1 had no STEP');
+        if (revision(dep) !== 4) ctx.fail(`after undo --to-revision=1 the Deployment is at revision ${revision(dep)}, not 4 (revision 1's template, re-numbered)`);
+        const pods = live(await listPods(ctx, 'app=rollout-hist'));
+        if (pods.length === 0 || !pods.every(isReady)) ctx.fail(`after the undo, rollout-hist has ${pods.length} pods, not all Ready`);
+        ctx.note('revisions 1 (no STEP), 2 (STEP=two), 3 (STEP=three); undo --to-revision=1 -> revision 4 without STEP, pods Ready');
+      },
+    },
+    {
       id: 'cordon-drain',
       title: 'cordon keeps new pods off a node; drain moves its pods to other nodes',
       needs: ['nodes', 'multiNode'],
-      timeoutMs: 480_000,
+      timeoutMs: LIMITS.longCheck,
       async run(ctx: CheckContext) {
         await ctx.apply('drain-app.yaml');
         await ctx.kubectl(['scale', 'deployment/drain-app', '--replicas=3']);
@@ -347,7 +425,7 @@ export const workloads: Lesson = {
               const pods = live(await listPods(ctx, 'app=drain-app'));
               return pods.length === n && pods.every(isReady) ? pods : undefined;
             },
-            { timeoutMs: 180_000, intervalMs: 2000 },
+            { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
           );
         const initial = await readyPods(3);
         // The node with most of our pods, so the drain has something to move.
@@ -366,16 +444,14 @@ export const workloads: Lesson = {
           const landed = scaled.filter((p) => !before.has(p.metadata.name) && p.spec.nodeName === target);
           if (landed.length > 0) ctx.fail(`${names(landed).join(', ')} were scheduled onto the cordoned node ${target}`);
           // Only this lesson's pods are evicted (--pod-selector): the lab's own pods stay where they are.
-          await ctx.kubectl(['drain', target, '--pod-selector=app=drain-app', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=180s'], {
-            timeoutMs: 200_000,
-          });
+          await ctx.kubectl(['drain', target, '--pod-selector=app=drain-app', '--ignore-daemonsets', '--delete-emptydir-data'], { waitMs: LIMITS.drain });
           const moved = await ctx.waitFor(
             `6 Ready drain-app pods, none on ${target}`,
             async () => {
               const pods = live(await listPods(ctx, 'app=drain-app'));
               return pods.length === 6 && pods.every(isReady) && !pods.some((p) => p.spec.nodeName === target) ? pods : undefined;
             },
-            { timeoutMs: 180_000, intervalMs: 2000 },
+            { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
           );
           ctx.note(`${target}: cordoned (no new pod landed there), drained; drain-app now runs on ${[...new Set(moved.map((p) => p.spec.nodeName))].join(', ')}`);
         } finally {

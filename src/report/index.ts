@@ -1,4 +1,4 @@
-export { renderTable, type TableOptions } from './table.js';
+export { renderText, type TextOptions } from './text.js';
 export { renderJson, toJsonReport, type JsonReport } from './json.js';
 export { renderJunit } from './junit.js';
 export { formatTranscript, summarize, summaryLine, type Summary } from './summary.js';

@@ -11,12 +11,14 @@ export interface JsonReport {
   facts: {
     capabilities: string[];
     missing: Record<string, string>;
+    /** what the lab was configured without, with the lab.yaml change that turns it on */
+    off: Record<string, string>;
     nodeIps: Record<string, string>;
     schedulableNodes: string[];
     arch: string[];
     transcript: Transcript[];
   };
-  lessons: { lesson: string; title: string; namespace: string; setup: Transcript[]; cleanup: Transcript[] }[];
+  lessons: { lesson: string; title: string; source: string; seconds: number; namespace: string; setup: Transcript[]; cleanup: Transcript[] }[];
   results: CheckResult[];
 }
 
@@ -28,12 +30,13 @@ export function toJsonReport(run: RunResult): JsonReport {
     facts: {
       capabilities: [...run.facts.capabilities].sort(),
       missing: Object.fromEntries(run.facts.missing),
+      off: Object.fromEntries(run.facts.off),
       nodeIps: Object.fromEntries(run.facts.nodeIps),
       schedulableNodes: [...run.facts.schedulableNodes],
       arch: [...run.facts.arch],
       transcript: run.factsTranscript,
     },
-    lessons: run.lessons.map(({ lesson, title, namespace, setup, cleanup }) => ({ lesson, title, namespace, setup, cleanup })),
+    lessons: run.lessons.map(({ lesson, title, source, seconds, namespace, setup, cleanup }) => ({ lesson, title, source, seconds: round(seconds), namespace, setup, cleanup })),
     results: run.results.map((r) => ({ ...r, seconds: round(r.seconds) })),
   };
 }

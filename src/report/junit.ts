@@ -43,7 +43,8 @@ type Node = ReturnType<ReturnType<typeof create>['ele']>;
 function testcase(suite: Node, r: CheckResult): void {
   const tc = suite.ele('testcase', { classname: `k8slab.${r.lesson}`, name: `${r.check}: ${r.title}`, time: secs(r.seconds) });
   const text = clean(formatTranscript(r.transcript));
-  if (r.status === 'failed') tc.ele('failure', { message: clean(r.reason ?? 'failed'), type: 'CheckFailed' }).txt(text || clean(r.reason ?? ''));
+  const hint = r.hint ? `likely cause and next step: ${r.hint}\n\n` : '';
+  if (r.status === 'failed') tc.ele('failure', { message: clean(r.reason ?? 'failed'), type: 'CheckFailed' }).txt(clean(hint) + (text || clean(r.reason ?? '')));
   if (r.status === 'skipped') tc.ele('skipped', { message: clean(r.reason ?? 'skipped') });
   const out = [r.notes.length > 0 ? r.notes.map((n) => `# ${n}`).join('\n') : '', text].filter(Boolean).join('\n\n');
   if (out) tc.ele('system-out').txt(clean(out));

@@ -51,7 +51,7 @@ function detect(extra: { probeImage?: string; probeTimeoutMs?: number } = {}) {
     manifestsDir: '',
     executor: cp.executor,
     images: resolveImages({}),
-    facts: { capabilities: new Set(), missing: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: [] },
+    facts: { capabilities: new Set(), missing: new Map(), off: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: [] },
     applied: [],
   });
   return detectFacts(ctx, { kubeletPort: port, ...extra });

@@ -42,7 +42,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 // Independent lessons (own namespaces): these run side by side to keep the tier short.
 describe.concurrent('runner', () => {
   describe('capabilities and skips', () => {
-    it('skips checks whose capability the bare control plane lacks, with the detected reason, and runs the rest', async () => {
+    it('fails checks whose capability a lab always has, skips those the lab was configured without (naming lab.yaml), and runs the rest', async () => {
       const run = await runLessons({
         executor: cp.executor,
         images,
@@ -66,11 +66,11 @@ describe.concurrent('runner', () => {
       });
       const reasons = Object.fromEntries(run.results.map((r) => [r.check, `${r.status}: ${r.reason ?? ''}`]));
       expect(reasons).toEqual({
-        dns: 'skipped: needs dns: no kube-dns Service in kube-system (CoreDNS is not installed)',
-        nodes: 'skipped: needs nodes: no Ready node (the cluster lists 0 nodes)',
-        lb: 'skipped: needs loadBalancer: no LoadBalancer implementation: MetalLB is not installed (addons.metallb.enabled in lab.yaml)',
-        sc: 'skipped: needs defaultStorageClass: no default StorageClass (0 StorageClasses; addons.storage in lab.yaml)',
-        host: 'skipped: needs hostNetwork: no Ready node (the cluster lists 0 nodes)',
+        dns: 'failed: the cluster lacks dns: no kube-dns Service in kube-system (CoreDNS is not installed)',
+        nodes: 'failed: the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)',
+        lb: 'skipped: this lab has no loadBalancer (MetalLB is not installed, so no LoadBalancer implementation); to run it: set addons.metallb.enabled: true in lab.yaml',
+        sc: 'skipped: this lab has no defaultStorageClass (no default StorageClass (0 StorageClasses)); to run it: set addons.storage.provider: local-path (or nfs) in lab.yaml',
+        host: 'failed: the cluster lacks hostNetwork: no Ready node (the cluster lists 0 nodes)',
         self: 'skipped: the lesson decided it cannot tell here',
       });
       expect(run.results.find((r) => r.check === 'self')!.transcript[0]!.command).toBe('kubectl -n k8slab-rn-skips get serviceaccount default -o json');
@@ -299,7 +299,7 @@ describe.concurrent('runner', () => {
     );
 
     it('covers every lesson directory', () => {
-      expect(dirs.map((d) => d.name)).toEqual(expect.arrayContaining(['services', 'access']));
+      expect(dirs.map((d) => d.name)).toEqual(expect.arrayContaining(['cluster', 'services', 'access']));
       expect(files.length).toBeGreaterThan(10);
     });
 
@@ -337,7 +337,7 @@ describe.sequential('k8slab verify --kubeconfig', () => {
 
   it('runs a lesson, prints JSON, writes JUnit, shows progress on stderr, and exits 0', async () => {
     const junit = join(mkdtempSync(join(tmpdir(), 'k8slab-junit-')), 'report.xml');
-    const r = await cli(['verify', ...noLab, '--kubeconfig', cp.kubeconfig, '--lesson', 'access', '--json', '--junit', junit]);
+    const r = await cli(['verify', ...noLab, '--kubeconfig', cp.kubeconfig, '--lesson', 'access/sa-token', 'access/rbac-role', 'access/rbac-clusterrole', '--json', '--junit', junit]);
     expect(r.code, r.err).toBe(0);
     const doc = JSON.parse(r.out);
     expect(doc.results.map((x: { check: string; status: string }) => `${x.check}:${x.status}`)).toEqual(['sa-token:passed', 'rbac-role:passed', 'rbac-clusterrole:passed']);
@@ -348,28 +348,55 @@ describe.sequential('k8slab verify --kubeconfig', () => {
     expect(xml.testsuites.testsuite.testcase).toHaveLength(3);
   }, 180_000);
 
-  it('exits 1 with the table and the failed transcript when a check fails', async () => {
+  it('exits 1 with the text report and the failed transcript when a check fails', async () => {
     // Another Service already holds nodePort 30000, so the lesson's svc-2 cannot have it.
     await kubectl(`create service nodeport squatter --tcp=9000:8080 --node-port=30000`);
     try {
       const r = await cli(['verify', ...noLab, '--kubeconfig', cp.kubeconfig, '--lesson', 'services']);
       expect(r.code).toBe(1);
-      expect(r.out).toMatch(/--- services\/nodeport-allocated failed: .*already allocated/);
-      expect(r.out).toMatch(/\$ kubectl -n k8slab-services apply -f - <<'EOF'/);
-      // Diagnostics: the namespace's unready pods (pod1 from an earlier check) are named and described.
-      expect(r.out).toMatch(/^# pod pod1 not Ready: Pending$/m);
-      expect(r.out).toMatch(/^\$ kubectl -n k8slab-services describe pod\/pod1$/m);
-      expect(r.out).toMatch(/^services\s+nodeport-allocated\s+failed/m);
-      expect(r.out).toMatch(/^services\s+clusterip-stable\s+passed/m);
-      expect(r.out).toMatch(/^\d+ passed, 1 failed, \d+ skipped$/m);
+      expect(r.out).toMatch(/^--- services\/nodeport-allocated: .*\nfailed: .*already allocated/m);
+      expect(r.out).toMatch(/^likely cause and next step: /m);
+      expect(r.out).toContain(`replay (export KUBECONFIG=${cp.kubeconfig})`);
+      expect(r.out).toMatch(/^\$ kubectl create namespace k8slab-services\n\n\$ kubectl -n k8slab-services apply -f - <<'EOF'/m);
+      // Diagnostics: the namespace's events are read into the transcript.
+      expect(r.out).toMatch(/^\$ kubectl -n k8slab-services get events -o json$/m);
+      expect(r.out).toMatch(/^ {2}✗ nodeport-allocated\s+FAILED: /m);
+      expect(r.out).toMatch(/^ {2}✓ loadbalancer-pending\s+\S/m);
+      expect(r.out).toMatch(/^\d+ passed, \d+ failed, \d+ skipped in \d+s$/m);
     } finally {
       await kubectl('delete service squatter');
     }
   }, 240_000);
 
+  // Issue 10's central promise: a control plane with no nodes, no pod network and no DNS is not green.
+  it('exits 1 against a control plane with no nodes, naming the failed cluster checks', async () => {
+    const r = await cli(['verify', ...noLab, '--kubeconfig', cp.kubeconfig, '--lesson', 'cluster']);
+    expect(r.code, r.out).toBe(1);
+    expect(r.out).toMatch(/^ {2}✗ nodes-ready\s+FAILED: the cluster has no node: no kubelet has registered$/m);
+    expect(r.out).toMatch(/^ {2}✗ system-pods-ready\s+FAILED: no CoreDNS pod \(k8s-app=kube-dns\); no kube-proxy pod/m);
+    for (const check of ['dns-kubernetes-default', 'pod-to-pod', 'node-to-pod', 'service-by-name']) {
+      expect(r.out).toMatch(new RegExp(`^ {2}✗ ${check}\\s+FAILED: the cluster lacks nodes: no Ready node \\(the cluster lists 0 nodes\\)$`, 'm'));
+    }
+    expect(r.out).toMatch(/^ {2}✗ kube-proxy-every-node\s+FAILED: no node is Ready, so no kube-proxy runs$/m);
+    expect(r.out).toMatch(/^0 passed, 7 failed, 0 skipped in \d+s$/m);
+    expect(r.out).not.toContain('SKIPPED');
+  }, 120_000);
+
+  it('skips only what the lab was configured without, names the lab.yaml change, and --strict fails on it', async () => {
+    // No StorageClass here and no lab.yaml: dynamic provisioning is "configured without", a skip.
+    const loose = await cli(['verify', ...noLab, '--kubeconfig', cp.kubeconfig, '--lesson', 'volumes/dynamic-delete']);
+    expect(loose.code, loose.out).toBe(0);
+    expect(loose.out).toContain('1 SKIPPED: this check did not run, so the lab is not proven for them\n  - volumes/dynamic-delete: this lab has no defaultStorageClass');
+    expect(loose.out).toContain('to run it: set addons.storage.provider: local-path (or nfs) in lab.yaml');
+    const strict = await cli(['verify', ...noLab, '--kubeconfig', cp.kubeconfig, '--lesson', 'volumes/dynamic-delete', '--strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.out).toContain('(--strict: the run fails)');
+  }, 120_000);
+
   it('runs through the control-plane wrapper the SSH path uses (KUBECONFIG exported in the command)', async () => {
     const bare = localExecutor({ env: { PATH: `${cp.bin}:${process.env.PATH ?? ''}`, KUBECONFIG: '/nonexistent' } });
-    const run = await runLessons({ executor: kubectlOn(bare, { kubeconfig: cp.kubeconfig, sudo: false }), images, lessons: [{ ...access, id: 'rn-wrapped' }] });
+    const apiOnly = access.checks.filter((c) => c.needs === undefined);
+    const run = await runLessons({ executor: kubectlOn(bare, { kubeconfig: cp.kubeconfig, sudo: false }), images, lessons: [{ ...access, id: 'rn-wrapped', checks: apiOnly }] });
     expect(run.results.map((r) => r.status)).toEqual(['passed', 'passed', 'passed']);
     expect(run.results[0]!.transcript[0]!.command).toMatch(/^kubectl -n k8slab-rn-wrapped /);
   }, 120_000);
@@ -388,7 +415,8 @@ describe.sequential('k8slab verify --kubeconfig', () => {
     const list = await cli(['verify', '--list', '--json']);
     expect(list.code).toBe(0);
     const lessons = JSON.parse(list.out).map((l: { lesson: string }) => l.lesson);
-    expect(lessons).toEqual(expect.arrayContaining(['services', 'access']));
+    expect(lessons).toEqual(expect.arrayContaining(['cluster', 'services', 'access']));
+    expect(lessons[0]).toBe('cluster');
     const bad = await cli(['verify', '--lesson', 'acess', '--list']);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('unknown lesson "acess"');

@@ -1,6 +1,7 @@
 // The volumes lesson against a real kube-apiserver + controller-manager with no nodes: PV/PVC binding
-// and the Retain reclaim really run (the PV controller needs no kubelet) and pass; pod checks are
-// skipped; and each check that runs here fails when its object is broken at the step it depends on.
+// and the Retain reclaim really run (the PV controller needs no kubelet) and pass; pod checks fail (a lab
+// has nodes) and dynamic provisioning is skipped (no storage provider configured); and each check that
+// runs here fails when its object is broken at the step it depends on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlyChecks, runOne as runOneWith, startControlPlane, sabotage, type ControlPlane } from './harness.js';
 import { runLessons, type RunResult } from '../../src/lessons/runner.js';
@@ -32,6 +33,7 @@ describe('volumes on a control plane without nodes', () => {
     const status = Object.fromEntries(run.results.map((r) => [r.check, { status: r.status, reason: r.reason }]));
     expect(status['pv-available-then-bound']).toEqual({ status: 'passed', reason: undefined });
     expect(status['pvc-delete-retain-released']).toEqual({ status: 'passed', reason: undefined });
+    expect(status['pvc-binds-by-size-and-mode']).toEqual({ status: 'passed', reason: undefined });
     const bound = run.results.find((r) => r.check === 'pv-available-then-bound')!;
     expect(bound.notes.join('\n')).toContain('k8slab-volumes-pv-01: Available -> Bound (claim k8slab-volumes/pvc-01)');
     const apply = bound.transcript.find((t) => t.command === 'kubectl -n k8slab-volumes apply -f -' && t.input?.includes('PersistentVolume'))!;
@@ -39,15 +41,22 @@ describe('volumes on a control plane without nodes', () => {
     expect(apply.input).toContain('k8slab.io/lesson: volumes');
   });
 
-  it('skips the pod checks and dynamic provisioning with the missing capability, never passing them', () => {
-    const skipped = run.results.filter((r) => r.status === 'skipped').map((r) => [r.check, r.reason]);
-    expect(skipped).toEqual([
-      ['emptydir-shared', expect.stringMatching(/^needs nodes: /)],
-      ['hostpath-node-file', expect.stringMatching(/^needs nodes: /)],
-      ['pv-data-survives-pod', expect.stringMatching(/^needs nodes: /)],
-      ['dynamic-delete', expect.stringMatching(/^needs defaultStorageClass: /)],
+  it('fails the pod checks (no node) and skips dynamic provisioning (no storage provider), never passing them', () => {
+    const notPassed = run.results.filter((r) => r.status !== 'passed').map((r) => [r.check, r.status, r.reason]);
+    expect(notPassed).toEqual([
+      ['emptydir-shared', 'failed', 'the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)'],
+      ['hostpath-node-file', 'failed', 'the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)'],
+      ['emptydir-gone-with-pod', 'failed', 'the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)'],
+      ['hostpath-per-node', 'failed', 'the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)'],
+      ['pv-data-survives-pod', 'failed', 'the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)'],
+      ['deployment-shares-pvc', 'failed', 'the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)'],
+      ['dynamic-delete', 'skipped', expect.stringMatching(/^this lab has no defaultStorageClass .*; to run it: set addons.storage.provider: local-path \(or nfs\) in lab.yaml$/)],
     ]);
-    expect(run.results.filter((r) => r.status === 'failed')).toEqual([]);
+  });
+
+  it('shows a Released Retain PV is not bound again by a matching new claim', () => {
+    const released = run.results.find((r) => r.check === 'pvc-delete-retain-released')!;
+    expect(released.notes.join('\n')).toMatch(/a matching new claim pvc-02 stayed Pending for 20s/);
   });
 
   it('deleted the namespace and the lesson PV', async () => {
@@ -57,6 +66,10 @@ describe('volumes on a control plane without nodes', () => {
 });
 
 describe('each volumes check that runs here fails when its object is broken', () => {
+  afterAll(async () => {
+    // made by a sabotage step, without the lesson label
+    await kubectl('delete pv k8slab-brk-vol-nofit-pv-huge --ignore-not-found');
+  });
   const cases: { lesson: Lesson; after: RegExp; run: (ns: string) => string[]; reason: RegExp }[] = [
     {
       // The PV no longer carries the label pvc-01 selects: no matching volume, the claim stays Pending.
@@ -80,6 +93,29 @@ describe('each volumes check that runs here fails when its object is broken', ()
       after: /delete pod pod-volume-3/,
       run: (ns) => [`kubectl patch pv ${ns}-pv-01 -p '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}'`],
       reason: /went Failed \(reclaim policy Delete\), not Released|reclaim policy is Delete, not Retain|was deleted with its claim/,
+    },
+    {
+      // The only RWO volume with room goes away before the claims come: 3Gi RWO must not take another.
+      lesson: only('brk-vol-match', ['pvc-binds-by-size-and-mode']),
+      after: /apply -f -\n(.|\n)*name: k8slab-brk-vol-match-pv-small/,
+      run: (ns) => [`kubectl delete pv ${ns}-pv-big`],
+      reason: /timed out after 60s waiting for PVC pvc-3g-rwo to be Bound/,
+    },
+    {
+      // A 50Gi volume appears: the 20Gi claim is no longer unsatisfiable, and binds.
+      lesson: only('brk-vol-nofit', ['pvc-binds-by-size-and-mode']),
+      after: /apply -f -\n(.|\n)*name: pvc-20g/,
+      run: (ns) => [
+        `printf '%s\\n' 'apiVersion: v1' 'kind: PersistentVolume' 'metadata: {name: ${ns}-pv-huge}' 'spec: {storageClassName: ${ns}-match, capacity: {storage: 50Gi}, accessModes: [ReadWriteOnce], hostPath: {path: /tmp/${ns}-huge}}' | kubectl apply -f -`,
+      ],
+      reason: /pvc-20g was bound to k8slab-brk-vol-nofit-pv-huge, although none of the lesson's volumes holds 20Gi/,
+    },
+    {
+      // An administrator clears the old claimRef: the PV is Available again and the new claim takes it.
+      lesson: only('brk-vol-reuse', ['pvc-delete-retain-released']),
+      after: /apply -f -\n(.|\n)*name: pvc-02/,
+      run: (ns) => [`kubectl patch pv ${ns}-pv-01 --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]'`],
+      reason: /pvc-02 was bound to k8slab-brk-vol-reuse-pv-01: a Released Retain PV must not be bound again|went (Available|Bound)/,
     },
   ];
 

@@ -1,13 +1,13 @@
-// The workloads lesson against a real control plane with no nodes: selectors over pod objects, the
-// ReplicaSet controller (replace, release), the CronJob controller and a Deployment rollout + undo
-// really run and pass; the rest needs running pods and is skipped; each check that runs here fails
-// when its object is broken at the step it depends on.
+// The workloads lesson against a real control plane: with no nodes only the selectors pass and every check
+// that claims running pods fails; with a fake kubelet the ReplicaSet and Deployment checks pass; each
+// fails when its pods stay Pending, and when its object is broken at the step it depends on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlyChecks, runOne as runOneWith, startControlPlane, sabotage, type ControlPlane } from './harness.js';
 import { runLessons, type RunResult } from '../../src/lessons/runner.js';
 import { workloads, CORDON_ANNOTATION } from '../../src/lessons/workloads.js';
 import { resolveImages } from '../../src/config/images.js';
-import type { Lesson } from '../../src/lessons/types.js';
+import type { CheckResult, ClusterFacts, Executor, Lesson } from '../../src/lessons/types.js';
+import { startFakeKubelet } from './fake-kubelet.js';
 
 const images = resolveImages({ app: 'k8slab.local/app:1', tools: 'k8slab.local/tools:1', busybox: 'k8slab.local/tools:1', myweb: 'k8slab.local/app:1' });
 
@@ -27,28 +27,6 @@ describe('workloads on a control plane without nodes', () => {
     run = await runLessons({ executor: cp.executor, images, lessons: [workloads] });
   }, 400_000);
 
-  it('passes the checks the controllers alone can show', () => {
-    const status = Object.fromEntries(run.results.map((r) => [r.check, { status: r.status, reason: r.reason }]));
-    for (const id of ['selectors-set-based', 'replicaset-self-healing', 'cronjob-creates-job', 'rollout-undo']) {
-      expect({ id, ...status[id] }).toEqual({ id, status: 'passed', reason: undefined });
-    }
-    const notes = (id: string) => run.results.find((r) => r.check === id)!.notes.join('\n');
-    expect(notes('selectors-set-based')).toContain("-l 'env notin (prod,devel)' -> pod-noenv, pod-qa");
-    expect(notes('replicaset-self-healing')).toMatch(/\(app=released\) has no owner now; kubia owns kubia-\w+, kubia-\w+, kubia-\w+/);
-    expect(notes('cronjob-creates-job')).toMatch(/created job batch-job-every-minute-\d+/);
-    // The second image differs from app even though myweb was overridden to the same one.
-    expect(notes('rollout-undo')).toBe(
-      'revision 1: k8slab.local/app:1; revision 2: k8slab.local/tools:1; undo -> revision 3: k8slab.local/app:1',
-    );
-  });
-
-  it('skips what needs running pods, never passing it', () => {
-    const skipped = run.results.filter((r) => r.status === 'skipped').map((r) => r.check);
-    expect(skipped).toEqual(['daemonset-per-node', 'job-completes', 'liveness-restarts', 'readiness-endpoints', 'cordon-drain']);
-    for (const r of run.results.filter((r) => r.status === 'skipped')) expect(r.reason).toMatch(/^needs nodes: /);
-    expect(run.results.filter((r) => r.status === 'failed')).toEqual([]);
-  });
-
   it('writes the CronJob in the API version this server serves', async () => {
     const cron = run.results.find((r) => r.check === 'cronjob-creates-job')!;
     const apply = cron.transcript.find((t) => t.command.endsWith('apply -f -'))!;
@@ -59,6 +37,88 @@ describe('workloads on a control plane without nodes', () => {
     expect(apply.input).toContain('k8slab.io/lesson: workloads');
     expect(apply.input).not.toContain('namespace:');
   });
+
+  it('passes what the API alone shows (selectors), and fails every check that claims running pods', () => {
+    const status = Object.fromEntries(run.results.map((r) => [r.check, { status: r.status, reason: r.reason }]));
+    expect({ id: 'selectors-set-based', ...status['selectors-set-based'] }).toEqual({ id: 'selectors-set-based', status: 'passed', reason: undefined });
+    const notes = (id: string) => run.results.find((r) => r.check === id)!.notes.join('\n');
+    expect(notes('selectors-set-based')).toContain("-l 'env notin (prod,devel)' -> pod-noenv, pod-qa");
+    const failed = run.results.filter((r) => r.status === 'failed');
+    expect(failed.map((r) => r.check)).toEqual([
+      'replicaset-self-healing',
+      'daemonset-per-node',
+      'job-completes',
+      'cronjob-creates-job',
+      'liveness-restarts',
+      'readiness-endpoints',
+      'rollout-undo',
+      'probes-gate-traffic',
+      'job-retries',
+      'rollout-undo-to-revision',
+      'cordon-drain',
+    ]);
+    for (const r of failed) expect(r.reason).toBe('the cluster lacks nodes: no Ready node (the cluster lists 0 nodes)');
+    expect(run.results.filter((r) => r.status === 'skipped')).toEqual([]);
+  });
+});
+
+// A FAKE kubelet plays the nodes (../fake-kubelet.ts): the pods of the lesson's namespace are bound, then
+// reported Running and Ready. The controllers' part is real; it shows only what the API sees.
+const withNodes: ClusterFacts = { capabilities: new Set(['nodes']), missing: new Map(), off: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: ['amd64'] };
+
+async function runWithPods(lesson: Lesson, opts: { kubelet: boolean; timeScale?: number; executor?: Executor; checkTimeoutMs?: number }): Promise<CheckResult> {
+  const kubelet = opts.kubelet ? startFakeKubelet(cp.executor, `k8slab-${lesson.id}`) : undefined;
+  try {
+    const run = await runLessons({ executor: opts.executor ?? cp.executor, images, lessons: [lesson], facts: withNodes, timeScale: opts.timeScale ?? 1, checkTimeoutMs: opts.checkTimeoutMs ?? 150_000 });
+    expect(run.results).toHaveLength(1);
+    return run.results[0]!;
+  } finally {
+    await kubelet?.stop();
+  }
+}
+
+describe('workloads whose pods a (fake) kubelet runs', () => {
+  it.concurrent('replicaset-self-healing passes: Ready replacements, a released pod', async () => {
+    const r = await runWithPods(only('fk-wl-rs', ['replicaset-self-healing']), { kubelet: true });
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'passed', reason: undefined });
+    expect(r.notes.join('\n')).toMatch(/\(app=released\) has no owner now; kubia owns kubia-\w+, kubia-\w+, kubia-\w+/);
+  }, 200_000);
+
+  it.concurrent('rollout-undo passes: rollout status and Ready pods with each image', async () => {
+    const r = await runWithPods(only('fk-wl-rollout', ['rollout-undo']), { kubelet: true });
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'passed', reason: undefined });
+    // The second image differs from app even though myweb was overridden to the same one.
+    expect(r.notes.join('\n')).toBe('revision 1: k8slab.local/app:1; revision 2: k8slab.local/tools:1; undo -> revision 3: k8slab.local/app:1');
+  }, 200_000);
+
+  it.concurrent('rollout-undo-to-revision passes: history 1, 2, 3 and undo to revision 1', async () => {
+    const r = await runWithPods(only('fk-wl-hist', ['rollout-undo-to-revision']), { kubelet: true });
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'passed', reason: undefined });
+    expect(r.notes.join('\n')).toContain('undo --to-revision=1 -> revision 4 without STEP');
+  }, 300_000);
+
+
+  it.concurrent('rollout-undo-to-revision fails when the undo goes to the wrong revision', async () => {
+    // Someone undoes again right after: the template is revision 3's (STEP=three) once more.
+    const executor = sabotage(cp.executor, [{ after: /rollout undo deployment\/rollout-hist --to-revision=1/, run: ['kubectl -n k8slab-brk-wl-hist rollout undo deployment/rollout-hist'] }]);
+    const r = await runWithPods(only('brk-wl-hist', ['rollout-undo-to-revision']), { kubelet: true, executor });
+    expect(executor.fired).toHaveLength(1);
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(/still sets STEP|not 4/) });
+  }, 300_000);
+
+  // Issue 10 s.2: these passed with every pod Pending, with no pods, or with a Job that never ran.
+  it.concurrent('each fails when its pods stay Pending (nothing runs them)', async () => {
+    // The waits are shortened (time scale 0.2); the check's own limit is not what must end it.
+    const quick = { kubelet: false, timeScale: 0.2, checkTimeoutMs: 1_000_000 };
+    const rs = await runWithPods(only('pend-wl-rs', ['replicaset-self-healing']), quick);
+    expect({ status: rs.status, reason: rs.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(/waiting for replicaset kubia to own 3 pods/) });
+    expect(rs.hint).toMatch(/^pod kubia-\w+ was never scheduled/);
+    const rollout = await runWithPods(only('pend-wl-rollout', ['rollout-undo']), quick);
+    expect({ status: rollout.status, reason: rollout.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(/rollout status deployment\/rollout-app .* exited 1/) });
+    // The first Job comes at the next minute: only the wait for it to complete is shortened.
+    const cron = await runWithPods(only('pend-wl-cron', ['cronjob-creates-job']), { kubelet: false, timeScale: 0.8, checkTimeoutMs: 400_000 });
+    expect({ status: cron.status, reason: cron.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(/waiting for job batch-job-every-minute-\d+ to complete/) });
+  }, 600_000);
 });
 
 describe('each workloads check that runs here fails when its object is broken', () => {
@@ -75,30 +135,33 @@ describe('each workloads check that runs here fails when its object is broken', 
       after: /label pod kubia-\w+ app=released/,
       run: (ns) => [`kubectl -n ${ns} label pods -l app=released app=kubia --overwrite`],
       reason: /timed out after 60s waiting for replicaset kubia to release kubia-\w+ and own 3 other pods|disappeared after its label changed/,
+      timeout: 450_000,
     },
     {
       lesson: only('brk-wl-cron', ['cronjob-creates-job']),
       after: /get cronjob batch-job-every-minute/,
       run: (ns) => [`kubectl -n ${ns} patch cronjob batch-job-every-minute --type=merge -p '{"spec":{"suspend":true}}'`],
       reason: /timed out after 130s waiting for a Job created by cronjob batch-job-every-minute/,
-      timeout: 300_000,
+      timeout: 450_000,
     },
     {
       // A paused Deployment does not roll out a new template.
       lesson: only('brk-wl-rollout', ['rollout-undo']),
       after: /set image deployment\/rollout-app/,
       run: (ns) => [`kubectl -n ${ns} rollout pause deployment/rollout-app`],
-      reason: /cannot rollback a paused deployment|waiting for deployment rollout-app's newest ReplicaSet to run k8slab\.local\/tools:1/,
+      // Paused before or after the new ReplicaSet was made: the rollout never finishes either way.
+      reason: /cannot rollback a paused deployment|waiting for deployment rollout-app's newest ReplicaSet to run k8slab\.local\/tools:1|rollout status deployment\/rollout-app --timeout=\d+s` exited 1: error: timed out waiting for the condition/,
     },
   ];
 
   for (const c of cases) {
     it.concurrent(`${c.lesson.checks[0]!.id} (${c.lesson.id})`, async () => {
       const executor = sabotage(cp.executor, [{ after: c.after, run: c.run(`k8slab-${c.lesson.id}`) }]);
-      const result = await runOneWith(c.lesson, executor, images);
+      const needsNodes = (c.lesson.checks[0]!.needs ?? []).includes('nodes');
+      const result = needsNodes ? await runWithPods(c.lesson, { kubelet: true, executor, checkTimeoutMs: 400_000 }) : await runOneWith(c.lesson, executor, images);
       expect(executor.fired).toHaveLength(1);
       expect({ status: result.status, reason: result.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(c.reason) });
-    }, c.timeout ?? 200_000);
+    }, c.timeout ?? 450_000);
   }
 
   it('lesson cleanup uncordons a node this lesson left cordoned (even from an earlier, crashed run)', async () => {

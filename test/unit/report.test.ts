@@ -1,7 +1,7 @@
-// The report formats: terminal table, JSON and JUnit (parsed back with fast-xml-parser).
+// The report formats: text, JSON and JUnit (parsed back with fast-xml-parser).
 import { describe, expect, it } from 'vitest';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { renderTable, renderJson, renderJunit, formatTranscript, summaryLine, summarize } from '../../src/report/index.js';
+import { renderText, renderJson, renderJunit, formatTranscript, summaryLine, summarize } from '../../src/report/index.js';
 import type { RunResult } from '../../src/lessons/runner.js';
 import type { CheckResult } from '../../src/lessons/types.js';
 
@@ -42,14 +42,15 @@ const run: RunResult = {
   facts: {
     capabilities: new Set(['hostNetwork']),
     missing: new Map([['nodes', 'no Ready node (the cluster lists 0 nodes)']]),
+    off: new Map(),
     nodeIps: new Map([['m-k8s', '192.168.56.10']]),
     schedulableNodes: ['m-k8s'],
     arch: ['amd64'],
   },
   factsTranscript: [{ command: 'kubectl get nodes -o json', exitCode: 0, stdout: '{"items":[]}', stderr: '' }],
   lessons: [
-    { lesson: 'services', title: 'Services', namespace: 'k8slab-services', setup: [], cleanup: [], results: [passed, failed] },
-    { lesson: 'access', title: 'Access', namespace: 'k8slab-access', setup: [], cleanup: [], results: [skipped] },
+    { lesson: 'services', title: 'Services', source: 'seeds/000 (Service practice)', seconds: 3.2, namespace: 'k8slab-services', setup: [], cleanup: [], results: [passed, failed] },
+    { lesson: 'access', title: 'Access', source: 'seeds/001 (RBAC)', seconds: 0.1, namespace: 'k8slab-access', setup: [], cleanup: [], results: [skipped] },
   ],
   results: [passed, failed, skipped],
   seconds: 12.5,
@@ -69,27 +70,45 @@ describe('summary', () => {
   });
 });
 
-describe('terminal table', () => {
-  it('has one row per check with status, time and reason, and the summary line', () => {
-    const lines = renderTable(run.results).split('\n');
-    expect(lines[0]).toMatch(/^LESSON\s+CHECK\s+STATUS\s+TIME\s+REASON$/);
-    expect(lines[1]).toMatch(/^services\s+clusterip-stable\s+passed\s+2\.3s$/);
-    expect(lines[2]).toMatch(/^services\s+headless-no-ip\s+failed\s+0\.5s\s+headless1 has ClusterIP 10\.96\.3\.4/);
-    expect(lines[3]).toMatch(/^access\s+sa-token-pod\s+skipped\s+-\s+needs nodes: no Ready node/);
-    expect(lines).toContain('1 passed, 1 failed, 1 skipped');
-    // Columns line up: STATUS starts at the same offset on every row.
-    const col = lines[0]!.indexOf('STATUS');
-    for (const l of lines.slice(1, 4)) expect(l.slice(col)).toMatch(/^(passed|failed|skipped)/);
-    expect(renderTable(run.results)).not.toContain('\x1b[');
+describe('text report', () => {
+  const withHint = { ...failed, hint: 'the Service lost its selector: see `kubectl -n k8slab-services describe service headless1`' };
+  const textRun = { ...run, lessons: [{ ...run.lessons[0]!, results: [passed, withHint] }, run.lessons[1]!], results: [passed, withHint, skipped] };
+  const text = renderText(textRun, { access: 'export KUBECONFIG=/tmp/admin.conf' });
+
+  it('gives each lesson a summary tied to the part of the course it proves, and each passed check what it observed', () => {
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('services — Services');
+    expect(lines[1]).toBe('  proves seeds/000 (Service practice)');
+    expect(lines[2]).toBe('  ✓ clusterip-stable  clusterip1 kept 10.96.0.15');
+    expect(lines[3]).toMatch(/^  ✗ headless-no-ip    FAILED: headless1 has ClusterIP 10\.96\.3\.4/);
+    expect(lines[4]).toBe('  = 1 passed, 1 failed, 0 skipped in 3s');
+    expect(text).toContain('access — Access\n  proves seeds/001 (RBAC)\n  - sa-token-pod  skipped: needs nodes');
+    expect(text.trimEnd().split('\n').pop()).toBe('1 passed, 1 failed, 1 skipped in 13s');
+    expect(text).not.toContain('\x1b[');
   });
 
-  it('cuts long reasons to the width and colours statuses only when asked', () => {
-    const long = { ...failed, reason: 'x'.repeat(500) };
-    const out = renderTable([long], { width: 80, color: true });
-    const row = out.split('\n')[1]!;
+  it('says for a failure the likely cause, the next command, and a replay that creates the namespace and states the access it needs', () => {
+    const block = text.slice(text.indexOf('--- services/headless-no-ip'));
+    expect(block).toContain('failed: headless1 has ClusterIP 10.96.3.4');
+    expect(block).toContain('likely cause and next step: the Service lost its selector: see `kubectl -n k8slab-services describe service headless1`');
+    expect(block).toContain("replay (export KUBECONFIG=/tmp/admin.conf); the lesson's namespace was deleted after the run, so the replay creates it first:\n$ kubectl create namespace k8slab-services\n\n$ kubectl -n k8slab-services get service headless1 -o json");
+  });
+
+  it('states the skips prominently: how many, each with what to change, and that --strict fails on them', () => {
+    expect(text).toContain('1 SKIPPED: this check did not run, so the lab is not proven for them\n  - access/sa-token-pod: needs nodes');
+    expect(text).toContain('`k8slab verify --strict` fails the run on any skip');
+    const strict = renderText(textRun, { strict: true });
+    expect(strict).toContain('1 SKIPPED: this check did not run, so the lab is not proven for them (--strict: the run fails)');
+    expect(strict).not.toContain('`k8slab verify --strict` fails');
+  });
+
+  it('colours the marks only when asked and cuts long lines to the width', () => {
+    const long = { ...passed, notes: ['x'.repeat(500)] };
+    const out = renderText({ ...run, lessons: [{ ...run.lessons[0]!, results: [long] }], results: [long] }, { width: 80, color: true });
+    const row = out.split('\n')[2]!;
+    expect(row).toContain('\x1b[32m✓\x1b[0m');
     expect(row).toContain('…');
     expect(row.replace(/\x1b\[\d+m/g, '').length).toBeLessThanOrEqual(80);
-    expect(row).toContain('\x1b[31mfailed\x1b[0m');
   });
 });
 
@@ -108,7 +127,8 @@ describe('JSON', () => {
     ]);
     expect(doc.results[0].transcript[1].command).toBe('kubectl -n k8slab-services get service clusterip1 -o json');
     expect(doc.results[0].seconds).toBe(2.345);
-    expect(doc.lessons[1]).toEqual({ lesson: 'access', title: 'Access', namespace: 'k8slab-access', setup: [], cleanup: [] });
+    expect(doc.lessons[1]).toEqual({ lesson: 'access', title: 'Access', source: 'seeds/001 (RBAC)', seconds: 0.1, namespace: 'k8slab-access', setup: [], cleanup: [] });
+    expect(doc.facts.off).toEqual({});
   });
 });
 
@@ -144,6 +164,7 @@ describe('JUnit XML', () => {
     expect(bad.failure.message).toBe('headless1 has ClusterIP 10.96.3.4, not None & <odd> "chars"');
     expect(bad.failure.type).toBe('CheckFailed');
     expect(bad.failure['#text']).toContain('and <tag> & co');
+    expect(renderJunit({ ...run, lessons: [{ ...run.lessons[0]!, results: [{ ...failed, hint: 'see `kubectl get nodes`' }] }] })).toContain('likely cause and next step: see `kubectl get nodes`');
     expect(bad.skipped).toBeUndefined();
     const skip = acc.testcase[0];
     expect(skip.skipped).toEqual({ message: 'needs nodes: no Ready node (the cluster lists 0 nodes)' });

@@ -2,11 +2,12 @@
 // factor (kubectl's own --timeout flags, the process limit of each kubectl call, waits), nothing else changes.
 // kubectl here is a real `sh -c` through the local executor; on this host it is not installed, which is fine:
 // the tests read what the executor was asked to run and for how long.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CheckFailed, scaleTimeoutFlags } from '../../src/lessons/context.js';
+import { CheckFailed } from '../../src/lessons/context.js';
+import { LIMITS } from '../../src/lessons/limits.js';
 import type { Executor } from '../../src/lessons/types.js';
 import { localExecutor } from '../../src/nodes/executors.js';
 import { runCli } from '../cli-run.js';
@@ -28,25 +29,44 @@ function recordingLocalExecutor(): Executor & { calls: { command: string; timeou
 
 const ctxWith = (executor: Executor, timeScale: number) => testContext({ lesson: 'workloads', ns: 'k8slab-workloads', timeScale, executor });
 
-describe('scaleTimeoutFlags', () => {
-  it("scales kubectl's --timeout=Ns and leaves every other argument alone", () => {
-    const args = ['rollout', 'status', 'deployment/x', '--timeout=180s', '--timeout-note', 'timeout=5s'];
-    expect(scaleTimeoutFlags(args, 3)).toEqual(['rollout', 'status', 'deployment/x', '--timeout=540s', '--timeout-note', 'timeout=5s']);
-    expect(scaleTimeoutFlags(args, 1.5)[3]).toBe('--timeout=270s');
-    expect(scaleTimeoutFlags(args, 1)).toBe(args);
-    // a watch lasts as long as its request: scaled too, so a slow scale-down is still seen to the end
-    expect(scaleTimeoutFlags(['get', 'pods', '--watch', '--request-timeout=50s'], 3)).toEqual(['get', 'pods', '--watch', '--request-timeout=150s']);
-  });
-});
-
 describe('LessonContext under a time scale', () => {
-  it('gives each kubectl call and its --timeout flag the scaled limit', async () => {
+  it("turns a named limit into kubectl's own --timeout and a process limit a grace longer, both scaled", async () => {
     const exec = recordingLocalExecutor();
-    await ctxWith(exec, 3).kubectl(['delete', 'pod', 'p', '--timeout=60s'], { allowFailure: true, timeoutMs: 70_000 });
+    await ctxWith(exec, 3).kubectl(['delete', 'pod', 'p'], { allowFailure: true, waitMs: LIMITS.delete });
+    await ctxWith(exec, 1.5).kubectl(['rollout', 'status', 'deployment/x'], { allowFailure: true, waitMs: LIMITS.rollout });
     await ctxWith(exec, 1).kubectl(['get', 'pods'], { allowFailure: true });
-    expect(exec.calls.map((c) => c.timeoutMs)).toEqual([210_000, 60_000]);
-    expect(exec.calls[0]!.command).toContain('--timeout=180s');
-    expect(exec.calls[1]!.command).toBe('kubectl -n k8slab-workloads get pods');
+    // a watch lasts as long as its request: scaled too, so a slow scale-down is still seen to the end
+    await ctxWith(exec, 3).kubectl(['get', 'pods', '--watch'], { allowFailure: true, watchMs: LIMITS.watch });
+    expect(exec.calls.map((c) => c.timeoutMs)).toEqual([
+      (LIMITS.delete + LIMITS.kubectlGrace) * 3,
+      (LIMITS.rollout + LIMITS.kubectlGrace) * 1.5,
+      LIMITS.command,
+      (LIMITS.watch + LIMITS.kubectlGrace) * 3,
+    ]);
+    expect(exec.calls[0]!.command).toBe(`kubectl -n k8slab-workloads delete pod p --timeout=${(LIMITS.delete * 3) / 1000}s`);
+    expect(exec.calls[1]!.command).toContain(`--timeout=${(LIMITS.rollout * 1.5) / 1000}s`);
+    expect(exec.calls[2]!.command).toBe('kubectl -n k8slab-workloads get pods');
+    expect(exec.calls[3]!.command).toContain(`--request-timeout=${(LIMITS.watch * 3) / 1000}s`);
+  });
+
+  it('refuses a hand-written --timeout= flag, which would escape the time scale', async () => {
+    const exec = recordingLocalExecutor();
+    await expect(ctxWith(exec, 3).kubectl(['delete', 'pod', 'p', '--timeout=60s'])).rejects.toThrow(/pass waitMs\/watchMs \(named LIMITS\) instead of --timeout=60s/);
+    await expect(ctxWith(exec, 3).kubectl(['get', 'pods', '--request-timeout=5s'])).rejects.toThrow(/instead of --request-timeout=5s/);
+    expect(exec.calls).toEqual([]);
+  });
+
+  it('no lesson source writes a --timeout flag or a millisecond literal: every limit is named in limits.ts', async () => {
+    const dir = join(import.meta.dirname, '../../src/lessons');
+    const offenders: string[] = [];
+    for (const file of await readdir(dir)) {
+      if (file === 'limits.ts' || !file.endsWith('.ts')) continue;
+      const text = await readFile(join(dir, file), 'utf8');
+      text.split('\n').forEach((line, i) => {
+        if (/'--(request-)?timeout=\d/.test(line) || /\b\d{1,3}_000\b/.test(line)) offenders.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(offenders).toEqual([]);
   });
 
   it('waits the scaled time before a wait fails', async () => {
@@ -87,4 +107,21 @@ describe('k8slab verify --time-scale', () => {
       expect(r.all).toContain(`--time-scale ${bad}: not a number from 1 to 20`);
     });
   }
+});
+
+describe('ctx.holds: watching that something does not happen', () => {
+  it('fails with the first problem seen, and passes when none comes within the (scaled) time', async () => {
+    const ctx = ctxWith(localExecutor(), 1);
+    let n = 0;
+    await expect(ctx.holds('the pod keeps its IP', async () => (++n === 3 ? 'the IP changed to 10.0.0.9' : undefined), { forMs: 5000, intervalMs: 10 })).rejects.toThrow(
+      'the pod keeps its IP did not hold: the IP changed to 10.0.0.9',
+    );
+    expect(n).toBe(3);
+    let looks = 0;
+    await ctxWith(localExecutor(), 2).holds('nothing happens', async () => {
+      looks++;
+      return undefined;
+    }, { forMs: 50, intervalMs: 10 });
+    expect(looks).toBeGreaterThan(0);
+  });
 });

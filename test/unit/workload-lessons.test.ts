@@ -2,8 +2,9 @@
 // and DNS answers, judging a scale-down order and session affinity, the PVs made for claims, image choices
 // and skip reasons.
 import { describe, expect, it } from 'vitest';
-import { lessonIdOf, splitJsonStream } from '../../src/lessons/lesson-steps.js';
-import { claimVolumes, parseAddresses, scaleDownProblem } from '../../src/lessons/statefulset.js';
+import { splitJsonStream } from '../../src/lessons/lesson-steps.js';
+import { claimVolumes, scaleDownProblem } from '../../src/lessons/statefulset.js';
+import { parseAddresses } from '../../src/lessons/probes.js';
 import { rolloutTarget } from '../../src/lessons/workloads.js';
 import { imageProblem } from '../../src/lessons/mysql.js';
 import { DEFAULT_IMAGES, resolveImages } from '../../src/config/images.js';
@@ -147,15 +148,12 @@ describe('the four lessons', () => {
       ['mysql', true],
     ]);
   });
-  it('reads the lesson id back from the namespace the runner gives it', () => {
-    expect(lessonIdOf({ ns: 'k8slab-volumes' })).toBe('volumes');
-    expect(lessonIdOf({ ns: 'elsewhere' })).toBe('elsewhere');
-  });
 });
 
 describe('the mysql checks without pullable images', () => {
-  // A FAKE context: the checks must decide to skip before any kubectl runs, so kubectl here throws.
+  // A FAKE context: the checks must decide to fail before any kubectl runs, so kubectl here throws.
   class Skipped extends Error {}
+  class Failed extends Error {}
   const fakeContext = (images: Record<string, string>, caps: Capability[]) =>
     ({
       ns: 'k8slab-mysql',
@@ -165,7 +163,7 @@ describe('the mysql checks without pullable images', () => {
         throw new Skipped(reason);
       },
       fail: (message: string) => {
-        throw new Error(message);
+        throw new Failed(message);
       },
       kubectl: () => {
         throw new Error('kubectl must not run');
@@ -178,10 +176,10 @@ describe('the mysql checks without pullable images', () => {
       },
     }) as unknown as Parameters<(typeof mysql.checks)[number]['run']>[0];
 
-  it('skips every check, touching nothing, when the course images cannot be pulled', async () => {
+  it('fails every check, touching nothing, when the course images cannot be pulled: a skip is only for what lab.yaml turned off', async () => {
     const ctx = fakeContext(resolveImages({}), ['nodes', 'dns', 'defaultStorageClass']);
     for (const check of mysql.checks) {
-      await expect(check.run(ctx), check.id).rejects.toThrow(Skipped);
+      await expect(check.run(ctx), check.id).rejects.toThrow(Failed);
       await expect(check.run(ctx), check.id).rejects.toThrow(/come from the Internet/);
     }
   });

@@ -13,7 +13,8 @@ import { runLessons, namespaceFor, type RunEvent } from '../../lessons/runner.js
 import { DEFAULT_IMAGES, resolveImages } from '../../config/images.js';
 import type { Executor } from '../../lessons/types.js';
 import { CommandFailed } from '../../lessons/context.js';
-import { renderJson, renderJunit, renderTable, formatTranscript } from '../../report/index.js';
+import { shQuote } from '../../util/shell.js';
+import { renderJson, renderJunit, renderText, formatTranscript } from '../../report/index.js';
 import { localExecutor } from '../../nodes/index.js';
 import { openLab, type LabPaths } from '../../lab/lab.js';
 
@@ -25,6 +26,7 @@ interface VerifyOptions extends GlobalOptions {
   junit?: string;
   kubeconfig?: string;
   timeScale?: string;
+  strict?: boolean;
 }
 
 /** Software-emulated VMs (libvirt driver qemu) run a check several times slower than hardware-virtualised ones. */
@@ -40,6 +42,7 @@ export function register(program: Command): void {
       .option('--keep', 'leave the lesson namespaces and objects for inspection')
       .option('--json', 'print the whole report as JSON on stdout (progress goes to stderr)')
       .option('--junit <file>', 'also write a JUnit XML report, one testcase per check')
+      .option('--strict', 'fail the run when any check is skipped (a lab configured without MetalLB or storage)')
       .option('--kubeconfig <file>', 'run kubectl on this machine against this cluster instead of over SSH')
       .option('--time-scale <factor>', `multiply every time limit (1-20; default ${EMULATED_TIME_SCALE} for a libvirt lab with driver qemu, else 1)`),
   ).action(async (opts: VerifyOptions) => {
@@ -68,21 +71,23 @@ export async function verify(opts: VerifyOptions): Promise<number> {
       timeScale,
       onEvent: progress,
       // internetImages: can the nodes pull a small image from Docker Hub, as the course's images need?
-      detect: { probeImage: DEFAULT_IMAGES.busybox },
+      detect: {
+        probeImage: DEFAULT_IMAGES.busybox,
+        ...(lab ? { lab: { metallb: lab.config.addons.metallb.enabled, storage: lab.config.addons.storage.provider } } : {}),
+      },
       signal: interrupt.signal,
     });
     if (opts.junit) await writeFile(resolve(opts.junit), renderJunit(run));
     if (opts.json) {
       process.stdout.write(renderJson(run));
     } else {
-      for (const r of run.results.filter((r) => r.status === 'failed')) {
-        process.stdout.write(`\n--- ${r.lesson}/${r.check} failed: ${r.reason ?? ''}\n${r.notes.map((n) => `# ${n}\n`).join('')}${formatTranscript(r.transcript)}\n`);
-      }
-      process.stdout.write(`\n${renderTable(run.results, { color: process.stdout.isTTY === true, width: process.stdout.columns ?? 160 })}`);
+      const access = opts.kubeconfig ? `export KUBECONFIG=${shQuote(resolve(opts.kubeconfig))}` : `log in with \`k8slab ssh ${lab!.config.controlPlane.name}\` (its kubeconfig is cluster-admin) and paste the lines`;
+      process.stdout.write(`\n${renderText(run, { color: process.stdout.isTTY === true, width: process.stdout.columns ?? 160, access, strict: opts.strict === true })}`);
       if (opts.keep) process.stdout.write(`kept: ${lessons.map(namespaceFor).join(', ')} (delete them with kubectl delete namespace ...)\n`);
     }
     if (interrupt.signal.aborted) return EXIT.interrupted;
-    return run.results.some((r) => r.status === 'failed') ? EXIT.failed : EXIT.ok;
+    const failing = run.results.some((r) => r.status === 'failed' || (opts.strict === true && r.status === 'skipped'));
+    return failing ? EXIT.failed : EXIT.ok;
   } catch (err) {
     // The first reads (the cluster facts) fail when the API server cannot be reached at all.
     if (err instanceof CommandFailed) {
