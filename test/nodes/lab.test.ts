@@ -175,7 +175,10 @@ describe.skipIf(unavailable !== undefined)(`the lab on system-container machines
   it('1. prepares the host: sweep, rootfs, testbed, bundle, build', async () => {
     await rec.phase('sweep', async () => {
       claimHost();
-      return { removed: await sweep() };
+      // a crashed run's lab folder (the tier's own) would hold files this build did not write
+      const staleLab = existsSync(LAB_DIR);
+      rmSync(LAB_DIR, { recursive: true, force: true });
+      return { removed: await sweep(), staleLab };
     });
     await rec.phase('rootfs', async () => {
       rootfs = ensureRootfs();
