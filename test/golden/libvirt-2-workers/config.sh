@@ -91,12 +91,15 @@ put_file() {
   return 0
 }
 
-# ensure_module NAME PATH: loads kernel module NAME unless PATH shows the kernel has it already. A kernel
-# with the module built in, or a system container (no /lib/modules of its own), makes modprobe fail
-# although the feature is there.
+# ensure_module NAME TEST...: loads kernel module NAME unless the command TEST shows the kernel has the
+# feature already. A kernel with the module built in, or a system container (no /lib/modules of its own),
+# makes modprobe fail although the feature is there. The tests read /proc, which a container sees whole
+# (systemd-nspawn with a private network shows no /sys/module at all).
 ensure_module() {
-  if [[ -e $2 ]]; then return 0; fi
-  modprobe "$1" || die "cannot load the kernel module $1, which containerd and Kubernetes need"
+  local name=$1
+  shift
+  if "$@"; then return 0; fi
+  modprobe "$name" || die "cannot load the kernel module $name, which containerd and Kubernetes need"
 }
 
 # apply_sysctls FILE: applies the lab's own sysctl file on every run, so a failed earlier run is not
@@ -133,8 +136,8 @@ put_file /etc/modules-load.d/k8slab.conf 0644 <<'CONF' || true
 overlay
 br_netfilter
 CONF
-ensure_module overlay /sys/module/overlay
-ensure_module br_netfilter /proc/sys/net/bridge
+ensure_module overlay grep -qw overlay /proc/filesystems
+ensure_module br_netfilter test -d /proc/sys/net/bridge
 
 log "sysctls: bridged traffic through iptables, IPv4 forwarding"
 put_file /etc/sysctl.d/90-k8slab.conf 0644 <<'CONF' || true
