@@ -3,7 +3,7 @@
 // `verify`, `down` -> nothing of the lab left on the machines -> machines and bridge destroyed.
 // Every phase is timed into test-results/nodes-summary.json; what cannot run is recorded as skipped with why.
 // Run with `npm run test:nodes` (root; a hybrid cgroup v1 host; the testbed's v1.20.2 build).
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -293,6 +293,8 @@ describe.skipIf(unavailable !== undefined)(`the lab on system-container machines
   it('7. k8slab down leaves nothing of the lab on the machines', async () => {
     await rec.phase('down', async (skip) => {
       if (!upAttempted) skip(rec.blocked ?? 'up was not attempted');
+      // down deletes the lab folder: keep the nodes' script logs beside the tier's own for a failed run
+      if (existsSync(join(LAB_DIR, 'logs'))) cpSync(join(LAB_DIR, 'logs'), join(WORK, 'logs', 'lab'), { recursive: true });
       return { report: JSON.parse((await k8slab('down', ['down', '--json'], { timeoutMin: 10 })).stdout) as unknown };
     }, { always: true }).catch(() => undefined); // a failed down is judged below, after the machines say what is left
     await rec.phase('nothing-left', async (skip) => {
