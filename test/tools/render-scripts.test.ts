@@ -722,6 +722,9 @@ describe('bundle install steps (install-bundle)', () => {
     const r = await box(['containerd', 'runc', 'conntrack', 'socat'], ['curl_7.88.1-10_amd64.deb', 'libcurl4_7.88.1-10_amd64.deb']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.calls).toMatch(/apt-get install .*curl_7\.88\.1-10_amd64\.deb/);
+    // Debian 12's apt with --no-download refuses local .deb files ("Pathname to install is not absolute"),
+    // which stopped install_pkg.sh on the nodes tier's bare machines
+    expect(r.calls).not.toContain('--no-download');
     expect(r.has('curl')).toBe(true);
   });
 
