@@ -9,3 +9,16 @@ export const CACHE = process.env.K8SLAB_TESTBED_CACHE ?? '/var/cache/k8slab-test
 
 /** a testbed script's absolute path, e.g. testbedScript('libvirt.sh') */
 export const testbedScript = (name: string): string => join(TESTBED, name);
+
+/**
+ * lab.yaml's `images:` block that points every lesson image at the testbed's own images (images.sh builds
+ * k8slab.local/app:1 and k8slab.local/tools:1 into the bundle): a lab written from it pulls nothing.
+ */
+export const TESTBED_IMAGES_YAML = `images:
+  app: k8slab.local/app:1
+  myweb: k8slab.local/app:1
+  nginx: k8slab.local/app:1
+  init: k8slab.local/tools:1
+  tools: k8slab.local/tools:1
+  busybox: k8slab.local/tools:1
+`;

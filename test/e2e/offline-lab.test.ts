@@ -8,7 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE, ROOT, TESTBED } from '../testbed.js';
+import { CACHE, ROOT, TESTBED, TESTBED_IMAGES_YAML } from '../testbed.js';
 import { Recorder, type CheckRecord } from './summary.js';
 
 const WORK = process.env.K8SLAB_E2E_DIR ?? '/var/tmp/k8slab-e2e';
@@ -34,14 +34,7 @@ network: { controlPlaneIp: 192.168.56.30, firstWorkerIp: 192.168.56.31 }
 kubernetes: { version: "1.20.2", source: bundle, bundle: ${BUNDLE}, cni: bridge }
 addons: { metallb: { enabled: false }, storage: { provider: none } } # the testbed bundle carries neither manifest
 libvirt: { driver: qemu, cpuMode: maximum }
-images:
-  app: k8slab.local/app:1
-  myweb: k8slab.local/app:1
-  nginx: k8slab.local/app:1
-  init: k8slab.local/tools:1
-  tools: k8slab.local/tools:1
-  busybox: k8slab.local/tools:1
-`;
+${TESTBED_IMAGES_YAML}`;
 
 /** judged before the testbed step runs: a cold cache builds Kubernetes first (11-36 min) */
 const CACHE_STATE = existsSync(join(CACHE, 'k8s/v1.20.2/bin/kubeadm')) ? 'warm' : 'cold';

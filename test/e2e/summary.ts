@@ -1,24 +1,8 @@
 // The e2e run's record: each phase's wall time and outcome, each lesson check's result, and the ratio
 // benchmark. A step that could not run is "skipped" with the reason; it never counts as passed.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { PhaseRecorder, type CheckRecord, type Outcome, type PhaseRecord } from '../summary.js';
 
-export type Outcome = 'passed' | 'failed' | 'skipped';
-
-export interface PhaseRecord {
-  name: string;
-  status: Outcome;
-  seconds: number;
-  reason?: string;
-  detail?: Record<string, unknown>;
-}
-
-export interface CheckRecord {
-  lesson: string;
-  check: string;
-  status: Outcome;
-  reason?: string;
-}
+export type { CheckRecord, Outcome, PhaseRecord };
 
 export interface Summary {
   started: string;
@@ -44,52 +28,16 @@ export interface TargetJudgement {
   downWithin?: boolean;
 }
 
-export class Recorder {
-  readonly summary: Summary;
-  /** the first failed phase: later phases are skipped with it as the reason */
-  private blocker: string | undefined;
-
-  constructor(
-    private readonly file: string,
-    base: Pick<Summary, 'host' | 'lab'>,
-  ) {
-    this.summary = {
+export class Recorder extends PhaseRecorder<Summary> {
+  constructor(file: string, base: Pick<Summary, 'host' | 'lab'>) {
+    super(file, 'e2e', {
       started: new Date().toISOString(),
       ...base,
       phases: [],
       checks: [],
       benchmark: { status: 'skipped', target: 0.5, reason: 'not reached' },
       targets: { coldMinutes: 60, warmMinutes: 30, downSeconds: 30 },
-    };
-  }
-
-  /** Runs one phase, timed. A throw marks it failed (and rethrows); `skip` marks it skipped. */
-  async phase<T>(name: string, fn: (skip: (reason: string) => never) => Promise<T>, opts: { always?: boolean } = {}): Promise<T | undefined> {
-    if (this.blocker !== undefined && !opts.always) {
-      this.push({ name, status: 'skipped', seconds: 0, reason: `not run: ${this.blocker}` });
-      this.write();
-      return undefined;
-    }
-    const t0 = performance.now();
-    const seconds = () => Math.round((performance.now() - t0) / 100) / 10;
-    try {
-      const value = await fn((reason) => {
-        throw new SkipPhase(reason);
-      });
-      this.push({ name, status: 'passed', seconds: seconds(), ...(isDetail(value) ? { detail: value } : {}) });
-      return value;
-    } catch (err) {
-      if (err instanceof SkipPhase) {
-        this.push({ name, status: 'skipped', seconds: seconds(), reason: err.message });
-        return undefined;
-      }
-      const reason = err instanceof Error ? err.message : String(err);
-      this.push({ name, status: 'failed', seconds: seconds(), reason: reason.slice(0, 4000) });
-      this.blocker ??= `phase "${name}" failed`;
-      throw err;
-    } finally {
-      this.write();
-    }
+    });
   }
 
   /** Compares the phases' wall times with the targets for this cache state; the benchmark is not counted. */
@@ -109,29 +57,4 @@ export class Recorder {
     this.summary.againstTargets = judged;
     return judged;
   }
-
-  get blocked(): string | undefined {
-    return this.blocker;
-  }
-
-  phaseRecord(name: string): PhaseRecord | undefined {
-    return this.summary.phases.find((p) => p.name === name);
-  }
-
-  write(): void {
-    this.summary.finished = new Date().toISOString();
-    mkdirSync(dirname(this.file), { recursive: true });
-    writeFileSync(this.file, `${JSON.stringify(this.summary, null, 2)}\n`);
-  }
-
-  private push(p: PhaseRecord): void {
-    process.stderr.write(`[e2e] ${p.name}: ${p.status} in ${p.seconds}s${p.reason ? ` (${p.reason.split('\n')[0]})` : ''}\n`);
-    this.summary.phases.push(p);
-  }
-}
-
-class SkipPhase extends Error {}
-
-function isDetail(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

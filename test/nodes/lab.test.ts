@@ -8,7 +8,7 @@ import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE, ROOT, TESTBED } from '../testbed.js';
+import { CACHE, ROOT, TESTBED, TESTBED_IMAGES_YAML } from '../testbed.js';
 import { Machine, TIER, bridgeUp, claimHost, ensureRootfs, leftovers, releaseHost, sweep, type Rootfs } from './machines.js';
 import { nodeTierUnavailable } from './preconditions.js';
 import { type KeyPair, runKey, ssh, waitForSsh } from './ssh.js';
@@ -46,14 +46,7 @@ machines:
   workers:
     - { address: ${NODES[1]!.ip} }
     - { address: ${NODES[2]!.ip} }
-images:
-  app: k8slab.local/app:1
-  myweb: k8slab.local/app:1
-  nginx: k8slab.local/app:1
-  init: k8slab.local/tools:1
-  tools: k8slab.local/tools:1
-  busybox: k8slab.local/tools:1
-`;
+${TESTBED_IMAGES_YAML}`;
 
 const unavailable = nodeTierUnavailable() ?? (existsSync(TESTBED) ? undefined : `no testbed at ${TESTBED}`);
 const binariesBuilt = existsSync(join(CACHE, 'k8s/v1.20.2/bin/kubeadm'));

@@ -1,9 +1,7 @@
 // The node tier's record, test-results/nodes-summary.json: each phase's seconds and outcome, each lesson
 // check's result, the versions, the cache state, and the ratio benchmark. Figures are recorded, never
 // asserted (a time goal is not a timed test). A phase that could not run is "skipped" with the reason.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type { CheckRecord, Outcome, PhaseRecord } from '../e2e/summary.js';
+import { PhaseRecorder, type CheckRecord, type Outcome, type PhaseRecord } from '../summary.js';
 
 export type { CheckRecord, Outcome, PhaseRecord };
 
@@ -35,18 +33,11 @@ export interface NodesSummary {
   wall?: { seconds: number; cache: 'warm' | 'cold'; aimMinutes: number; withinAim: boolean; complete: boolean };
 }
 
-class SkipPhase extends Error {}
-
-export class NodesRecorder {
-  readonly summary: NodesSummary;
-  private blocker: string | undefined;
+export class NodesRecorder extends PhaseRecorder<NodesSummary> {
   private readonly t0 = performance.now();
 
-  constructor(
-    private readonly file: string,
-    base: Pick<NodesSummary, 'host' | 'lab'>,
-  ) {
-    this.summary = {
+  constructor(file: string, base: Pick<NodesSummary, 'host' | 'lab'>) {
+    super(file, 'nodes', {
       started: new Date().toISOString(),
       ...base,
       versions: {},
@@ -54,42 +45,7 @@ export class NodesRecorder {
       phases: [],
       checks: [],
       benchmark: { status: 'skipped', target: 0.5, reason: 'not reached' },
-    };
-  }
-
-  /** Runs one phase, timed. A throw marks it failed and later phases skipped (unless `always`); `skip` records why it did not run. */
-  async phase<T>(name: string, fn: (skip: (reason: string) => never) => Promise<T>, opts: { always?: boolean } = {}): Promise<T | undefined> {
-    if (this.blocker !== undefined && !opts.always) {
-      this.push({ name, status: 'skipped', seconds: 0, reason: `not run: ${this.blocker}` });
-      return undefined;
-    }
-    const t0 = performance.now();
-    const seconds = (): number => Math.round((performance.now() - t0) / 100) / 10;
-    try {
-      const value = await fn((reason) => {
-        throw new SkipPhase(reason);
-      });
-      this.push({ name, status: 'passed', seconds: seconds(), ...(isDetail(value) ? { detail: value } : {}) });
-      return value;
-    } catch (err) {
-      if (err instanceof SkipPhase) {
-        this.push({ name, status: 'skipped', seconds: seconds(), reason: err.message });
-        this.blocker ??= `phase "${name}" was skipped: ${err.message}`;
-        return undefined;
-      }
-      const reason = err instanceof Error ? err.message : String(err);
-      this.push({ name, status: 'failed', seconds: seconds(), reason: reason.slice(0, 4000) });
-      this.blocker ??= `phase "${name}" failed`;
-      throw err;
-    }
-  }
-
-  get blocked(): string | undefined {
-    return this.blocker;
-  }
-
-  phaseRecord(name: string): PhaseRecord | undefined {
-    return this.summary.phases.find((p) => p.name === name);
+    });
   }
 
   /** The run's wall time so far against the aim for its cache state (cold includes building the caches). */
@@ -99,20 +55,4 @@ export class NodesRecorder {
     const complete = this.summary.phases.every((p) => p.status === 'passed');
     this.summary.wall = { seconds, cache, aimMinutes, withinAim: complete && seconds <= aimMinutes * 60, complete };
   }
-
-  write(): void {
-    this.summary.finished = new Date().toISOString();
-    mkdirSync(dirname(this.file), { recursive: true });
-    writeFileSync(this.file, `${JSON.stringify(this.summary, null, 2)}\n`);
-  }
-
-  private push(p: PhaseRecord): void {
-    process.stderr.write(`[nodes] ${p.name}: ${p.status} in ${p.seconds}s${p.reason ? ` (${p.reason.split('\n')[0]})` : ''}\n`);
-    this.summary.phases.push(p);
-    this.write();
-  }
-}
-
-function isDetail(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

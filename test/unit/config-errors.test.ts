@@ -1,18 +1,6 @@
 // Bad lab.yaml input: every case must name the field path, show the bad value and say what is allowed.
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
-import { parseConfig } from '../../src/config/load.js';
-
-interface BadCase {
-  name: string;
-  yaml: string;
-  /** the field path the problem must name ('' = the document) */
-  path: string;
-  /** the bad value as the message must show it (omitted: nothing to show, e.g. a missing field or unknown key) */
-  found?: string;
-  /** what is allowed / how to fix, as the message must say it */
-  allowed: RegExp;
-}
+import { type BadCase, expectRefused, problemsOf } from '../config-helpers.js';
 
 const BAD: BadCase[] = [
   // counts and resources
@@ -101,32 +89,13 @@ const BAD: BadCase[] = [
   { name: 'duplicate keys', yaml: 'workers:\n  count: 1\nworkers:\n  count: 2', path: '', allowed: /keys must be unique at line 3.*the key "workers" appears twice/ },
 ];
 
-function problemsOf(yaml: string): ConfigError {
-  try {
-    parseConfig(yaml, 'lab.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error(`accepted:\n${yaml}`);
-}
-
 describe('lab.yaml: bad input', () => {
   it('has at least 30 distinct cases', () => {
     expect(new Set(BAD.map((c) => c.yaml)).size).toBe(BAD.length);
     expect(BAD.length).toBeGreaterThanOrEqual(30);
   });
 
-  it.each(BAD)('$name', ({ yaml, path, found, allowed }) => {
-    const err = problemsOf(yaml);
-    const hit = err.problems.find((p) => p.path === path && allowed.test(p.message));
-    expect(hit, `no problem at "${path}" matching ${allowed} in:\n${err.message}`).toBeDefined();
-    // The printed message carries the path, the value found and the rule, and says nothing changed.
-    const line = err.message.split('\n').find((l) => l.startsWith(`  - ${path === '' ? '(document)' : path}`) && allowed.test(l));
-    expect(line, err.message).toBeDefined();
-    if (found !== undefined) expect(line).toContain(`(found ${found})`);
-    expect(err.message).toMatch(/^lab.yaml: \d+ problems?; nothing was changed\./);
-  });
+  it.each(BAD)('$name', (c) => expectRefused(c));
 
   it('reports every problem at once, not just the first', () => {
     const err = problemsOf('workers:\n  count: 10\ncontrolPlane:\n  memory: 512\nwokers: {}');

@@ -1,5 +1,6 @@
-// The e2e harness's record keeping, without VMs: a skip is never a pass, the first failure blocks the phases
-// after it (unless they must always run), and the figures are judged against the targets without asserting them.
+// The e2e harness's record keeping (its core, test/summary.ts, is the node tier's too), without VMs: a skip is
+// never a pass, the first failure or skip blocks the phases after it (unless they must always run), and the
+// figures are judged against the targets without asserting them.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,19 +21,38 @@ describe('e2e Recorder', () => {
   beforeAll(() => void vi.spyOn(process.stderr, 'write').mockImplementation(() => true));
   afterAll(() => vi.restoreAllMocks());
 
-  it('records passed, skipped and failed phases; after a failure the rest are skipped unless always', async () => {
+  it('records passed and failed phases; after a failure the rest are skipped unless always', async () => {
     const { rec, read } = recorder('phases');
     await rec.phase('a', async () => ({ figure: 1 }));
-    await rec.phase('b', async (skip) => skip('no DNS here'));
     await expect(rec.phase('c', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await rec.phase('d', async () => 'never runs');
     await rec.phase('e', async () => undefined, { always: true });
     expect(read().phases.map((p) => [p.name, p.status, p.reason ?? '', p.detail ?? null])).toEqual([
       ['a', 'passed', '', { figure: 1 }],
-      ['b', 'skipped', 'no DNS here', null],
       ['c', 'failed', 'boom', null],
       ['d', 'skipped', 'not run: phase "c" failed', null],
       ['e', 'passed', '', null],
+    ]);
+  });
+
+  // A skipped phase did not run, so what comes after it must not pass as if it had (e.g. nodes-ready after a
+  // skipped up): a skip blocks the later phases like a failure does, and the first reason is the one kept.
+  it('after a skipped phase the rest are skipped with its reason unless always', async () => {
+    const { rec, read } = recorder('skipped');
+    let ran = false;
+    await rec.phase('b', async (skip) => skip('no DNS here'));
+    await rec.phase('c', async () => {
+      ran = true;
+    });
+    await expect(rec.phase('d', async () => Promise.reject(new Error('boom')), { always: true })).rejects.toThrow('boom');
+    await rec.phase('e', async () => undefined, { always: true });
+    expect(ran).toBe(false);
+    expect(rec.blocked).toBe('phase "b" was skipped: no DNS here');
+    expect(read().phases.map((p) => [p.name, p.status, p.reason ?? ''])).toEqual([
+      ['b', 'skipped', 'no DNS here'],
+      ['c', 'skipped', 'not run: phase "b" was skipped: no DNS here'],
+      ['d', 'failed', 'boom'],
+      ['e', 'passed', ''],
     ]);
   });
 
