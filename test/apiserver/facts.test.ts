@@ -90,7 +90,7 @@ describe('detectFacts', () => {
       podNetwork: 'no Ready kube-proxy pod in kube-system',
       dns: 'the kube-dns Service has no ready endpoint (no CoreDNS pod answers)',
       loadBalancer: 'MetalLB is installed but has no IPAddressPool',
-      defaultStorageClass: 'no default StorageClass (0 StorageClasses; addons.storage in lab.yaml)',
+      defaultStorageClass: 'no default StorageClass (0 StorageClasses)',
       hostNetwork: `this host cannot reach fake-cp (127.0.0.1), fake-w2 (127.0.0.3) on port ${port}`,
       internetImages: 'image pulls were not probed',
     });
