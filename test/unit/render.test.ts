@@ -199,7 +199,10 @@ describe('script content follows the plan', () => {
 
   test('bundle + bridge: the offline partials replace the downloads and Calico', () => {
     const files = render('bundle-bridge');
-    expect(files.get('install_pkg.sh')!.content).not.toContain('install_containerd\n');
+    const install = files.get('install_pkg.sh')!.content;
+    // no top-level download step; containerd and runc come from the bundle's release files, by file:// URL
+    expect(install).not.toMatch(/^install_containerd$/m);
+    expect(install).toMatch(/^bundle_release_runtime\(\) \{\n(?:  .*\n)*  CONTAINERD_TARBALL_URL=file:\/\/\$BUNDLE_RUNTIME\/(?:  .*\n|.*\n)*?  install_containerd\n  install_runc\n\}$/m);
     expect(files.get('master_node.sh')!.content).not.toContain('CALICO_URL');
     expect(files.get('master_node.sh')!.content).toContain('ROLE=control-plane');
     expect(files.get('work_nodes.sh')!.content).toContain('ROLE=worker');

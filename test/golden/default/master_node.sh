@@ -142,6 +142,22 @@ put_file() {
   return 0
 }
 
+# Kubernetes 1.35 made kubelet refuse cgroup v1 unless its configuration says failCgroupV1: false, and
+# kubeadm's SystemVerification preflight turned the cgroup v1 warning into an error (KEP-5573). Machines
+# still on cgroup v1 (older distributions, hybrid hosts, system containers on them) keep working when both
+# are told; the log says so, since support for cgroup v1 is on its way out.
+
+# cgroup_fs [ROOT]: the file system type at ROOT (/sys/fs/cgroup): cgroup2fs on a unified (v2) machine.
+cgroup_fs() {
+  stat -fc %T "${1:-/sys/fs/cgroup}/" 2>/dev/null || echo unknown
+}
+
+# kubelet_needs_cgroup_v1_opt_in MINOR [ROOT]: true when kubelet MINOR (35 for 1.35) would refuse this
+# machine's cgroups unless told otherwise.
+kubelet_needs_cgroup_v1_opt_in() {
+  (($1 >= 35)) && [[ $(cgroup_fs "${2:-}") != cgroup2fs ]]
+}
+
 # Which package family is this distribution? Read from os-release, so derivatives are recognised too.
 
 # os_release_field KEY FILE: the value of KEY in an os-release file, quotes removed.
@@ -254,6 +270,11 @@ kind: KubeProxyConfiguration
 conntrack:
   maxPerCore: 0'
   fi
+  local kubelet_extra=''
+  if kubelet_needs_cgroup_v1_opt_in "$minor"; then
+    warn "this machine runs cgroup v1 ($(cgroup_fs)): kubelet $version is told to accept it (failCgroupV1: false); Kubernetes is dropping cgroup v1, move the machines to cgroup v2 when you can"
+    kubelet_extra='failCgroupV1: false'
+  fi
   install -d -m 0700 "$(dirname "$KUBEADM_CONFIG")"
   put_file "$KUBEADM_CONFIG" 0600 <<KUBEADM || true
 apiVersion: $api
@@ -284,6 +305,7 @@ networking:
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: systemd
+$kubelet_extra
 $kube_proxy
 KUBEADM
 }
@@ -322,6 +344,8 @@ kubeadm_init() {
   version=$(kubeadm version -o short) || die "kubeadm does not run (see above)"
   write_kubeadm_config "$version"
   local init_args=(--config "$KUBEADM_CONFIG")
+  # the kubelet configuration above accepts cgroup v1; kubeadm's own check would still refuse it
+  if kubelet_needs_cgroup_v1_opt_in "$(cut -d. -f2 <<<"$version")"; then init_args+=(--ignore-preflight-errors SystemVerification); fi
   log "kubeadm init $version: advertise $NODE_IP, node $NODE_NAME, pods $POD_CIDR, services $SERVICE_CIDR, the lab token"
   kubeadm init "${init_args[@]}" ||
     die "kubeadm init failed (see above). Fix the cause, then \`vagrant provision $NODE_NAME\`: it resets the half-finished init first"

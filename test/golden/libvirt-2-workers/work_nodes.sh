@@ -24,6 +24,8 @@ JOIN_TOKEN=abcdef.0123456789abcdef
 CA_CERT_HASH=sha256:bf1643d617f358d6b7da3348566608f29520067702ac5b128bbd80e1fe168054
 # How long to wait for the control plane's API server before giving up.
 API_WAIT_SECONDS=${API_WAIT_SECONDS:-900}
+# kubeadm join's patches for this node's kubelet configuration (cgroup v1 only)
+KUBELET_PATCHES=/etc/k8slab/kubelet-patches
 
 # Logging for the provisioning scripts. Each line names the script (SCRIPT_NAME, set by the script that
 # includes this piece) and the time, so the interleaved output of `vagrant up` stays readable.
@@ -105,6 +107,22 @@ put_file() {
   return 0
 }
 
+# Kubernetes 1.35 made kubelet refuse cgroup v1 unless its configuration says failCgroupV1: false, and
+# kubeadm's SystemVerification preflight turned the cgroup v1 warning into an error (KEP-5573). Machines
+# still on cgroup v1 (older distributions, hybrid hosts, system containers on them) keep working when both
+# are told; the log says so, since support for cgroup v1 is on its way out.
+
+# cgroup_fs [ROOT]: the file system type at ROOT (/sys/fs/cgroup): cgroup2fs on a unified (v2) machine.
+cgroup_fs() {
+  stat -fc %T "${1:-/sys/fs/cgroup}/" 2>/dev/null || echo unknown
+}
+
+# kubelet_needs_cgroup_v1_opt_in MINOR [ROOT]: true when kubelet MINOR (35 for 1.35) would refuse this
+# machine's cgroups unless told otherwise.
+kubelet_needs_cgroup_v1_opt_in() {
+  (($1 >= 35)) && [[ $(cgroup_fs "${2:-}") != cgroup2fs ]]
+}
+
 # This machine is the node whose planned private address is on one of its interfaces.
 node=$(node_index "${NODE_IPS[@]}") ||
   die "none of the lab's addresses (${NODE_IPS[*]}) is on this machine: is the private network up, and is this a VM of this lab?"
@@ -124,6 +142,15 @@ join_once() {
     --discovery-token-ca-cert-hash "$CA_CERT_HASH"
     --node-name "$NODE_NAME"
   )
+  # cgroup v1 here: this kubelet is told to accept it, whatever the control plane's machine runs
+  local minor
+  minor=$(kubeadm version -o short | cut -d. -f2)
+  if kubelet_needs_cgroup_v1_opt_in "$minor"; then
+    warn "this machine runs cgroup v1 ($(cgroup_fs)): its kubelet is told to accept it (failCgroupV1: false); Kubernetes is dropping cgroup v1, move the machines to cgroup v2 when you can"
+    install -d -m 0755 "$KUBELET_PATCHES"
+    put_file "$KUBELET_PATCHES/kubeletconfiguration+merge.yaml" 0644 <<<'failCgroupV1: false' || true
+    join_args+=(--patches "$KUBELET_PATCHES" --ignore-preflight-errors SystemVerification)
+  fi
   if kubeadm join "${join_args[@]}"; then return 0; fi
   # A failed join can leave files that make the next attempt's preflight fail: clear them first.
   kubeadm reset -f >/dev/null 2>&1 || true
