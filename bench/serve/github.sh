@@ -18,35 +18,21 @@ bin=${1:-$STACK_CACHE/bin} raw=${2:-$STACK_CACHE/raw}
 gh=$SERVE_CACHE/site/github.com rawsite=$SERVE_CACHE/site/raw.githubusercontent.com
 ARCH=amd64
 
-# sums FILE: writes FILE.sha256sum as sha256sum(1) prints it, the format upstream publishes.
-sums() { (cd "$(dirname "$1")" && sha256sum "$(basename "$1")" >"$(basename "$1").sha256sum"); }
+. "$here/release.sh"
 
 units=() # containerd.service of each containerd served: install_pkg.sh fetches it beside the tarball
 for d in "$bin"/containerd/v*/; do
   [[ -d $d ]] || continue
   v=$(basename "$d") v=${v#v}
-  for b in containerd ctr containerd-shim-runc-v2; do [[ -x $d/$b ]] || die "$d$b is missing (build it: npm run stack:build)"; done
-  out=$gh/containerd/containerd/releases/download/v$v
-  tarball=$out/containerd-$v-linux-$ARCH.tar.gz
-  tmp=$(mktemp -d)
-  install -d "$tmp/bin" "$out"
-  install -m 0755 "$d/containerd" "$d/ctr" "$d/containerd-shim-runc-v2" "$tmp/bin/"
-  # Same binaries, same bytes: sorted, owner 0, mtime 0, gzip without a name or time.
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$tmp" -cf - bin | gzip -9n >"$tarball.new"
-  rm -rf "$tmp"
-  mv "$tarball.new" "$tarball"
-  sums "$tarball"
-  log "containerd $v: $(basename "$tarball") and its .sha256sum"
+  containerd_release "${d%/}" "$v" "$gh/containerd/containerd/releases/download/v$v" "$ARCH"
+  log "containerd $v: containerd-$v-linux-$ARCH.tar.gz and its .sha256sum"
   units+=("containerd/containerd/v$v/containerd.service")
 done
 
 for d in "$bin"/runc/v*/; do
   [[ -d $d ]] || continue
   v=$(basename "$d") v=${v#v}
-  [[ -x $d/runc ]] || die "${d}runc is missing (build it: npm run stack:build)"
-  out=$gh/opencontainers/runc/releases/download/v$v
-  install -D -m 0755 "$d/runc" "$out/runc.$ARCH"
-  (cd "$out" && sha256sum "runc.$ARCH" >runc.sha256sum)
+  runc_release "${d%/}" "$gh/opencontainers/runc/releases/download/v$v" "$ARCH"
   log "runc $v: runc.$ARCH and runc.sha256sum"
 done
 

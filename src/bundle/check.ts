@@ -4,7 +4,7 @@ import type { LabConfig } from '../config/schema.js';
 import { parseK8sVersion } from '../config/versions.js';
 import { resolveImages } from '../config/images.js';
 import { addonNeeds, type AddonNeed } from './addons.js';
-import { BRIDGE_CNI_PLUGINS, LAYOUT, OPTIONAL_BINARIES, REQUIRED_BINARIES } from './layout.js';
+import { BRIDGE_CNI_PLUGINS, LAYOUT, OPTIONAL_BINARIES, REQUIRED_BINARIES, runtimeFiles } from './layout.js';
 import { containerdVersion } from './debs.js';
 import { imageBaseName, normalizeImageRef } from './image-ref.js';
 import type { BundleInventory } from './inventory.js';
@@ -130,15 +130,32 @@ export function checkBundle(input: CheckInput): BundleReport {
     }
   }
 
+  // runtime/: containerd's and runc's release files, which install_pkg.sh prefers when they are the lab's versions
+  const release = releaseRuntime(inv.runtime, arch);
+  for (const missing of release.incomplete) {
+    add('error', 'runtime-incomplete', `${LAYOUT.runtime}/${missing} is missing beside the other release files`,
+      `copy the whole release (tarball, .sha256sum and containerd.service; runc.${arch} and runc.sha256sum) into ${LAYOUT.runtime}/`);
+  }
+  if (lab !== undefined && (release.containerd.length > 0 || release.runc.length > 0)) {
+    const want = { containerd: lab.containerd.version, runc: lab.containerd.runcVersion };
+    if (release.containerd.includes(want.containerd) && release.runc.includes(want.runc)) {
+      add('info', 'runtime-release-files', `containerd ${want.containerd} and runc ${want.runc} come from ${LAYOUT.runtime}/ (their release files)`);
+    } else {
+      add('warning', 'runtime-version-mismatch',
+        `${LAYOUT.runtime}/ carries containerd ${release.containerd.join(', ') || 'none'} and runc ${release.runc.join(', ') || 'none'}; the lab asks for containerd ${want.containerd} and runc ${want.runc}, so install_pkg.sh leaves ${LAYOUT.runtime}/ alone and takes containerd from the box or ${LAYOUT.debs}/`,
+        `set containerd: { version: "${release.containerd[0] ?? want.containerd}", runcVersion: "${release.runc[0] ?? want.runc}" } in lab.yaml, or put those versions' release files in ${LAYOUT.runtime}/`);
+    }
+  }
+
   // runtime packages
   const debContainerd = containerdVersion(inv.debs) ?? containerdVersion(inv.rpms);
-  const containerd = manifest?.containerd?.replace(/^v/, '') ?? debContainerd;
+  const containerd = manifest?.containerd?.replace(/^v/, '') ?? release.containerd[0] ?? debContainerd;
   if (inv.debs.length === 0 && inv.rpms.length === 0) {
     add('warning', 'no-runtime-packages',
       `no ${LAYOUT.debs}/ or ${LAYOUT.rpms}/: the box must already have containerd, runc, conntrack, socat and curl (k8slab/debian12 does; stock Ubuntu/Debian boxes lack containerd)`,
       `add the container runtime's packages and their dependencies to ${LAYOUT.debs}/ (apt-get download) or ${LAYOUT.rpms}/`);
   } else {
-    if (debContainerd === undefined) {
+    if (debContainerd === undefined && release.containerd.length === 0) {
       add('warning', 'no-containerd-package', `${LAYOUT.debs}/ and ${LAYOUT.rpms}/ hold no containerd package: the box must bring it`);
     }
     // install_pkg.sh installs curl from the bundle when the box lacks it: the API server waits of
@@ -308,4 +325,26 @@ export function defaultRepository(k8s: string): string {
 /** kubeadm configuration API of a minor: v1beta2 up to 1.21, v1beta3 from 1.22, v1beta4 from 1.31. */
 export function kubeadmApiVersion(minor: number): string {
   return minor <= 21 ? 'kubeadm.k8s.io/v1beta2' : minor <= 30 ? 'kubeadm.k8s.io/v1beta3' : 'kubeadm.k8s.io/v1beta4';
+}
+
+/**
+ * The containerd and runc versions whose release files runtime/ holds in full (paths relative to it), and
+ * the files missing from a partial one.
+ */
+export function releaseRuntime(files: readonly string[], arch: string): { containerd: string[]; runc: string[]; incomplete: string[] } {
+  const have = new Set(files);
+  const versions = (re: RegExp) => [...new Set(files.map((f) => re.exec(f)?.[1]).filter((v) => v !== undefined))].sort();
+  const out = { containerd: [] as string[], runc: [] as string[], incomplete: [] as string[] };
+  for (const v of versions(/^containerd\/v([^/]+)\//)) {
+    const need = runtimeFiles(v, '', arch).containerd;
+    const lacking = need.filter((f) => !have.has(f));
+    if (lacking.length === 0) out.containerd.push(v);
+    else out.incomplete.push(...lacking);
+  }
+  for (const v of versions(/^runc\/v([^/]+)\//)) {
+    const lacking = runtimeFiles('', v, arch).runc.filter((f) => !have.has(f));
+    if (lacking.length === 0) out.runc.push(v);
+    else out.incomplete.push(...lacking);
+  }
+  return out;
 }

@@ -40,6 +40,8 @@ export interface BundleInventory {
   rpms: PackageFile[];
   /** files in cni/ */
   cniPlugins: string[];
+  /** files under runtime/, as paths relative to it (e.g. "runc/v1.4.4/runc.amd64") */
+  runtime: string[];
   /** YAML files under manifests/, as paths relative to it (e.g. "calico/3.33.1/calico-vxlan.yaml") */
   manifests: string[];
   /** the `image:` references each manifest names */
@@ -56,6 +58,7 @@ export async function readBundle(dirArg: string): Promise<BundleInventory> {
     debs: [],
     rpms: [],
     cniPlugins: [],
+    runtime: [],
     manifests: [],
     manifestImages: {},
   };
@@ -90,6 +93,7 @@ export async function readBundle(dirArg: string): Promise<BundleInventory> {
   inv.debs = (await list(join(dir, LAYOUT.debs))).map(parseDebFile).filter((p) => p !== undefined);
   inv.rpms = (await list(join(dir, LAYOUT.rpms))).map(parseRpmFile).filter((p) => p !== undefined);
   inv.cniPlugins = await list(join(dir, LAYOUT.cni));
+  inv.runtime = await listTree(join(dir, LAYOUT.runtime));
   inv.manifests = (await listTree(join(dir, LAYOUT.manifests))).filter((f) => /\.ya?ml$/.test(f));
   for (const m of inv.manifests) {
     inv.manifestImages[m] = manifestImageRefs(await readFile(join(dir, LAYOUT.manifests, m), 'utf8'));

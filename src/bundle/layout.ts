@@ -13,6 +13,12 @@ export const LAYOUT = {
   rpms: 'rpms',
   /** optional: CNI plugin binaries (bridge, host-local, loopback, portmap) when the box lacks them */
   cni: 'cni',
+  /**
+   * optional: containerd's and runc's release files, as install_pkg.sh downloads them online:
+   * runtime/containerd/v<V>/containerd-<V>-linux-<arch>.tar.gz (+ .sha256sum, containerd.service) and
+   * runtime/runc/v<V>/runc.<arch> (+ runc.sha256sum)
+   */
+  runtime: 'runtime',
   /** add-on manifests as manifests/<addon>/<version>/<file> (addons.ts says which a lab needs) */
   manifests: 'manifests',
 } as const;
@@ -30,8 +36,10 @@ const version = z.string().regex(/^v?\d+\.\d+\.\d+([-+~][0-9A-Za-z.+~-]+)?$/, {
 export const bundleManifestSchema = z.looseObject({
   format: z.literal(BUNDLE_FORMAT, { error: `must be ${BUNDLE_FORMAT} (the bundle format this k8slab reads)` }),
   kubernetes: version,
-  /** containerd version the debs/rpms carry (absent: the box must bring containerd) */
+  /** containerd version the runtime/ release files or the debs/rpms carry (absent: the box must bring it) */
   containerd: version.optional(),
+  /** runc version of the runtime/ release files */
+  runc: version.optional(),
   /** CPU architecture of bin/ and the images */
   arch: z.enum(['amd64', 'arm64'], { error: 'must be amd64 or arm64' }).default('amd64'),
   calico: version.optional(),
@@ -58,3 +66,13 @@ export const imageIndexSchema = z.looseObject({
   ),
 });
 export type ImageIndex = z.output<typeof imageIndexSchema>;
+
+/** The release files a runtime/ folder holds for one containerd and one runc version (names as upstream's). */
+export const runtimeFiles = (containerd: string, runc: string, arch: string) => ({
+  containerd: [
+    `containerd/v${containerd}/containerd-${containerd}-linux-${arch}.tar.gz`,
+    `containerd/v${containerd}/containerd-${containerd}-linux-${arch}.tar.gz.sha256sum`,
+    `containerd/v${containerd}/containerd.service`,
+  ],
+  runc: [`runc/v${runc}/runc.${arch}`, `runc/v${runc}/runc.sha256sum`],
+});

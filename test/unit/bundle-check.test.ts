@@ -34,6 +34,7 @@ function inventory(over: Partial<BundleInventory> = {}, images: string[] = [...K
     ),
     rpms: [],
     cniPlugins: ['bridge', 'host-local', 'loopback', 'portmap'],
+    runtime: [],
     manifests: [],
     manifestImages: {},
     ...over,
@@ -334,5 +335,41 @@ describe('small parsers', () => {
       'kubeadm.k8s.io/v1beta4',
       'kubeadm.k8s.io/v1beta4',
     ]);
+  });
+});
+
+describe('checkBundle: runtime/ release files (the stack bundle)', () => {
+  const full = (c: string, r: string) => [
+    `containerd/v${c}/containerd-${c}-linux-amd64.tar.gz`,
+    `containerd/v${c}/containerd-${c}-linux-amd64.tar.gz.sha256sum`,
+    `containerd/v${c}/containerd.service`,
+    `runc/v${r}/runc.amd64`,
+    `runc/v${r}/runc.sha256sum`,
+  ];
+  const noDebs = { debs: ['curl_7.88.1-10+deb12u14_amd64.deb'].map((f) => parseDebFile(f)!) };
+  const labWith = (c: string, r: string) => lab(`addons: { metallb: { enabled: false }, storage: { provider: none } }\ncontainerd: { version: "${c}", runcVersion: "${r}" }`);
+
+  it('the lab\'s versions in full: containerd and runc come from runtime/, no containerd package is wanted', () => {
+    const r = checkBundle({ inventory: inventory({ ...noDebs, runtime: full('1.6.20', '1.1.5') }), probe: probe(), lab: labWith('1.6.20', '1.1.5') });
+    expect(codes(r.findings)).toContain('runtime-release-files');
+    expect(codes(r.findings)).not.toContain('no-containerd-package');
+    expect(r.usable).toBe(true);
+  });
+
+  it('other versions than the lab\'s: a warning naming both and the lab.yaml change', () => {
+    const r = checkBundle({ inventory: inventory({ ...noDebs, runtime: full('1.7.1', '1.1.9') }), probe: probe(), lab: labWith('1.6.20', '1.1.5') });
+    const f = r.findings.find((x) => x.code === 'runtime-version-mismatch')!;
+    expect(f.level).toBe('warning');
+    expect(f.message).toContain('containerd 1.7.1');
+    expect(f.message).toContain('the lab asks for containerd 1.6.20 and runc 1.1.5');
+    expect(f.fix).toContain('containerd: { version: "1.7.1", runcVersion: "1.1.9" }');
+  });
+
+  it('a partial release: an error naming the missing file', () => {
+    const files = full('1.6.20', '1.1.5').filter((f) => !f.endsWith('containerd.service'));
+    const r = checkBundle({ inventory: inventory({ runtime: files }), probe: probe(), lab: labWith('1.6.20', '1.1.5') });
+    const f = r.findings.find((x) => x.code === 'runtime-incomplete')!;
+    expect(f.message).toBe('runtime/containerd/v1.6.20/containerd.service is missing beside the other release files');
+    expect(r.usable).toBe(false);
   });
 });
