@@ -10,6 +10,8 @@ export interface UpContext {
   signal: AbortSignal;
   progress: Progress;
   skipDoctor: boolean;
+  /** provision one node after another (the book's order) instead of all at once */
+  serial: boolean;
   /** lines for the final report (e.g. how the kubeconfig reaches the API server) */
   notes: string[];
 }

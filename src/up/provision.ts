@@ -1,6 +1,7 @@
 // Phase "provision": the plan's provisioning sequence (src/plan/provisioning.ts), run over SSH on every
 // node at once. config.sh and install_pkg.sh run everywhere concurrently; the control plane then gets
 // the lab CA and runs master_node.sh; each worker runs work_nodes.sh as soon as the API server answers.
+// `up --serial` runs the nodes one after another instead, in the book's order.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,11 +57,15 @@ export function provisionPhase(lab: Lab): Phase<UpContext> {
         }
         ctx.progress.step(planned.name, 'provisioned');
       };
-      const cpRun = runNode(cp).catch((e: unknown) => {
-        cpFailed.abort();
-        throw e;
-      });
-      const results = await Promise.allSettled([cpRun, ...lab.plan.workers.map(runNode)]);
+      // the workers start on the control plane's API server as soon as it answers; --serial instead runs each
+      // node's whole sequence after the previous one's, as the book's `vagrant up` does
+      const cpRun = ctx.serial
+        ? Promise.resolve()
+        : runNode(cp).catch((e: unknown) => {
+            cpFailed.abort();
+            throw e;
+          });
+      const results = ctx.serial ? await oneByOne([cp, ...lab.plan.workers], runNode) : await Promise.allSettled([cpRun, ...lab.plan.workers.map(runNode)]);
       const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`${lab.plan.nodes[i]!.name}: ${errText(r.reason)}`] : []));
       if (failures.length > 0) throw new Error(`provisioning failed on ${failures.length} node(s):\n${failures.join('\n')}`);
     },
@@ -102,6 +107,21 @@ async function waitForApi(node: Node, apiServer: string, signal: AbortSignal): P
     await sleep(interval, undefined, { signal });
     interval = Math.min(interval * 1.5, 5000);
   }
+}
+
+/** Runs each node after the previous one, stopping at the first failure (the later ones never start). */
+async function oneByOne(nodes: PlannedNode[], run: (n: PlannedNode) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+  const out: PromiseSettledResult<void>[] = [];
+  for (const n of nodes) {
+    try {
+      await run(n);
+      out.push({ status: 'fulfilled', value: undefined });
+    } catch (reason) {
+      out.push({ status: 'rejected', reason });
+      break;
+    }
+  }
+  return out;
 }
 
 function errText(e: unknown): string {

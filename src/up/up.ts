@@ -65,6 +65,7 @@ export function upPhases(lab: Lab): Phase<UpContext>[] {
 export interface UpOptions {
   until?: PhaseName;
   skipDoctor?: boolean;
+  serial?: boolean;
   signal: AbortSignal;
   progress: Progress;
 }
@@ -80,6 +81,7 @@ export async function up(lab: Lab, o: UpOptions): Promise<UpResult> {
     signal: o.signal,
     progress: o.progress,
     skipDoctor: o.skipDoctor ?? false,
+    serial: o.serial ?? false,
     notes: [],
   };
   await lab.save(); // secrets exist on disk before any VM does

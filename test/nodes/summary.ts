@@ -22,7 +22,7 @@ export interface NodesSummary {
   started: string;
   finished?: string;
   host: { cores: number; loadAverage: number[]; kernel: string };
-  versions: Record<string, string>;
+  versions: Record<string, string | Record<string, string>>;
   /** warm: built before this run; cold: this run built it (and its build time is a phase) */
   cache: Record<string, 'warm' | 'cold' | 'missing'>;
   lab: Record<string, unknown>;

@@ -61,7 +61,7 @@ class FakeNode implements Node {
   async close() {}
 }
 
-async function setup(failCp = false) {
+async function setup(failCp = false, serial = false) {
   const dir = mkdtempSync(join(tmpdir(), 'k8slab-prov-'));
   const config = parseConfig('workers: {count: 2}\nkubernetes: {version: "1.37"}\n');
   const world: World = { events: [], apiUp: false, failCp };
@@ -79,6 +79,7 @@ async function setup(failCp = false) {
     signal: new AbortController().signal,
     progress: new PlainProgress(() => undefined),
     skipDoctor: true,
+    serial,
     notes: [],
   };
   return { lab, ctx, world };
@@ -126,5 +127,23 @@ describe('provision phase', () => {
     await expect(provisionPhase(lab).run(ctx)).rejects.toThrow(/provisioning failed on 3 node\(s\):\nm-k8s: master_node.sh exited 1/);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(world.events.some((e) => e.what === 'sudo bash work_nodes.sh')).toBe(false);
+  });
+
+  it('--serial: each node\'s whole sequence after the previous one\'s, control plane first (the book\'s order)', async () => {
+    const { lab, ctx, world } = await setup(false, true);
+    await provisionPhase(lab).run(ctx);
+    await lab.close();
+    const runs = world.events.filter((e) => e.what.startsWith('sudo bash ')).map((e) => `${e.node}: ${e.what}`);
+    expect(runs).toEqual([
+      'm-k8s: sudo bash config.sh 2', 'm-k8s: sudo bash install_pkg.sh 1.37 Main', 'm-k8s: sudo bash master_node.sh',
+      'w1-k8s: sudo bash config.sh 2', 'w1-k8s: sudo bash install_pkg.sh 1.37', 'w1-k8s: sudo bash work_nodes.sh',
+      'w2-k8s: sudo bash config.sh 2', 'w2-k8s: sudo bash install_pkg.sh 1.37', 'w2-k8s: sudo bash work_nodes.sh',
+    ]);
+  });
+
+  it('--serial: a failed control plane stops the run before any worker starts', async () => {
+    const { lab, ctx, world } = await setup(true, true);
+    await expect(provisionPhase(lab).run(ctx)).rejects.toThrow(/provisioning failed on 1 node\(s\):\nm-k8s: master_node.sh exited 1/);
+    expect(world.events.some((e) => e.node !== 'm-k8s' && e.what.startsWith('sudo bash '))).toBe(false);
   });
 });

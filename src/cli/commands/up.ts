@@ -11,8 +11,9 @@ export function register(program: Command): void {
       .command('up')
       .description('build the lab: render, boot the VMs, provision them over SSH, wait until every node is Ready')
       .addOption(new Option('--until <phase>', 'stop after this phase (e.g. "vms": VMs up and reachable, no Kubernetes)').choices([...PHASES]))
-      .option('--skip-doctor', 'do not run the host checks first'),
-  ).action(async (opts: GlobalOptions & { until?: PhaseName; skipDoctor?: boolean }) => {
+      .option('--skip-doctor', 'do not run the host checks first')
+      .option('--serial', 'provision one node after another, in the book\'s order (control plane, then each worker), as a plain `vagrant up` does: slower, lighter on a small host'),
+  ).action(async (opts: GlobalOptions & { until?: PhaseName; skipDoctor?: boolean; serial?: boolean }) => {
     const { paths, config } = await loadLab(opts);
     const lab = await openLab(paths, config);
     const progress = makeProgress();
@@ -22,6 +23,7 @@ export function register(program: Command): void {
         progress,
         ...(opts.until ? { until: opts.until } : {}),
         ...(opts.skipDoctor ? { skipDoctor: true } : {}),
+        ...(opts.serial ? { serial: true } : {}),
       }),
     );
     const upTo = opts.until ? ` (up to phase ${opts.until})` : '';
