@@ -1,4 +1,5 @@
 // The doctor: gather the host's facts once, judge them, report.
+import { parseK8sVersion } from '../config/versions.js';
 import { basename } from 'node:path';
 import type { LabConfig } from '../config/schema.js';
 import { checkCpus, checkDisk, checkMemory } from './checks/resources.js';
@@ -36,7 +37,7 @@ export async function runDoctor(config: LabConfig, host: Host, opts: GatherOptio
   // provider: machines: the host needs no Vagrant; each machine is probed over SSH instead.
   if (config.provider === 'machines') {
     const today = host.now().toISOString().slice(0, 10);
-    return [...checkKubernetesVersion(config, { today }), ...(await doctorMachines(machineNodes(config), opts.machines ?? realMachineDeps))];
+    return [...checkKubernetesVersion(config, { today }), ...(await doctorMachines(machineNodes(config), opts.machines ?? realMachineDeps, parseK8sVersion(config.kubernetes.version)?.minor))];
   }
   return judge(config, await gatherFacts(config, host, opts), opts.labDir);
 }

@@ -34,6 +34,7 @@ addr=eth1 10.0.0.10/24
 ss=yes
 listen=22
 listen=53
+cgroup_fs=cgroup2fs
 now=1796053575
 `;
 
@@ -60,6 +61,7 @@ describe('parseProbe', () => {
       ],
       listening: [22, 53],
       container: undefined,
+      cgroupFs: 'cgroup2fs',
       provisionedByK8slab: false,
       nowSec: 1796053575,
     });
@@ -104,8 +106,8 @@ const probe = (n: MachineNode, facts: MachineFacts): MachineProbe => ({
   outcome: { ok: true, facts, hostBeforeMs: HOST_MS - 200, hostAfterMs: HOST_MS + 300 },
 });
 
-function judgeCp(cp: Partial<MachineFacts>, w1: Partial<MachineFacts> = {}): CheckResult[] {
-  return judgeMachines([probe(CP, { ...base, ...cp }), probe(W1, { ...w1Facts, ...w1 })]);
+function judgeCp(cp: Partial<MachineFacts>, w1: Partial<MachineFacts> = {}, minor = 37): CheckResult[] {
+  return judgeMachines([probe(CP, { ...base, ...cp }), probe(W1, { ...w1Facts, ...w1 })], minor);
 }
 const find = (results: CheckResult[], name: string): CheckResult => {
   const r = results.find((x) => x.name === name);
@@ -118,8 +120,8 @@ describe('judgeMachines', () => {
     const results = judgeCp({});
     expect(results.filter((r) => r.status !== 'pass')).toEqual([]);
     expect(results.map((r) => r.name)).toEqual(
-      ['ssh', 'os', 'cpus', 'memory', 'disk', 'private-ip', 'unique', 'ports', 'swap', 'clock'].flatMap((c) => `m-k8s ${c}`).concat(
-        ['ssh', 'os', 'cpus', 'memory', 'disk', 'private-ip', 'unique', 'ports', 'swap', 'clock'].map((c) => `w1-k8s ${c}`),
+      ['ssh', 'os', 'cpus', 'memory', 'disk', 'private-ip', 'unique', 'ports', 'swap', 'cgroups', 'clock'].flatMap((c) => `m-k8s ${c}`).concat(
+        ['ssh', 'os', 'cpus', 'memory', 'disk', 'private-ip', 'unique', 'ports', 'swap', 'cgroups', 'clock'].map((c) => `w1-k8s ${c}`),
       ),
     );
   });
@@ -154,6 +156,8 @@ describe('judgeMachines', () => {
     { name: 'port 10250 taken on a worker', w1: { listening: [10250] }, check: 'w1-k8s ports', status: 'fail', detail: /already listens on 10250/, fix: /stop it/ },
     { name: 'swap on', cp: { swapMiB: 2048 }, check: 'm-k8s swap', status: 'warn', detail: /2048 MiB of swap is on/, fix: /config.sh turns it off/ },
     { name: 'swap in a container', cp: { swapMiB: 2048, container: 'lxc' }, check: 'm-k8s swap', status: 'warn', detail: /lxc container cannot turn off/, fix: /container's host/ },
+    { name: 'cgroup v1 with Kubernetes 1.37', w1: { cgroupFs: 'tmpfs' }, check: 'w1-k8s cgroups', status: 'warn', detail: /cgroup v1 \(tmpfs.*kubelet 1.37 refuses it unless told; the scripts tell it \(failCgroupV1: false\)/, fix: /systemd.unified_cgroup_hierarchy=1/ },
+    { name: 'cgroup type unreadable', cp: { cgroupFs: undefined }, check: 'm-k8s cgroups', status: 'warn', detail: /could not read/, fix: /stat -fc/ },
     { name: 'clock 60 s ahead', cp: { nowSec: HOST_MS / 1000 + 60 }, check: 'm-k8s clock', status: 'fail', detail: /60 s ahead of the host's clock/, fix: /timedatectl set-ntp/ },
     { name: 'clock 30 s behind', w1: { nowSec: HOST_MS / 1000 - 30 }, check: 'w1-k8s clock', status: 'fail', detail: /behind the host's clock/, fix: /chrony/ },
   ];
@@ -163,6 +167,10 @@ describe('judgeMachines', () => {
     expect(r.status).toBe(status);
     expect(r.detail).toMatch(detail);
     expect(r.fix).toMatch(fix);
+  });
+
+  it('cgroup v1 is fine for kubelet before 1.35', () => {
+    expect(find(judgeCp({ cgroupFs: 'tmpfs' }, {}, 34), 'm-k8s cgroups')).toMatchObject({ status: 'pass', detail: /cgroup v1 \(tmpfs at \/sys\/fs\/cgroup\), which kubelet 1.34 runs on/ });
   });
 
   it('ports in use on a machine the lab provisioned before are the lab\'s own', () => {

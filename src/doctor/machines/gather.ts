@@ -44,6 +44,6 @@ export async function probeMachine(node: MachineNode, deps: GatherDeps): Promise
 }
 
 /** Probes all machines at once (one SSH round trip each) and judges them together. */
-export async function doctorMachines(nodes: readonly MachineNode[], deps: GatherDeps): Promise<CheckResult[]> {
-  return judgeMachines(await Promise.all(nodes.map((n) => probeMachine(n, deps))));
+export async function doctorMachines(nodes: readonly MachineNode[], deps: GatherDeps, kubernetesMinor?: number): Promise<CheckResult[]> {
+  return judgeMachines(await Promise.all(nodes.map((n) => probeMachine(n, deps))), kubernetesMinor);
 }

@@ -33,7 +33,11 @@ export interface MachineProbe {
 
 const sshCommand = (n: MachineNode): string => `ssh -i ${n.keyFile} -p ${n.port} ${n.user}@${n.address}`;
 
-export function judgeMachines(probes: readonly MachineProbe[]): CheckResult[] {
+/** kubelet refuses cgroup v1 by default from this minor on (failCgroupV1, KEP-5573). */
+export const KUBELET_CGROUP_V1_REFUSED_FROM = 35;
+
+/** `kubernetesMinor`: the lab's (35 for 1.35), which decides whether cgroup v1 needs kubelet's opt-in. */
+export function judgeMachines(probes: readonly MachineProbe[], kubernetesMinor?: number): CheckResult[] {
   const out: CheckResult[] = [];
   const reached = probes.flatMap((p) => (p.outcome.ok ? [{ node: p.node, facts: p.outcome.facts }] : []));
   for (const p of probes) {
@@ -57,9 +61,21 @@ export function judgeMachines(probes: readonly MachineProbe[]): CheckResult[] {
     out.push(checkUnique(id('unique'), n, f, reached.filter((r) => r.node.name !== n.name)));
     out.push(checkPorts(id('ports'), n, f));
     out.push(checkSwap(id('swap'), f));
+    out.push(checkCgroups(id('cgroups'), f, kubernetesMinor));
     out.push(checkClock(id('clock'), f, p.outcome.hostBeforeMs, p.outcome.hostAfterMs));
   }
   return out;
+}
+
+function checkCgroups(name: string, f: MachineFacts, minor: number | undefined): CheckResult {
+  if (f.cgroupFs === undefined) return warn(name, 'could not read the type of /sys/fs/cgroup', 'check that `stat -fc %T /sys/fs/cgroup/` works on the machine');
+  if (f.cgroupFs === 'cgroup2fs') return pass(name, 'cgroup v2');
+  if (minor === undefined || minor < KUBELET_CGROUP_V1_REFUSED_FROM) return pass(name, `cgroup v1 (${f.cgroupFs} at /sys/fs/cgroup), which kubelet 1.${minor ?? '?'} runs on`);
+  return warn(
+    name,
+    `cgroup v1 (${f.cgroupFs} at /sys/fs/cgroup): kubelet 1.${minor} refuses it unless told; the scripts tell it (failCgroupV1: false) and skip kubeadm's SystemVerification check on this machine`,
+    'move the machine to cgroup v2 before Kubernetes drops v1: boot with systemd.unified_cgroup_hierarchy=1 (or a distribution that defaults to it: Debian 11+, Ubuntu 21.10+, EL9)',
+  );
 }
 
 function checkLogin(name: string, n: MachineNode, f: MachineFacts): CheckResult {

@@ -44,6 +44,7 @@ if command -v ss >/dev/null 2>&1; then
   ss -Hltn 2>/dev/null | awk '{ n = split($4, a, ":"); print "listen=" a[n] }' | sort -u
 fi
 v=$(systemd-detect-virt -c 2>/dev/null) && echo "container=$v"
+echo "cgroup_fs=$(stat -fc %T /sys/fs/cgroup/ 2>/dev/null)"
 grep -q '^# BEGIN k8slab nodes' /etc/hosts 2>/dev/null && echo "k8slab=yes"
 echo "now=$(date +%s)"
 `;
@@ -71,6 +72,8 @@ export interface MachineFacts {
   listening: number[] | undefined;
   /** systemd-detect-virt -c: "systemd-nspawn", "lxc"...; undefined on a VM or bare metal */
   container: string | undefined;
+  /** file system type at /sys/fs/cgroup: cgroup2fs on a cgroup v2 machine, tmpfs on v1 or hybrid */
+  cgroupFs: string | undefined;
   /** config.sh ran here before (its /etc/hosts block): ports in use may be this lab's own */
   provisionedByK8slab: boolean;
   /** the machine's clock, in whole seconds since the epoch */
@@ -109,6 +112,7 @@ export function parseProbe(stdout: string): MachineFacts {
     disk: diskKib === undefined ? undefined : { path: one.get('disk_path') ?? '/var/lib', freeMiB: Math.floor(diskKib / 1024) },
     hostname: one.get('hostname') ?? '',
     productUuid: one.get('product_uuid')?.toLowerCase() || undefined,
+    cgroupFs: one.get('cgroup_fs') || undefined,
     macs: (many.get('mac') ?? []).flatMap((v) => {
       const [ifname, mac] = v.split(' ');
       return ifname && mac ? [{ ifname, mac: mac.toLowerCase() }] : [];
