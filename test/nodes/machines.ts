@@ -206,6 +206,9 @@ export class Machine {
       // the gateway is the host: kubeadm wants a default route to pick its address from
       `[Match]\nName=host0\n\n[Network]\nAddress=${this.ip}/24\nGateway=${HOST_ADDRESS}\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`,
     );
+    // a resolver, as every real machine has one: CoreDNS forwards outside names to the node's and will not
+    // start without one. Nothing on the host answers port 53 there, so no query goes anywhere.
+    writeFileSync(join(r, 'etc/resolv.conf'), `nameserver ${HOST_ADDRESS}\noptions timeout:1 attempts:1\n`);
     mkdirSync(join(r, 'root/.ssh'), { recursive: true, mode: 0o700 });
     writeFileSync(join(r, 'root/.ssh/authorized_keys'), `${authorizedKey.trim()}\n`, { mode: 0o600 });
   }

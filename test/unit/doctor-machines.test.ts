@@ -35,6 +35,7 @@ ss=yes
 listen=22
 listen=53
 cgroup_fs=cgroup2fs
+resolv=/etc/resolv.conf 2
 now=1796053575
 `;
 
@@ -62,6 +63,7 @@ describe('parseProbe', () => {
       listening: [22, 53],
       container: undefined,
       cgroupFs: 'cgroup2fs',
+      resolver: { file: '/etc/resolv.conf', nameservers: 2 },
       provisionedByK8slab: false,
       nowSec: 1796053575,
     });
@@ -120,8 +122,8 @@ describe('judgeMachines', () => {
     const results = judgeCp({});
     expect(results.filter((r) => r.status !== 'pass')).toEqual([]);
     expect(results.map((r) => r.name)).toEqual(
-      ['ssh', 'os', 'cpus', 'memory', 'disk', 'private-ip', 'unique', 'ports', 'swap', 'cgroups', 'clock'].flatMap((c) => `m-k8s ${c}`).concat(
-        ['ssh', 'os', 'cpus', 'memory', 'disk', 'private-ip', 'unique', 'ports', 'swap', 'cgroups', 'clock'].map((c) => `w1-k8s ${c}`),
+      ['ssh', 'os', 'cpus', 'memory', 'disk', 'private-ip', 'unique', 'ports', 'swap', 'cgroups', 'dns', 'clock'].flatMap((c) => `m-k8s ${c}`).concat(
+        ['ssh', 'os', 'cpus', 'memory', 'disk', 'private-ip', 'unique', 'ports', 'swap', 'cgroups', 'dns', 'clock'].map((c) => `w1-k8s ${c}`),
       ),
     );
   });
@@ -157,6 +159,8 @@ describe('judgeMachines', () => {
     { name: 'swap on', cp: { swapMiB: 2048 }, check: 'm-k8s swap', status: 'warn', detail: /2048 MiB of swap is on/, fix: /config.sh turns it off/ },
     { name: 'swap in a container', cp: { swapMiB: 2048, container: 'lxc' }, check: 'm-k8s swap', status: 'warn', detail: /lxc container cannot turn off/, fix: /container's host/ },
     { name: 'cgroup v1 with Kubernetes 1.37', w1: { cgroupFs: 'tmpfs' }, check: 'w1-k8s cgroups', status: 'warn', detail: /cgroup v1 \(tmpfs.*kubelet 1.37 refuses it unless told; the scripts tell it \(failCgroupV1: false\)/, fix: /systemd.unified_cgroup_hierarchy=1/ },
+    { name: 'no nameserver', w1: { resolver: { file: '/run/systemd/resolve/resolv.conf', nameservers: 0 } }, check: 'w1-k8s dns', status: 'fail', detail: /no nameserver in \/run\/systemd\/resolve\/resolv.conf: CoreDNS .* does not start without one/, fix: /add a nameserver line/ },
+    { name: 'no resolv.conf', cp: { resolver: undefined }, check: 'm-k8s dns', status: 'warn', detail: /no readable \/etc\/resolv.conf/, fix: /nameserver line/ },
     { name: 'cgroup type unreadable', cp: { cgroupFs: undefined }, check: 'm-k8s cgroups', status: 'warn', detail: /could not read/, fix: /stat -fc/ },
     { name: 'clock 60 s ahead', cp: { nowSec: HOST_MS / 1000 + 60 }, check: 'm-k8s clock', status: 'fail', detail: /60 s ahead of the host's clock/, fix: /timedatectl set-ntp/ },
     { name: 'clock 30 s behind', w1: { nowSec: HOST_MS / 1000 - 30 }, check: 'w1-k8s clock', status: 'fail', detail: /behind the host's clock/, fix: /chrony/ },

@@ -62,9 +62,20 @@ export function judgeMachines(probes: readonly MachineProbe[], kubernetesMinor?:
     out.push(checkPorts(id('ports'), n, f));
     out.push(checkSwap(id('swap'), f));
     out.push(checkCgroups(id('cgroups'), f, kubernetesMinor));
+    out.push(checkResolver(id('dns'), f));
     out.push(checkClock(id('clock'), f, p.outcome.hostBeforeMs, p.outcome.hostAfterMs));
   }
   return out;
+}
+
+function checkResolver(name: string, f: MachineFacts): CheckResult {
+  if (f.resolver === undefined) return warn(name, 'no readable /etc/resolv.conf', 'give the machine a resolv.conf with a nameserver line: CoreDNS forwards outside names to it');
+  if (f.resolver.nameservers > 0) return pass(name, `${f.resolver.nameservers} nameserver(s) in ${f.resolver.file}`);
+  return fail(
+    name,
+    `no nameserver in ${f.resolver.file}: CoreDNS forwards outside names to the node's resolvers and does not start without one, so cluster DNS would be down`,
+    `add a nameserver line to ${f.resolver.file} (your network's resolver; on an offline network any address the machine reaches will do)`,
+  );
 }
 
 function checkCgroups(name: string, f: MachineFacts, minor: number | undefined): CheckResult {

@@ -45,6 +45,11 @@ if command -v ss >/dev/null 2>&1; then
 fi
 v=$(systemd-detect-virt -c 2>/dev/null) && echo "container=$v"
 echo "cgroup_fs=$(stat -fc %T /sys/fs/cgroup/ 2>/dev/null)"
+# the resolv.conf kubelet hands to pods with dnsPolicy Default, CoreDNS among them (kubeadm picks
+# systemd-resolved's upstream file when that service runs)
+r=/etc/resolv.conf
+systemctl is-active -q systemd-resolved 2>/dev/null && [ -r /run/systemd/resolve/resolv.conf ] && r=/run/systemd/resolve/resolv.conf
+[ -r "$r" ] && echo "resolv=$r $(grep -c '^[[:space:]]*nameserver[[:space:]]' "$r")"
 grep -q '^# BEGIN k8slab nodes' /etc/hosts 2>/dev/null && echo "k8slab=yes"
 echo "now=$(date +%s)"
 `;
@@ -72,6 +77,8 @@ export interface MachineFacts {
   listening: number[] | undefined;
   /** systemd-detect-virt -c: "systemd-nspawn", "lxc"...; undefined on a VM or bare metal */
   container: string | undefined;
+  /** the resolv.conf pods inherit and how many nameserver lines it has; undefined when unreadable */
+  resolver: { file: string; nameservers: number } | undefined;
   /** file system type at /sys/fs/cgroup: cgroup2fs on a cgroup v2 machine, tmpfs on v1 or hybrid */
   cgroupFs: string | undefined;
   /** config.sh ran here before (its /etc/hosts block): ports in use may be this lab's own */
@@ -113,6 +120,7 @@ export function parseProbe(stdout: string): MachineFacts {
     hostname: one.get('hostname') ?? '',
     productUuid: one.get('product_uuid')?.toLowerCase() || undefined,
     cgroupFs: one.get('cgroup_fs') || undefined,
+    resolver: parseResolver(one.get('resolv')),
     macs: (many.get('mac') ?? []).flatMap((v) => {
       const [ifname, mac] = v.split(' ');
       return ifname && mac ? [{ ifname, mac: mac.toLowerCase() }] : [];
@@ -128,4 +136,9 @@ export function parseProbe(stdout: string): MachineFacts {
     provisionedByK8slab: one.get('k8slab') === 'yes',
     nowSec: num(one.get('now')),
   };
+}
+
+function parseResolver(v: string | undefined): MachineFacts['resolver'] {
+  const m = v === undefined ? null : /^(\S+) (\d+)$/.exec(v);
+  return m ? { file: m[1]!, nameservers: Number(m[2]) } : undefined;
 }
