@@ -8,6 +8,7 @@
 #   registry.k8s.io/etcd:3.7.0-0               etcd, etcdctl, etcdutl
 #   registry.k8s.io/coredns/coredns:v1.14.6    coredns
 #   registry.k8s.io/pause:3.10.2               pause
+#   k8slab.local/tools:2                       the lessons' tools: the testbed's tools:1 plus Debian's curl
 #
 # One tarball per image in $STACK_CACHE/images (OCI layout + docker-archive: see oci-image.sh) and
 # $STACK_CACHE/images/index.json. A tarball whose inputs did not change is kept, so a warm run only checks.
@@ -21,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 main() {
   take_lock images
   mkdir -p "$IMAGES"
-  local all=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns pause) want=("$@") i
+  local all=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns pause lesson-tools) want=("$@") i
   [[ ${#want[@]} -gt 0 ]] || want=("${all[@]}")
   for i in "${want[@]}"; do
     [[ " ${all[*]} " == *" $i "* ]] || die "unknown image '$i' (allowed: ${all[*]})"
@@ -69,6 +70,19 @@ image_pause() {
     "copy $p/pause /pause"
 }
 
+# k8slab.local/tools:2, the lessons' tools stand-in for a current cluster: the testbed's k8slab.local/tools:1
+# (busybox, dig, nslookup, the mariadb client) plus Debian's curl. The course calls the API server from a
+# pod with curl; busybox 1.35's wget sends no signature_algorithms in TLS 1.2, which the Go TLS of current
+# kube-apiservers refuses ("missing signature_algorithms from TLS 1.2 peer").
+image_lesson_tools() {
+  local base=${K8SLAB_TESTBED_CACHE:-/var/cache/k8slab-testbed}/images/tools.tar closure
+  mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+    --no-replaces --no-enhances curl 2>/dev/null | grep -E '^[a-z0-9]' | sort -u)
+  pack lesson-tools k8slab.local/tools:2 "$base" \
+    --cmd '["sh","-c","trap '"'"'exit 0'"'"' TERM INT; while :; do sleep 3600 & wait $!; done"]' -- \
+    "untar $base" "debs ${closure[*]}"
+}
+
 # ---------------------------------------------------------------- assembly
 
 # pack SHORT REF MAIN_BINARY [oci-image.sh options] -- STEP...
@@ -78,11 +92,11 @@ pack() {
   local short=$1 ref=$2 main=$3 opts=() steps=(); shift 3
   while [[ $1 != -- ]]; do opts+=("$1"); shift; done; shift
   steps=("$@")
-  if [[ ! -x $main ]]; then log "$ref: skipped, $main is not built (npm run stack:build)"; return; fi
+  if [[ ! -x $main && ! ( $main == *.tar && -f $main ) ]]; then log "$ref: skipped, $main is not built (npm run stack:build)"; return; fi
   local stamp tar=$IMAGES/$short.tar
   stamp=$(printf '%s\n' "$ref" "${opts[@]}" "${steps[@]}"; sha256sum "$here/oci-image.sh"
     local s w; for s in "${steps[@]}"; do
-      read -ra w <<<"$s"; if [[ ${w[0]} == copy ]]; then sha256sum "${w[1]}" | cut -d' ' -f1; fi; done)
+      read -ra w <<<"$s"; if [[ ${w[0]} == copy || ${w[0]} == untar ]]; then sha256sum "${w[1]}" | cut -d' ' -f1; fi; done)
   stamp=$(sha256sum <<<"$stamp" | cut -c1-64)
   if [[ -f $tar && $(cat "$IMAGES/.$short.stamp" 2>/dev/null) == "$stamp" ]]; then log "$ref: up to date"; return; fi
   ROOT=$(mktemp -d "$IMAGES/.rootfs.XXXXXX")
@@ -102,6 +116,15 @@ pack() {
 }
 
 copy() { install -D -m 0755 "$1" "$ROOT$2"; }
+
+# untar IMAGE.tar: the layers of a docker-archive image (manifest.json order) unpacked into the rootfs.
+untar() {
+  local layer tmp
+  tmp=$(mktemp -d)
+  tar -xf "$1" -C "$tmp" manifest.json
+  for layer in $(jq -r '.[0].Layers[]' "$tmp/manifest.json"); do tar -xOf "$1" "$layer" | tar -x -C "$ROOT"; done
+  rm -rf "$tmp"
+}
 
 # /etc/passwd, group and nsswitch.conf, and a /tmp: what the distroless bases of upstream's images give.
 base_files() {

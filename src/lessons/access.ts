@@ -184,24 +184,36 @@ export const access: Lesson = {
         await ctx.apply('rbac.yaml');
         await ctx.apply('pod-token.yaml', { change: (obj) => void ((obj['spec'] as Record<string, unknown>)['serviceAccountName'] = 'reader') });
         await waitPodsReady(ctx, ['api-client']);
-        // What the course types inside the pod: the mounted token as a Bearer header, the API by its DNS name.
+        // What the course types inside the pod: curl with the mounted token as a Bearer header and the mounted
+        // CA, the API by its DNS name; the HTTP status is the last line. busybox wget is the fallback: its TLS
+        // (busybox 1.35) sends no signature_algorithms, which current kube-apiservers (Go) refuse.
         const call = (path: string) =>
           ctx.exec('api-client', [
             'sh',
             '-c',
-            `wget -S -qO- --no-check-certificate --header "Authorization: Bearer $(cat ${SA_DIR}/token)" https://kubernetes.default.svc${path} 2>&1`,
+            `url=https://kubernetes.default.svc${path}; auth="Authorization: Bearer $(cat ${SA_DIR}/token)"; ` +
+              `if command -v curl >/dev/null; then curl -sS --cacert ${SA_DIR}/ca.crt -H "$auth" -w '\\n%{http_code}\\n' "$url"; ` +
+              `else wget -S -qO- --no-check-certificate --header "$auth" "$url" 2>&1; fi`,
           ], { allowFailure: true });
+        let last = '';
         const pods = await ctx.waitFor(
           'reader\'s mounted token to list the pods of its namespace',
           async () => {
             const res = await call(`/api/v1/namespaces/${ctx.ns}/pods`);
+            last = res.stdout.trim() || res.stderr.trim();
             return res.exitCode === 0 && /"kind":\s*"PodList"/.test(res.stdout) ? res : undefined;
           },
           { timeoutMs: LIMITS.api },
-        );
+        ).catch((err: unknown) => {
+          if (/handshake failure|TLS error|ssl_client/i.test(last)) {
+            ctx.fail(`the tools image could not open TLS to the API server (${last.split('\n').at(-1)}): it needs curl (images.tools; praqma/network-multitool has it), as busybox wget's TLS is refused by current kube-apiservers`);
+          }
+          throw err;
+        });
         if (!pods.stdout.includes('api-client')) ctx.fail('the PodList reader got does not hold api-client itself');
         const secrets = await call(`/api/v1/namespaces/${ctx.ns}/secrets`);
-        if (secrets.exitCode === 0 || !/403/.test(secrets.stdout)) ctx.fail(`reading secrets with reader's mounted token was not refused with 403: ${secrets.stdout.trim().slice(0, 200)}`);
+        // curl exits 0 on a 403 (no --fail): the status line says it; busybox wget exits 1 and prints it
+        if (!/(^|\s)403(\s|$)|403 Forbidden/.test(secrets.stdout) || /"kind":\s*"SecretList"/.test(secrets.stdout)) ctx.fail(`reading secrets with reader's mounted token was not refused with 403: ${secrets.stdout.trim().slice(0, 200)}`);
         ctx.note(`api-client (ServiceAccount reader): GET .../namespaces/${ctx.ns}/pods -> PodList; GET .../secrets -> 403 Forbidden`);
       },
     },

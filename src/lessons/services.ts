@@ -331,12 +331,14 @@ export const services: Lesson = {
         requireImages(ctx, ['app', 'tools']);
         await ctx.apply('headless.yaml');
         await clientPod(ctx);
-        await readyPodIp(ctx, 'pod4');
-        await readyPodIp(ctx, 'pod5');
+        const ip4 = await readyPodIp(ctx, 'pod4');
+        const ip5 = await readyPodIp(ctx, 'pod5');
+        // the app answers with the pod's hostname, which is spec.hostname (pod-a for pod4, pod-b for pod5):
+        // only pod4 can answer "pod-a", so the name reached that pod and no other
         const a = await hostnameVia(ctx, 'http://pod-a.headless1:8080/hostname');
         const b = await hostnameVia(ctx, 'http://pod-b.headless1:8080/hostname');
-        if (a !== 'pod4' || b !== 'pod5') ctx.fail(`pod-a.headless1 answered from ${a} and pod-b.headless1 from ${b}, not pod4 and pod5`);
-        ctx.note('pod-a.headless1:8080 -> pod4; pod-b.headless1:8080 -> pod5');
+        if (a !== 'pod-a' || b !== 'pod-b') ctx.fail(`pod-a.headless1 answered from ${a} and pod-b.headless1 from ${b}, not pod-a (pod4) and pod-b (pod5)`);
+        ctx.note(`pod-a.headless1:8080 -> pod4 (${ip4}, hostname pod-a); pod-b.headless1:8080 -> pod5 (${ip5}, hostname pod-b)`);
       },
     },
     {

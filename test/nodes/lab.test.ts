@@ -38,6 +38,9 @@ const NODES = [
   { hostname: 'w2-k8s', ip: `${TIER.net}.12` },
 ];
 
+/** the testbed's lesson images, but bench/stack's tools:2 (with curl: the API server's TLS refuses busybox wget) */
+const LESSON_IMAGES_YAML = TESTBED_IMAGES_YAML.replace('  tools: k8slab.local/tools:1', '  tools: k8slab.local/tools:2');
+
 const LAB_YAML = `# written by test/nodes/lab.test.ts: the node tier's system-container machines on ${TIER.bridge}
 name: ${NAME}
 provider: machines
@@ -51,12 +54,12 @@ machines:
   workers:
     - { address: ${NODES[1]!.ip} }
     - { address: ${NODES[2]!.ip} }
-${TESTBED_IMAGES_YAML}`;
+${LESSON_IMAGES_YAML}`;
 
 const unavailable = nodeTierUnavailable() ?? (existsSync(TESTBED) ? undefined : `no testbed at ${TESTBED}`);
 const binariesBuilt = existsSync(join(CACHE, 'k8s/v1.20.2/bin/kubeadm'));
 /** what the bundle needs of bench/stack (build.sh and images.sh check and build the rest when one is missing) */
-const STACK_OUTPUTS = [`bin/kubernetes/v${KUBERNETES}/kubelet`, 'bin/containerd/v2.3.7/containerd', 'bin/runc/v1.4.4/runc', 'bin/cri-tools/v1.37.0/crictl', 'images/index.json'];
+const STACK_OUTPUTS = [`bin/kubernetes/v${KUBERNETES}/kubelet`, 'bin/containerd/v2.3.7/containerd', 'bin/runc/v1.4.4/runc', 'bin/cri-tools/v1.37.0/crictl', 'images/index.json', 'images/lesson-tools.tar'];
 const stackBuilt = STACK_OUTPUTS.every((f) => existsSync(join(STACK_CACHE, f)));
 const rec = new NodesRecorder(SUMMARY, {
   host: { cores: cpus().length, loadAverage: loadavg().map((l) => Math.round(l * 100) / 100), kernel: release() },
