@@ -9,6 +9,7 @@
 #   OUT_DIR/images/     the control plane's, kube-proxy's, CoreDNS's and pause's images (bench/stack/images.sh),
 #                       plus the lessons' stand-ins k8slab.local/app:1 and tools:1 (the testbed's images.sh)
 #   OUT_DIR/cni/        bridge host-local loopback portmap        bench/stack (CNI plugins)
+#   OUT_DIR/manifests/  <addon>/<version>/<file>: the add-ons' manifests bench/stack took from their modules
 #   OUT_DIR/debs/       conntrack, socat, curl... and their dependencies (a Debian .deb folder, DEBS below)
 #   OUT_DIR/bundle.json
 #
@@ -69,6 +70,16 @@ trap 'rm -f "$lessons"' EXIT
 jq '.images |= map(select(any(.images[]; startswith("k8slab.local/"))))' "$TESTBED_IMAGES/index.json" >"$lessons"
 bundle_images "$STACK_CACHE/images/index.json" "$lessons"
 bundle_cni_plugins "$STACK_CACHE/bin/cni-plugins/$CNI_PLUGINS_VERSION"
+# the add-ons' upstream manifests bench/stack took from their Go modules, as manifests/<addon>/<version>/<file>
+if [[ -d $STACK_CACHE/manifests ]]; then
+  n=0
+  while IFS= read -r f; do
+    mkdir -p "$(dirname "$OUT/manifests/$f")"
+    link_or_copy "$STACK_CACHE/manifests/$f" "$OUT/manifests/$f"
+    n=$((n + 1))
+  done < <(cd "$STACK_CACHE/manifests" && find . -type f -name '*.yaml' | sed 's|^\./||' | sort)
+  log "manifests/: $n add-on manifests"
+fi
 bundle_debs "$DEBS" "fill it with test/nodes/machine/bundle-debs.sh" "${NODE_PKGS[@]}"
 
 cat >"$OUT/bundle.json.tmp" <<JSON
