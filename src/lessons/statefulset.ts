@@ -203,7 +203,8 @@ export const statefulset: Lesson = {
         // watch's start, and the order is the server's sequence, not clock readings.
         const path = `/api/v1/namespaces/${ctx.ns}/pods`;
         const selector = `labelSelector=${encodeURIComponent(STS_SELECTOR)}`;
-        const before = await ctx.kubectlJson<{ metadata?: { resourceVersion?: string } }>(['get', '--raw', `${path}?${selector}`]);
+        // --raw: kubectl's own `get pods -o json` wraps the items in a List without the server's resourceVersion.
+        const before = JSON.parse((await ctx.kubectl(['get', '--raw', `${path}?${selector}`])).stdout) as { metadata?: { resourceVersion?: string } };
         const from = before.metadata?.resourceVersion;
         if (!from) ctx.fail(`GET ${path} returned no resourceVersion to replay the scale-down from`);
         await ctx.kubectl(['scale', `statefulset/${STS}`, '--replicas=1']);
