@@ -229,8 +229,11 @@ export class LessonContext implements CheckContext {
   }
 }
 
+/** Whether kubectl's own flags name a namespace; what follows `--` is the command of an exec (`ls -A`). */
 function namesNamespace(args: readonly string[]): boolean {
-  return args.some((a) => a === '-n' || a === '-A' || a === '--all-namespaces' || a.startsWith('--namespace'));
+  const end = args.indexOf('--');
+  const own = end < 0 ? args : args.slice(0, end);
+  return own.some((a) => a === '-n' || a === '-A' || a === '--all-namespaces' || a.startsWith('--namespace'));
 }
 
 /**

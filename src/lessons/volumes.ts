@@ -164,23 +164,17 @@ export const volumes: Lesson = {
         await ctx.exec('pod-volume-1', ['sh', '-c', `echo ${secret} > /mount1/shared.txt`], { container: 'container1' });
         await ctx.kubectl(['delete', 'pod', 'pod-volume-1', '--wait=true'], { waitMs: LIMITS.delete });
         await ctx.apply('pod-volume-1.yaml');
-        // The new pod has the old one's name, so every step goes by uid: wait for a Ready pod that is not the
-        // first, and read its emptyDir in the same loop. An exec into a pod that has only just turned Ready can
-        // fail (the kubelet not serving it yet, the name briefly resolving to nothing): that is retried, the
-        // read itself never is.
-        const { pod, listing } = await ctx.waitFor(
-          `a new pod-volume-1 (not uid ${firstUid}) to be Ready and list its emptyDir`,
+        // The new pod has the old one's name: it is told from the old one by its uid.
+        const pod = await ctx.waitFor(
+          `a new pod-volume-1 (not uid ${firstUid}) to be Ready`,
           async () => {
             const pod = await getOrUndefined<Pod>(ctx, ['pod', 'pod-volume-1']);
-            if (pod === undefined || pod.metadata.uid === firstUid || !isReady(pod) || isTerminating(pod)) return undefined;
-            const ls = await ctx.exec('pod-volume-1', ['ls', '-A', '/mount1'], { container: 'container1', allowFailure: true });
-            if (ls.exitCode !== 0) throw new Error(`exec into pod-volume-1 (uid ${pod.metadata.uid}): ${ls.stderr.trim()}`);
-            return { pod, listing: ls.stdout.trim() };
+            return pod !== undefined && pod.metadata.uid !== firstUid && isReady(pod) && !isTerminating(pod) ? pod : undefined;
           },
           { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
         );
-        const now = await getOrUndefined<Pod>(ctx, ['pod', 'pod-volume-1']);
-        if (now?.metadata.uid !== pod.metadata.uid) ctx.fail(`pod-volume-1 (uid ${pod.metadata.uid}) was replaced or deleted while the check read it`);
+        const ls = await ctx.exec('pod-volume-1', ['ls', '-A', '/mount1'], { container: 'container1' });
+        const listing = ls.stdout.trim();
         if (listing !== '') ctx.fail(`the new pod-volume-1 found ${JSON.stringify(listing)} in its emptyDir: the old pod's data outlived it`);
         ctx.note(`pod-volume-1 (uid ${firstUid}) wrote ${secret}; after delete and re-create, the new pod (uid ${pod.metadata.uid}) finds /mount1 empty`);
       },
