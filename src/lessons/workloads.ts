@@ -204,6 +204,8 @@ export const workloads: Lesson = {
       async run(ctx: CheckContext) {
         const node = ctx.facts.schedulableNodes[0];
         if (node === undefined) ctx.fail('no schedulable node', 'see `kubectl get nodes` (cordoned or tainted nodes)');
+        // A run that crashed may have left the label on a node.
+        await unlabelEligible(ctx);
         await ctx.apply('daemonset-selected.yaml');
         // No node carries the label yet: the controller, once it has seen the DaemonSet, wants no pod.
         const before = await ctx.waitFor(
