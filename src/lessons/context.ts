@@ -52,6 +52,8 @@ export interface LessonScope {
   applied: ManifestObject[];
   /** multiplies every time limit (RunOptions.timeScale) */
   timeScale: number;
+  /** secret -> what transcripts show instead, learned from opts.redact, for every later command of the lesson */
+  secrets?: Map<string, string>;
   /** HTTP from the host; injectable so tests can point it at a local server */
   fetchText?: (url: string, timeoutMs: number) => Promise<{ status: number; body: string }>;
 }
@@ -91,7 +93,8 @@ export class LessonContext implements CheckContext {
     ];
     const argv = ['kubectl', ...(this.ns === '' || namesNamespace(args) ? [] : ['-n', this.ns]), ...args, ...flags];
     const line = commandLine(argv);
-    const shown = redact(line, opts.redact);
+    for (const [secret, shown] of Object.entries(opts.redact ?? {})) if (secret) this.secrets.set(secret, shown);
+    const shown = this.hide(line);
     if (this.aborted) throw new CheckAborted(`check timed out before \`${shown}\``);
     // kubectl's own limit comes first: the process gets that plus a grace, so kubectl can say what it waited for.
     const ownLimit = opts.waitMs ?? opts.watchMs;
@@ -100,14 +103,15 @@ export class LessonContext implements CheckContext {
       timeoutMs: processMs * scale,
       ...(opts.input === undefined ? {} : { input: opts.input }),
     });
+    const seen = { ...result, stdout: this.hide(result.stdout), stderr: this.hide(result.stderr) };
     this.record({
       command: shown,
       exitCode: result.exitCode,
-      stdout: redact(result.stdout, opts.redact),
-      stderr: redact(result.stderr, opts.redact),
-      ...(opts.input === undefined ? {} : { input: redact(opts.input, opts.redact) }),
+      stdout: seen.stdout,
+      stderr: seen.stderr,
+      ...(opts.input === undefined ? {} : { input: this.hide(opts.input) }),
     });
-    if (result.exitCode !== 0 && !opts.allowFailure) throw new CommandFailed(shown, result);
+    if (result.exitCode !== 0 && !opts.allowFailure) throw new CommandFailed(shown, seen);
     return result;
   }
 
@@ -157,7 +161,7 @@ export class LessonContext implements CheckContext {
     const get = this.scope.fetchText ?? fetchText;
     try {
       const res = await get(url, timeoutMs);
-      this.record({ command, exitCode: res.status < 400 ? 0 : 22, stdout: res.body, stderr: res.status < 400 ? '' : `HTTP ${res.status}` });
+      this.record({ command, exitCode: res.status < 400 ? 0 : 22, stdout: this.hide(res.body), stderr: res.status < 400 ? '' : `HTTP ${res.status}` });
       return res;
     } catch (err) {
       const message = err instanceof Error ? describeFetchError(err) : String(err);
@@ -192,16 +196,32 @@ export class LessonContext implements CheckContext {
   }
 
   fail(message: string, hint?: string): never {
-    throw new CheckFailed(message, hint);
+    throw new CheckFailed(this.hide(message), hint === undefined ? undefined : this.hide(hint));
   }
 
   note(text: string): void {
-    this.notes.push(text);
+    this.notes.push(this.hide(text));
+  }
+
+  /** Secrets the lesson named (opts.redact) stay hidden in every later entry, and token-like values always. */
+  private get secrets(): Map<string, string> {
+    return (this.scope.secrets ??= new Map());
+  }
+
+  private hide(text: string): string {
+    let out = text;
+    for (const [secret, shown] of this.secrets) out = out.split(secret).join(shown);
+    return redactTokens(out);
+  }
+
+  scaled(limitMs: number): number {
+    return limitMs * this.scope.timeScale;
   }
 
   private record(entry: Transcript): void {
     this.transcript.push({
       ...entry,
+      command: this.hide(entry.command),
       stdout: truncate(entry.stdout),
       stderr: truncate(entry.stderr, 2000),
       ...(entry.input === undefined ? {} : { input: truncate(entry.input, 6000) }),
@@ -209,14 +229,28 @@ export class LessonContext implements CheckContext {
   }
 }
 
+/** Whether kubectl's own flags name a namespace; what follows `--` is the command of an exec (`ls -A`). */
 function namesNamespace(args: readonly string[]): boolean {
-  return args.some((a) => a === '-n' || a === '-A' || a === '--all-namespaces' || a.startsWith('--namespace'));
+  const end = args.indexOf('--');
+  const own = end < 0 ? args : args.slice(0, end);
+  return own.some((a) => a === '-n' || a === '-A' || a === '--all-namespaces' || a.startsWith('--namespace'));
 }
 
-function redact(text: string, map: Readonly<Record<string, string>> | undefined): string {
-  if (!map) return text;
+/**
+ * Token-like values a transcript must never show, whatever command printed them: a ServiceAccount token
+ * (a JWT: `kubectl create token`, a pod's mounted token), the same base64-encoded (a token Secret's
+ * .data.token, which starts "ZXlK", base64 of "eyJ"), and the value of a "token" or
+ * "password" field in JSON.
+ */
+const TOKEN_PATTERNS: readonly [RegExp, string][] = [
+  [/eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+/g, '$TOKEN'],
+  [/ZXlK[A-Za-z0-9+/]{16,}={0,2}/g, '<redacted base64 token>'],
+  [/("(?:token|password)"\s*:\s*")[^"]+"/g, '$1<redacted>"'],
+];
+
+export function redactTokens(text: string): string {
   let out = text;
-  for (const [secret, shown] of Object.entries(map)) if (secret) out = out.split(secret).join(shown);
+  for (const [pattern, shown] of TOKEN_PATTERNS) out = out.replace(pattern, shown);
   return out;
 }
 

@@ -95,6 +95,7 @@ export interface PersistentVolume {
     persistentVolumeReclaimPolicy?: string;
     claimRef?: { namespace?: string; name?: string; uid?: string };
     storageClassName?: string;
+    hostPath?: { path: string; type?: string };
   };
   status?: { phase?: string };
 }

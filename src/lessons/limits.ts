@@ -41,6 +41,11 @@ export const LIMITS = {
   stableRound: 300_000,
   /** a watch kept open while the change it observes happens */
   watch: 50_000,
+  /**
+   * a watch that replays past changes from a resourceVersion: the API server sends them at once, then
+   * holds the watch open this long (its timeoutSeconds) before it ends
+   */
+  replay: 5_000,
   /** a CronJob scheduled every minute creating its first Job */
   cronSchedule: 130_000,
   /** the CronJob check: its first schedule, then its Job's pod running to the end */

@@ -18,6 +18,7 @@ import { isTerminating, type Meta, type Pod } from './k8s.js';
 const LESSON = 'statefulset';
 const STS = 'myweb-sts';
 const VOL_STS = 'myweb-sts-vol';
+const STS_SELECTOR = 'app=web,env=dev';
 const TEMPLATE = 'myweb-pvc';
 /** Ordinals myweb-sts-vol ever reaches in this lesson; setup pre-creates a PV for each when needed. */
 const VOL_ORDINALS = [0, 1, 2];
@@ -197,17 +198,29 @@ export const statefulset: Lesson = {
       needs: ['nodes'],
       async run(ctx: CheckContext) {
         await ensureSts(ctx);
-        // Watch the pods while scaling, as `kubectl get pods -w` in the course does; the events give the order.
-        const watch = ctx.kubectl(
-          ['get', 'pods', '-l', 'app=web,env=dev', '--watch', '--output-watch-events', '-o', 'json'],
-          { allowFailure: true, watchMs: LIMITS.watch },
-        );
-        await new Promise((r) => setTimeout(r, 3000));
+        // The list's resourceVersion marks the moment before the scale-down. A watch from it, opened once the
+        // pods are gone, replays every change since then in the API server's own order: no race with the
+        // watch's start, and the order is the server's sequence, not clock readings.
+        const path = `/api/v1/namespaces/${ctx.ns}/pods`;
+        const selector = `labelSelector=${encodeURIComponent(STS_SELECTOR)}`;
+        // --raw: kubectl's own `get pods -o json` wraps the items in a List without the server's resourceVersion.
+        const before = JSON.parse((await ctx.kubectl(['get', '--raw', `${path}?${selector}`])).stdout) as { metadata?: { resourceVersion?: string } };
+        const from = before.metadata?.resourceVersion;
+        if (!from) ctx.fail(`GET ${path} returned no resourceVersion to replay the scale-down from`);
         await ctx.kubectl(['scale', `statefulset/${STS}`, '--replicas=1']);
         await waitGone(ctx, 'pod', stsPod(1), LIMITS.scaleDown);
-        const events = splitJsonStream((await watch).stdout) as WatchEvent[];
+        const seconds = Math.ceil(ctx.scaled(LIMITS.replay) / 1000);
+        const replay = await ctx.kubectl(['get', '--raw', `${path}?watch=1&${selector}&resourceVersion=${from}&timeoutSeconds=${seconds}`], { allowFailure: true });
+        const events = splitJsonStream(replay.stdout) as WatchEvent[];
+        const error = events.find((e) => e.type === 'ERROR');
+        if (error) {
+          ctx.fail(
+            `the watch from resourceVersion ${from} could not replay the scale-down: ${(error.object as unknown as { message?: string }).message ?? 'ERROR event'}`,
+            'the API server keeps a short history of changes; see its --watch-cache flags, or run the check again',
+          );
+        }
         const seen = events.map((e) => `${e.type} ${e.object.metadata.name}${e.object.metadata.deletionTimestamp ? ' (terminating)' : ''}`);
-        ctx.note(`watch: ${seen.join('; ')}`);
+        ctx.note(`watch from resourceVersion ${from}: ${seen.join('; ')}`);
         const problem = scaleDownProblem(events, [stsPod(2), stsPod(1)]);
         if (problem) ctx.fail(problem);
         const left = (await listPods(ctx, 'app=web,env=dev')).map((p) => p.metadata.name);

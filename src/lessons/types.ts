@@ -106,6 +106,8 @@ export interface CheckContext {
   fail(message: string, hint?: string): never;
   /** A note kept in the report (e.g. the pod IPs seen). */
   note(text: string): void;
+  /** A named limit under the run's time scale, for a limit that goes into a request (a watch's timeoutSeconds). */
+  scaled(limitMs: number): number;
 }
 
 export interface Check {

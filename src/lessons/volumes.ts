@@ -4,7 +4,7 @@ import { LIMITS } from './limits.js';
 import type { CheckContext, Lesson } from './types.js';
 import { getOrUndefined, listPods, nodeAffinityFor, pinPodTo, token, waitGone, waitPodsReady } from './lesson-steps.js';
 import { isReady, isTerminating } from './k8s.js';
-import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from './k8s.js';
+import type { PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from './k8s.js';
 
 const LESSON = 'volumes';
 const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
@@ -159,15 +159,24 @@ export const volumes: Lesson = {
       async run(ctx: CheckContext) {
         await ctx.apply('pod-volume-1.yaml');
         const [first] = await waitPodsReady(ctx, ['pod-volume-1']);
+        const firstUid = first!.metadata.uid;
         const secret = token('emptydir');
         await ctx.exec('pod-volume-1', ['sh', '-c', `echo ${secret} > /mount1/shared.txt`], { container: 'container1' });
         await ctx.kubectl(['delete', 'pod', 'pod-volume-1', '--wait=true'], { waitMs: LIMITS.delete });
         await ctx.apply('pod-volume-1.yaml');
-        const [second] = await waitPodsReady(ctx, ['pod-volume-1']);
-        if (second!.metadata.uid === first!.metadata.uid) ctx.fail('pod-volume-1 was not re-created (same uid)');
+        // The new pod has the old one's name: it is told from the old one by its uid.
+        const pod = await ctx.waitFor(
+          `a new pod-volume-1 (not uid ${firstUid}) to be Ready`,
+          async () => {
+            const pod = await getOrUndefined<Pod>(ctx, ['pod', 'pod-volume-1']);
+            return pod !== undefined && pod.metadata.uid !== firstUid && isReady(pod) && !isTerminating(pod) ? pod : undefined;
+          },
+          { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
+        );
         const ls = await ctx.exec('pod-volume-1', ['ls', '-A', '/mount1'], { container: 'container1' });
-        if (ls.stdout.trim() !== '') ctx.fail(`the new pod-volume-1 found ${JSON.stringify(ls.stdout.trim())} in its emptyDir: the old pod's data outlived it`);
-        ctx.note(`pod-volume-1 wrote ${secret}; after delete and re-create, /mount1 is empty`);
+        const listing = ls.stdout.trim();
+        if (listing !== '') ctx.fail(`the new pod-volume-1 found ${JSON.stringify(listing)} in its emptyDir: the old pod's data outlived it`);
+        ctx.note(`pod-volume-1 (uid ${firstUid}) wrote ${secret}; after delete and re-create, the new pod (uid ${pod.metadata.uid}) finds /mount1 empty`);
       },
     },
     {
@@ -245,10 +254,18 @@ export const volumes: Lesson = {
     },
     {
       id: 'pvc-delete-retain-released',
-      title: 'Deleting the PVC leaves a Retain PV Released: kept, and not bound again by a new claim that matches it',
+      title: 'Deleting the PVC leaves a Retain PV Released: its data is kept, and a new claim that matches it is not bound to it',
+      needs: ['nodes'],
       async run(ctx: CheckContext) {
         await ensurePvc01Bound(ctx);
-        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--ignore-not-found', '--wait=true'], { waitMs: LIMITS.delete });
+        // Data written through the claim, before the claim goes.
+        await ctx.apply('pod-volume-3.yaml');
+        const [writer] = await waitPodsReady(ctx, ['pod-volume-3']);
+        const node = writer!.spec.nodeName;
+        if (!node) ctx.fail('pod-volume-3 is Ready but has no spec.nodeName');
+        const secret = token('retain');
+        await ctx.exec('pod-volume-3', ['sh', '-c', `echo ${secret} > /volume/retained.txt`]);
+        await ctx.kubectl(['delete', 'pod', 'pod-volume-3', '--wait=true'], { waitMs: LIMITS.delete });
         await ctx.kubectl(['delete', 'pvc', 'pvc-01', '--wait=true'], { waitMs: LIMITS.delete });
         const pv = await ctx.waitFor(
           `PV ${pv01(ctx)} to be Released`,
@@ -265,7 +282,7 @@ export const volumes: Lesson = {
         if (pv.spec.persistentVolumeReclaimPolicy !== 'Retain') {
           ctx.fail(`${pv01(ctx)} is Released but its reclaim policy is ${pv.spec.persistentVolumeReclaimPolicy}, not Retain`);
         }
-        // Not reusable: a new claim that matches it in every way (selector, size, access mode) stays Pending.
+        // Not bound again: a new claim that matches it in every way (selector, size, access mode) stays Pending.
         await ctx.apply('pvc-01.yaml', { change: (obj) => ((obj['metadata'] as Record<string, unknown>)['name'] = 'pvc-02') });
         await ctx.holds(`a new claim pvc-02 stays Pending and ${pv01(ctx)} stays Released`, async () => {
           const claim = await getOrUndefined<PersistentVolumeClaim>(ctx, ['pvc', 'pvc-02']);
@@ -273,8 +290,24 @@ export const volumes: Lesson = {
           const now = await pvPhase(ctx, pv01(ctx));
           return now?.status?.phase === 'Released' ? undefined : `${pv01(ctx)} went ${now?.status?.phase ?? 'away'}`;
         }, { forMs: LIMITS.claimQuiet });
+        // Kept: no claim can reach the volume now, so a pod on its node mounts the directory behind it.
+        const path = pv.spec.hostPath?.path;
+        if (!path) ctx.fail(`${pv01(ctx)} has no hostPath to read the kept data from`);
+        await ctx.apply('pv-reader.yaml', {
+          change: (obj) => {
+            pinPodTo(node)(obj);
+            const volumes = (obj['spec'] as { volumes: { hostPath: { path: string } }[] }).volumes;
+            volumes[0]!.hostPath.path = path;
+          },
+        });
+        await waitPodsReady(ctx, ['pv-reader']);
+        const read = await ctx.exec('pv-reader', ['sh', '-c', 'cat /pv/retained.txt 2>/dev/null || true']);
+        if (read.stdout.trim() !== secret) {
+          ctx.fail(`${path} on ${node}, behind the Released ${pv01(ctx)}, holds ${JSON.stringify(read.stdout.trim())} in retained.txt, not what pod-volume-3 wrote through pvc-01 (${secret}): the data was not kept`);
+        }
+        await ctx.exec('pv-reader', ['rm', '-f', '/pv/retained.txt'], { allowFailure: true });
         ctx.note(
-          `${pv01(ctx)}: Bound -> Released, still naming its old claim ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name}; a matching new claim pvc-02 stayed Pending for ${Math.round(LIMITS.claimQuiet / 1000)}s`,
+          `${pv01(ctx)}: Bound -> Released, still naming its old claim ${pv.spec.claimRef?.namespace}/${pv.spec.claimRef?.name}; a matching new claim pvc-02 stayed Pending for ${Math.round(LIMITS.claimQuiet / 1000)}s; ${path} on ${node} still holds ${secret}`,
         );
       },
     },

@@ -10,6 +10,8 @@ import { isReady, isTerminating, restarts, type Condition, type Endpoints, type 
 const LESSON = 'workloads';
 /** Marks a node this lesson cordoned, so cleanup (even a later run's) can always uncordon it. */
 export const CORDON_ANNOTATION = 'k8slab.io/cordoned-by';
+/** The node label ds-selected's nodeSelector names (value: the lesson's namespace); cleanup removes it. */
+export const DS_ELIGIBLE_LABEL = 'k8slab.io/ds-eligible';
 
 interface Controller {
   metadata: Meta & { generation?: number };
@@ -74,6 +76,25 @@ async function waitRevisionWith(ctx: CheckContext, image: string): Promise<numbe
   const wrong = pods.filter((p) => p.spec.containers[0]?.image !== image || !isReady(p));
   if (wrong.length > 0) ctx.fail(`after the rollout, ${names(wrong).join(', ')} run another image than ${image} or are not Ready`);
   return rev;
+}
+
+interface DaemonSet {
+  metadata: Meta & { generation?: number };
+  status?: { observedGeneration?: number; desiredNumberScheduled?: number };
+}
+
+/** ds-selected's pods, live or terminating, by node; `wanted` is the controller's desiredNumberScheduled. */
+async function dsSelectedState(ctx: CheckContext): Promise<{ wanted: number | undefined; pods: Pod[] }> {
+  const ds = await ctx.kubectlJson<DaemonSet>(['get', 'daemonset', 'ds-selected']);
+  const seen = ds.status?.observedGeneration !== undefined && ds.status.observedGeneration >= (ds.metadata.generation ?? 0);
+  return { wanted: seen ? ds.status?.desiredNumberScheduled : undefined, pods: await listPods(ctx, 'app=ds-selected') };
+}
+
+const podsOn = (pods: Pod[]) => pods.map((p) => `${p.metadata.name} on ${p.spec.nodeName ?? '(unscheduled)'}`).join(', ');
+
+async function unlabelEligible(ctx: CheckContext): Promise<void> {
+  const nodes = await ctx.kubectlJson<List<Node>>(['get', 'nodes', '-l', `${DS_ELIGIBLE_LABEL}=${ctx.ns}`]);
+  for (const node of nodes.items) await ctx.kubectl(['label', 'node', node.metadata.name, `${DS_ELIGIBLE_LABEL}-`]);
 }
 
 async function uncordonMarked(ctx: CheckContext): Promise<void> {
@@ -174,6 +195,56 @@ export const workloads: Lesson = {
         const doubled = [...perNode].filter(([, pods]) => pods.length > 1).map(([n]) => n);
         if (doubled.length > 0) ctx.fail(`more than one ds-logger pod on ${doubled.join(', ')}`);
         ctx.note([...perNode].map(([n, pods]) => `${n}: ${names(pods).join(', ')}`).join('; '));
+      },
+    },
+    {
+      id: 'daemonset-node-eligible',
+      title: 'A DaemonSet with a nodeSelector starts a pod on a node once the node gets the label, and removes it when the label goes',
+      needs: ['nodes'],
+      async run(ctx: CheckContext) {
+        const node = ctx.facts.schedulableNodes[0];
+        if (node === undefined) ctx.fail('no schedulable node', 'see `kubectl get nodes` (cordoned or tainted nodes)');
+        // A run that crashed may have left the label on a node.
+        await unlabelEligible(ctx);
+        await ctx.apply('daemonset-selected.yaml');
+        // No node carries the label yet: the controller, once it has seen the DaemonSet, wants no pod.
+        const before = await ctx.waitFor(
+          'daemonset ds-selected to be observed by its controller',
+          async () => {
+            const state = await dsSelectedState(ctx);
+            return state.wanted === undefined ? undefined : state;
+          },
+          { timeoutMs: LIMITS.api },
+        );
+        if (before.wanted !== 0 || before.pods.length > 0) {
+          ctx.fail(`before any node has ${DS_ELIGIBLE_LABEL}=${ctx.ns}, ds-selected wants ${before.wanted} pods and has ${podsOn(before.pods) || 'none'}`);
+        }
+        try {
+          await ctx.kubectl(['label', 'node', node, `${DS_ELIGIBLE_LABEL}=${ctx.ns}`, '--overwrite']);
+          const pod = await ctx.waitFor(
+            `a Ready ds-selected pod on ${node}, and none elsewhere`,
+            async () => {
+              const { pods } = await dsSelectedState(ctx);
+              const elsewhere = pods.filter((p) => p.spec.nodeName !== undefined && p.spec.nodeName !== node);
+              if (elsewhere.length > 0) ctx.fail(`ds-selected runs ${podsOn(elsewhere)}, a node without the label`);
+              const mine = live(pods).filter((p) => p.spec.nodeName === node);
+              return mine.length === 1 && isReady(mine[0]!) ? mine[0] : undefined;
+            },
+            { timeoutMs: LIMITS.podReady, intervalMs: 2000 },
+          );
+          await ctx.kubectl(['label', 'node', node, `${DS_ELIGIBLE_LABEL}-`]);
+          await ctx.waitFor(
+            `ds-selected's pod ${pod.metadata.name} to be gone from ${node} after the label was removed`,
+            async () => {
+              const { wanted, pods } = await dsSelectedState(ctx);
+              return wanted === 0 && pods.length === 0 ? true : undefined;
+            },
+            { timeoutMs: LIMITS.delete, intervalMs: 2000 },
+          );
+          ctx.note(`no pod before; ${node} labelled ${DS_ELIGIBLE_LABEL}=${ctx.ns} -> ${pod.metadata.name} Ready there; label removed -> no pod`);
+        } finally {
+          await ctx.kubectl(['label', 'node', node, `${DS_ELIGIBLE_LABEL}-`], { allowFailure: true });
+        }
       },
     },
     {
@@ -463,5 +534,6 @@ export const workloads: Lesson = {
   ],
   async cleanup(ctx: CheckContext) {
     await uncordonMarked(ctx);
+    await unlabelEligible(ctx);
   },
 };

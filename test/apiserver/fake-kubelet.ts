@@ -1,8 +1,10 @@
 // A FAKE kubelet for the apiserver tier, where no real kubelet can run (no container runtime, no pod
 // network on the CI host). It plays only the part of a kubelet the StatefulSet controller sees, through
 // the API: it binds new pods of one namespace to a fake node, reports them Running and Ready after a
-// delay (as a container start would take), and finishes a graceful deletion after a second. Nothing
-// runs; tests use it to watch the controller's ordering, never to claim that pods work.
+// delay (as a container start would take), and finishes a graceful deletion after a second. With `node`,
+// it also keeps that Node's status Ready (a heartbeat), so the node lifecycle controller does not taint it
+// unreachable and the DaemonSet controller places pods there. Nothing runs; tests use it to watch the
+// controllers, never to claim that pods work.
 import type { Executor } from '../../src/lessons/types.js';
 
 interface FakePod {
@@ -18,8 +20,14 @@ export interface FakeKubelet {
 }
 
 export const FAKE_NODE = 'k8slab-fake-node';
+const HEARTBEAT_MS = 5000;
 
-export function startFakeKubelet(exec: Executor, ns: string, opts: { readyAfterMs?: number; deleteAfterMs?: number } = {}): FakeKubelet {
+export function startFakeKubelet(
+  exec: Executor,
+  ns: string,
+  opts: { readyAfterMs?: number; deleteAfterMs?: number; node?: string } = {},
+): FakeKubelet {
+  const target = opts.node ?? FAKE_NODE;
   const readyAfter = opts.readyAfterMs ?? 1500;
   const deleteAfter = opts.deleteAfterMs ?? 1000;
   const firstSeen = new Map<string, number>();
@@ -27,7 +35,22 @@ export function startFakeKubelet(exec: Executor, ns: string, opts: { readyAfterM
   let running = true;
   const kubectl = (args: string, input?: string) => exec.run(`kubectl -n ${ns} ${args}`, input === undefined ? {} : { input });
 
+  const heartbeat = async (node: string) => {
+    const res = await exec.run(`kubectl get node ${node} -o json`);
+    if (res.exitCode !== 0) return;
+    const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const resources = { cpu: '4', memory: '8Gi', pods: '110' };
+    const status = { capacity: resources, allocatable: resources, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: at, lastTransitionTime: at }] };
+    await exec.run(`kubectl replace --raw /api/v1/nodes/${node}/status -f -`, { input: JSON.stringify({ ...JSON.parse(res.stdout), status }) });
+  };
+
+  let lastBeat = 0;
   const tick = async () => {
+    // Well inside the controller's 40 s grace period for a silent node.
+    if (opts.node !== undefined && Date.now() - lastBeat > HEARTBEAT_MS) {
+      await heartbeat(opts.node);
+      lastBeat = Date.now();
+    }
     const res = await kubectl('get pods -o json');
     if (res.exitCode !== 0) return;
     const now = Date.now();
@@ -39,7 +62,7 @@ export function startFakeKubelet(exec: Executor, ns: string, opts: { readyAfterM
       if (pod.metadata.deletionTimestamp) {
         if (age >= deleteAfter && (await kubectl(`delete pod ${name} --grace-period=0 --force --wait=false`)).exitCode === 0) log.push(`deleted ${name}`);
       } else if (!pod.spec.nodeName) {
-        const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: FAKE_NODE } };
+        const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: target } };
         if ((await kubectl(`create --raw /api/v1/namespaces/${ns}/pods/${name}/binding -f -`, JSON.stringify(binding))).exitCode === 0) log.push(`bound ${name}`);
       } else if (age >= readyAfter && !pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) {
         const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');

@@ -101,6 +101,12 @@ describe('services and access on a control plane without nodes', () => {
     const token = byId(run)['access/sa-token']!.transcript.filter((t) => t.command.includes('--token='));
     expect(token.map((t) => t.command).some((c) => c.includes('--token=$TOKEN') || c.includes("'--token=$TOKEN'"))).toBe(true);
     expect(byId(run)['access/sa-token']!.notes.join('\n')).toMatch(/^\$TOKEN below is: TOKEN=\$\(kubectl -n k8slab-access get secret default-token-\w+ -o jsonpath='\{\.data\.token\}' \| base64 -d\)$/m);
+    // Nor does it anywhere else: the Secret's base64 data as kubectl printed it, or the token itself.
+    const access = run.results.filter((r) => r.lesson === 'access');
+    const secretRead = access.flatMap((r) => r.transcript).find((t) => /get secret default-token-\w+ -o json$/.test(t.command))!;
+    expect(secretRead.stdout).toMatch(/"token": "<redacted>"/);
+    const everything = JSON.stringify([access.map((r) => [r.transcript, r.notes, r.reason]), run.lessons.map((l) => [l.setup, l.cleanup])]);
+    expect(everything).not.toMatch(/eyJ[\w-]{8,}\.eyJ|ZXlK[A-Za-z0-9+/]{16}/);
   });
 
   it('deleted the namespaces and the labelled cluster-scoped objects', async () => {

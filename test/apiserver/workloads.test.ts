@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlyChecks, runOne as runOneWith, startControlPlane, sabotage, type ControlPlane } from './harness.js';
 import { runLessons, type RunResult } from '../../src/lessons/runner.js';
-import { workloads, CORDON_ANNOTATION } from '../../src/lessons/workloads.js';
+import { workloads, CORDON_ANNOTATION, DS_ELIGIBLE_LABEL } from '../../src/lessons/workloads.js';
 import { resolveImages } from '../../src/config/images.js';
 import type { CheckResult, ClusterFacts, Executor, Lesson } from '../../src/lessons/types.js';
 import { startFakeKubelet } from './fake-kubelet.js';
@@ -36,6 +36,7 @@ describe('workloads on a control plane without nodes', () => {
     expect(failed.map((r) => r.check)).toEqual([
       'replicaset-self-healing',
       'daemonset-per-node',
+      'daemonset-node-eligible',
       'job-completes',
       'cronjob-creates-job',
       'liveness-restarts',
@@ -114,6 +115,57 @@ describe('workloads whose pods a (fake) kubelet runs', () => {
     const minor = Number(JSON.parse(version.stdout).serverVersion.minor.replace(/\D+$/, ''));
     expect(apply.input).toMatch(minor >= 21 ? /^apiVersion: batch\/v1$/m : /^apiVersion: batch\/v1beta1$/m);
   }, 600_000);
+});
+
+// The DaemonSet controller is real; a fake kubelet keeps one Node Ready (its heartbeat) and runs the pods
+// placed on it. One node, one label key: these run one after another.
+describe('daemonset-node-eligible: a pod comes with the node label and goes with it', () => {
+  const NODE = 'k8slab-fake-node-ds';
+  const facts: ClusterFacts = { ...withNodes, schedulableNodes: [NODE] };
+  beforeAll(async () => {
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } };
+    expect((await cp.executor.run('kubectl apply -f -', { input: JSON.stringify(node) })).exitCode).toBe(0);
+  });
+  afterAll(async () => {
+    await cp?.executor.run(`kubectl delete node ${NODE} --ignore-not-found`);
+  });
+
+  async function runDs(id: string, opts: { executor?: Executor; timeScale?: number } = {}): Promise<CheckResult> {
+    const lesson = only(id, ['daemonset-node-eligible']);
+    const kubelet = startFakeKubelet(cp.executor, `k8slab-${id}`, { node: NODE });
+    try {
+      const run = await runLessons({ executor: opts.executor ?? cp.executor, images, lessons: [lesson], facts, timeScale: opts.timeScale ?? 1, checkTimeoutMs: 300_000 });
+      expect(run.results).toHaveLength(1);
+      return run.results[0]!;
+    } finally {
+      await kubelet.stop();
+    }
+  }
+  const nodeLabels = async () => (JSON.parse((await cp.executor.run(`kubectl get node ${NODE} -o json`)).stdout).metadata.labels ?? {}) as Record<string, string>;
+
+  it('passes: no pod before, one Ready pod on the node once labelled, none once the label is gone', async () => {
+    const r = await runDs('fk-wl-dsel');
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'passed', reason: undefined });
+    expect(r.notes.join('\n')).toMatch(new RegExp(`^no pod before; ${NODE} labelled ${DS_ELIGIBLE_LABEL}=k8slab-fk-wl-dsel -> ds-selected-\\w+ Ready there; label removed -> no pod$`));
+    expect(await nodeLabels()).not.toHaveProperty(DS_ELIGIBLE_LABEL);
+  }, 400_000);
+
+  it('fails when the node loses the label again at once (no pod may come), and leaves the node unlabelled', async () => {
+    const executor = sabotage(cp.executor, [{ after: new RegExp(`label node ${NODE} ${DS_ELIGIBLE_LABEL}=`), run: [`kubectl label node ${NODE} ${DS_ELIGIBLE_LABEL}-`] }]);
+    const r = await runDs('brk-wl-dsel-on', { executor, timeScale: 0.2 });
+    expect(executor.fired).toHaveLength(1);
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(new RegExp(`timed out after \\d+s waiting for a Ready ds-selected pod on ${NODE}, and none elsewhere`)) });
+    expect(await nodeLabels()).not.toHaveProperty(DS_ELIGIBLE_LABEL);
+  }, 400_000);
+
+  it('fails when the pod stays after the label is removed (the node is labelled again), and leaves the node unlabelled', async () => {
+    const ns = 'k8slab-brk-wl-dsel-off';
+    const executor = sabotage(cp.executor, [{ after: new RegExp(`label node ${NODE} ${DS_ELIGIBLE_LABEL}-$`, 'm'), run: [`kubectl label node ${NODE} ${DS_ELIGIBLE_LABEL}=${ns} --overwrite`] }]);
+    const r = await runDs('brk-wl-dsel-off', { executor, timeScale: 0.2 });
+    expect(executor.fired).toHaveLength(1);
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(/timed out after \d+s waiting for ds-selected's pod ds-selected-\w+ to be gone from k8slab-fake-node-ds after the label was removed/) });
+    expect(await nodeLabels()).not.toHaveProperty(DS_ELIGIBLE_LABEL);
+  }, 400_000);
 });
 
 describe('each workloads check that runs here fails when its object is broken', () => {

@@ -47,6 +47,8 @@ describe('LessonContext under a time scale', () => {
     expect(exec.calls[1]!.command).toContain(`--timeout=${(LIMITS.rollout * 1.5) / 1000}s`);
     expect(exec.calls[2]!.command).toBe('kubectl -n k8slab-workloads get pods');
     expect(exec.calls[3]!.command).toContain(`--request-timeout=${(LIMITS.watch * 3) / 1000}s`);
+    // a limit that goes into a request (a replaying watch's timeoutSeconds) is scaled the same way
+    expect(ctxWith(exec, 3).scaled(LIMITS.replay)).toBe(LIMITS.replay * 3);
   });
 
   it('refuses a hand-written --timeout= flag, which would escape the time scale', async () => {
