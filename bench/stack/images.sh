@@ -77,8 +77,8 @@ image_pause() {
 # Debian 12's MariaDB under the official image's name, at Debian's version (the tag says which MariaDB it is;
 # the lesson's README says it is a stand-in). The pieces the official image has and the lesson uses: mariadbd,
 # mariadb-install-db, mariadb/mariadb-admin, mariadb-backup and mbstream, socat (the clone's transport), bash
-# and the GNU tools of its Ubuntu base (busybox for the rest); the mysql user as uid 999; bind-address
-# commented out, as the official image does.
+# and the GNU tools of its Ubuntu base (busybox for the rest); the mysql user as uid 999 and the official
+# Dockerfile's edits of the configuration (mariadb_files).
 image_mariadb() {
   pack mariadb "docker.io/library/mariadb:$MARIADB_VERSION" - --cmd '["mariadbd"]' -- base_files \
     "debs mariadb-server-core mariadb-server mariadb-backup mariadb-client-core mariadb-client mariadb-common \
@@ -99,8 +99,13 @@ mariadb_files() {
   echo 'mysql:x:999:999:MariaDB:/var/lib/mysql:/bin/false' >>"$ROOT/etc/passwd"
   echo 'mysql:x:999:' >>"$ROOT/etc/group"
   ln -sf mariadb.cnf "$ROOT/etc/mysql/my.cnf"   # update-alternatives in mariadb-common's postinst
-  sed -i -E 's/^(bind-address)/#\1/' "$ROOT/etc/mysql/mariadb.conf.d/50-server.cnf"
-  install -d -o 999 -g 999 "$ROOT/var/lib/mysql" "$ROOT/run/mysqld"
+  # As the official image's Dockerfile: bind-address, log and user lines commented out, no reverse lookups,
+  # and conf.d (the mount point) read after mariadb.conf.d, so what is mounted there wins.
+  sed -Ei 's/^(bind-address|log|user\s)/#&/' "$ROOT"/etc/mysql/mariadb.conf.d/*.cnf
+  printf '[mariadb]\nhost-cache-size=0\nskip-name-resolve\n' >"$ROOT/etc/mysql/mariadb.conf.d/05-skipcache.cnf"
+  sed -i -e '/^!includedir \/etc\/mysql\/conf.d\/$/d' -e '$a !includedir /etc/mysql/conf.d/' "$ROOT/etc/mysql/mariadb.cnf"
+  install -d -o 999 -g 999 "$ROOT/var/lib/mysql"
+  install -d -o 999 -g 999 -m 0777 "$ROOT/run/mysqld"
   install -d "$ROOT/etc/mysql/conf.d"
   ln -sf bash "$ROOT/bin/sh"
 }
@@ -118,7 +123,7 @@ busybox_all() {
 # pack SHORT REF MAIN_BINARY [oci-image.sh options] -- STEP...
 # Each STEP is "function args" run with the rootfs as $ROOT. Skipped (with a note) when MAIN_BINARY is missing
 # (MAIN_BINARY "-": the image is made of Debian's packages only, nothing to wait for);
-# kept when the tarball was made from the same inputs (steps, the binaries' and debs' hashes).
+# kept when the tarball was made from the same inputs (steps and their code, the binaries' hashes).
 pack() {
   local short=$1 ref=$2 main=$3 opts=() steps=(); shift 3
   while [[ $1 != -- ]]; do opts+=("$1"); shift; done; shift
@@ -127,7 +132,8 @@ pack() {
   local stamp tar=$IMAGES/$short.tar
   stamp=$(printf '%s\n' "$ref" "${opts[@]}" "${steps[@]}"; sha256sum "$here/oci-image.sh"
     local s w; for s in "${steps[@]}"; do
-      read -ra w <<<"$s"; if [[ ${w[0]} == copy ]]; then sha256sum "${w[1]}" | cut -d' ' -f1; fi; done)
+      # a step's own code too, so editing a step rebuilds what it made
+      read -ra w <<<"$s"; declare -f "${w[0]}"; if [[ ${w[0]} == copy ]]; then sha256sum "${w[1]}" | cut -d' ' -f1; fi; done)
   stamp=$(sha256sum <<<"$stamp" | cut -c1-64)
   if [[ -f $tar && $(cat "$IMAGES/.$short.stamp" 2>/dev/null) == "$stamp" ]]; then log "$ref: up to date"; return; fi
   ROOT=$(mktemp -d "$IMAGES/.rootfs.XXXXXX")

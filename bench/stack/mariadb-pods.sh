@@ -10,6 +10,7 @@
 #   on the primary reaches both replicas.
 #
 #   mariadb-pods.sh [IMAGE.tar]   default $STACK_CACHE/images/mariadb.tar; needs root, ip, unshare, node
+#   K8SLAB_MARIADB_MANIFESTS=DIR  another copy of manifests/mysql (the sabotage test edits one)
 #
 # Prints one "ok ..." line per step and exits 0, or "FAIL ..." and exits 1. Everything it starts (processes,
 # namespaces, the work dir) is removed on exit.
@@ -19,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 image=${1:-$STACK_CACHE/images/mariadb.tar}
 [[ -f $image ]] || die "$image is missing: run bench/stack/images.sh mariadb"
 [[ $(id -u) == 0 ]] || die "needs root (network namespaces, chroot)"
-manifests=$(cd "$here/../../manifests/mysql" && pwd)
+manifests=$(cd "${K8SLAB_MARIADB_MANIFESTS:-$here/../../manifests/mysql}" && pwd)
 
 W=$(mktemp -d /tmp/k8slab-mariadb-pods.XXXXXX)
 NS=k8slab-mdb-$$
@@ -43,6 +44,7 @@ tar -xf "$image" -C "$W" manifest.json
 tar -xOf "$image" "$(jq -r '.[0].Layers[0]' "$W/manifest.json")" | tar -x -C "$W/rootfs"
 mkdir -p "$W/rootfs/proc" "$W/rootfs/dev" "$W/rootfs/mnt/conf.d" "$W/rootfs/mnt/config-map"
 touch "$W/rootfs/etc/hosts" # the kubelet mounts one there
+# shellcheck disable=SC2016 # JavaScript, not shell
 NODE_PATH=$here/../../node_modules node -e '
   const { parse } = require("yaml"); const fs = require("fs"); const [dir, out] = process.argv.slice(1);
   const sts = parse(fs.readFileSync(dir + "/mariadb-statefulset.yaml", "utf8")).spec.template.spec;
@@ -131,7 +133,7 @@ until_ok "mysql-1 to follow a write made after the clone" 60 row_on mysql-1.mysq
 ok "mysql-1 cloned mysql-0 and replicates ($(sql mysql-1.mysql 'SELECT @@gtid_slave_pos'))"
 if out=$(sql mysql-1.mysql "INSERT INTO k8slab.message VALUES ('written-on-a-replica')" 2>&1); then fail "mysql-1 accepted root's write"; fi
 [[ $out == *read-only* ]] || fail "mysql-1 refused the write, but not for read-only: $out"
-ok "mysql-1 refused root's write: $out"
+ok "mysql-1 refused root's write: $(grep -a '^ERROR' <<<"$out")"
 
 pod 2
 until_ok "mysql-2 (a clone of the replica mysql-1) to have the data" 60 row_on mysql-2.mysql hello-2
