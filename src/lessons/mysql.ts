@@ -15,7 +15,7 @@ const NEEDS: readonly Capability[] = ['nodes', 'dns', 'defaultStorageClass'];
 const POD_TIMEOUT_MS = LIMITS.mysqlPods;
 const CHECK_TIMEOUT_MS = LIMITS.mysqlCheck;
 
-/** Per flavor: its manifests, the client tool its scripts use, and whether its default images are amd64-only. */
+/** Per flavor: its manifests, the backup tool that clones a replica, and whether its default images are amd64-only. */
 const FLAVORS: Readonly<Record<MysqlFlavor, { files: readonly string[]; backup: string; amd64Only: boolean }>> = {
   // The official mariadb image is multi-arch (amd64, arm64, ppc64le, s390x).
   mariadb: { files: ['mariadb-configmap.yaml', 'mysql-services.yaml', 'mariadb-statefulset.yaml'], backup: 'mariadb-backup', amd64Only: false },
