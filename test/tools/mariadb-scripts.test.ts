@@ -130,6 +130,17 @@ describe('the MariaDB flavor scripts', () => {
       });
     });
 
+    it('MariaDB 11.1 and later: the same from mariadb_backup_binlog_info / mariadb_backup_slave_info', async () => {
+      expect(await sidecar({ mariadb_backup_binlog_info: 'mysql-0-bin.000002\t342\t0-100-9\n' })).toEqual({
+        status: 0,
+        left: ['change_master_to.sql.in'],
+        sql: "SET GLOBAL gtid_slave_pos = '0-100-9'; CHANGE MASTER TO MASTER_USE_GTID = slave_pos",
+      });
+      expect((await sidecar({ mariadb_backup_slave_info: "SET GLOBAL gtid_slave_pos = '0-100-11';\n" })).sql).toBe(
+        "SET GLOBAL gtid_slave_pos = '0-100-11'; CHANGE MASTER TO MASTER_USE_GTID = slave_pos",
+      );
+    });
+
     it('a slave info without a GTID stops the sidecar; a pod that was never cloned (the primary) starts nothing', async () => {
       const bad = await sidecar({ xtrabackup_slave_info: "CHANGE MASTER TO MASTER_LOG_FILE='x', MASTER_LOG_POS=4;\n" });
       expect(bad.status).not.toBe(0);
