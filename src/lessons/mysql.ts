@@ -7,6 +7,8 @@ import { LIMITS } from './limits.js';
 import type { Capability, CheckContext, ExecResult, Lesson } from './types.js';
 import { DEFAULT_IMAGES, FLAVOR_IMAGES, type ImageKey, type MysqlFlavor } from '../config/images.js';
 import { getOrUndefined, listPods, token, waitPodsReady } from './lesson-steps.js';
+import { isReady } from './k8s.js';
+import { resolveName } from './probes.js';
 
 const LESSON = 'mysql';
 const CLIENT = 'mysql-client';
@@ -190,6 +192,33 @@ export const mysql: Lesson = {
           );
         }
         ctx.note(`mysql-read was answered by server-id ${[...servers].sort().join(', ')}`);
+      },
+    },
+    {
+      id: 'host-mysql-vs-read',
+      title: '`host mysql` answers the address of every mysql pod (headless); `host mysql-read` one ClusterIP',
+      needs: NEEDS,
+      timeoutMs: CHECK_TIMEOUT_MS,
+      async run(ctx: CheckContext) {
+        await ensureMysql(ctx, ['mysql-0', 'mysql-1']);
+        const clusterIp = (await ctx.kubectlJson<{ spec: { clusterIP?: string } }>(['get', 'service', 'mysql-read'])).spec.clusterIP;
+        if (clusterIp === undefined || clusterIp === 'None' || clusterIp === '') ctx.fail(`mysql-read has no ClusterIP (${clusterIp ?? 'none'})`);
+        // The headless name lists the Ready pods: compare with the pods of the moment, as DNS catches up.
+        const seen = await ctx.waitFor(
+          'mysql to resolve to the IP of every Ready mysql pod',
+          async () => {
+            const pods = (await listPods(ctx, 'app=mysql')).filter((p) => isReady(p) && p.status?.podIP !== undefined);
+            const ips = pods.map((p) => p.status!.podIP!).sort();
+            const got = await resolveName(ctx, CLIENT, 'mysql');
+            return ips.length >= 2 && got.join(' ') === ips.join(' ') ? pods.map((p) => `${p.metadata.name} ${p.status!.podIP!}`) : undefined;
+          },
+          { timeoutMs: LIMITS.wait, intervalMs: 2000 },
+        );
+        const read = await resolveName(ctx, CLIENT, 'mysql-read');
+        if (read.length !== 1 || read[0] !== clusterIp) {
+          ctx.fail(`mysql-read resolved to ${read.join(', ') || 'nothing'}, not to its one ClusterIP ${clusterIp}`, `see \`kubectl -n ${ctx.ns} get service mysql-read\``);
+        }
+        ctx.note(`mysql -> ${seen.join(', ')}; mysql-read -> ${clusterIp} (its ClusterIP)`);
       },
     },
     {

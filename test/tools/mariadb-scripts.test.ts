@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { MANIFESTS_DIR } from '../../src/paths.js';
+import { substitute } from '../../src/lessons/render.js';
+import { DEFAULT_IMAGES } from '../../src/config/images.js';
 
 interface Container {
   name: string;
@@ -52,6 +54,14 @@ describe('the MariaDB flavor scripts', () => {
   it('are the tutorial\'s four containers, every one on ${image.mariadb}', () => {
     expect([...scripts.keys()].sort()).toEqual(['clone-mysql', 'init-mysql', 'mariadb-backup', 'mysql']);
     expect(new Set(images)).toEqual(new Set(['${image.mariadb}']));
+  });
+
+  it('render as the runner renders them: no shell $-brace the runner would take for a placeholder', async () => {
+    for (const file of ['mariadb-statefulset.yaml', 'mariadb-configmap.yaml']) {
+      const raw = await readFile(join(MANIFESTS_DIR, 'mysql', file), 'utf8');
+      const text = substitute(raw, { images: DEFAULT_IMAGES, namespace: 'k8slab-mysql', lesson: 'mysql' }, file);
+      expect(text).not.toContain('${');
+    }
   });
 
   it('parse with bash -n and pass shellcheck', async () => {

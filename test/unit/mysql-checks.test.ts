@@ -21,7 +21,13 @@ interface Sabotage {
   dropNotReplicated?: boolean;
   /** mysql-read always reaches mysql-0 */
   oneBackend?: boolean;
+  /** `mysql` resolves to a ClusterIP, as a Service that is not headless does */
+  notHeadless?: boolean;
+  /** `mysql-read` resolves to the pods' addresses, as a headless Service does */
+  readHeadless?: boolean;
 }
+
+const READ_IP = '10.96.7.7';
 
 const REFUSAL: Record<MysqlFlavor, string> = {
   mysql: 'ERROR 1290 (HY000) at line 1: The MySQL server is running with the --super-read-only option so it cannot execute this statement',
@@ -70,8 +76,10 @@ class FakeCluster implements Runner {
       const [kind, name] = argv.slice(argv.indexOf('get') + 1);
       if (kind === 'statefulset') return this.statefulset ? ok('{}') : { exitCode: 1, stdout: '', stderr: 'Error from server (NotFound): statefulsets.apps "mysql" not found' };
       if (kind === 'pods') return ok(JSON.stringify({ items: this.podNames().map((n) => this.pod(n)) }));
+      if (kind === 'service') return ok(JSON.stringify({ spec: { clusterIP: name === 'mysql-read' ? READ_IP : 'None' } }));
       return ok(JSON.stringify(this.pod(name!)));
     }
+    if (argv.includes('exec') && i > 0 && argv[i + 1] === 'dig') return ok(this.dns(argv.at(-2)!).map((a) => `${a}\n`).join(''));
     if (argv.includes('exec') && i > 0) return this.sql(argv.slice(i + 1));
     throw new Error(`the fake cluster has no answer for: ${line}`);
   }
@@ -81,7 +89,16 @@ class FakeCluster implements Runner {
   }
 
   private pod(name: string): object {
-    return { metadata: { name }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } };
+    const ip = `10.1.0.${10 + Number(name.split('-')[1])}`;
+    return { metadata: { name }, status: { phase: 'Running', podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] } };
+  }
+
+  /** dig +short +search NAME A, as CoreDNS answers it */
+  private dns(name: string): string[] {
+    const podIps = this.podNames().map((n) => `10.1.0.${10 + Number(n.split('-')[1])}`);
+    if (name === 'mysql') return this.sabotage.notHeadless ? ['10.96.7.8'] : podIps;
+    if (name === 'mysql-read') return this.sabotage.readHeadless ? podIps : [READ_IP];
+    return [];
   }
 
   /** mysql -h HOST ... -e STATEMENTS, as the client pod runs it */
@@ -169,6 +186,15 @@ describe('the mysql checks on a fake cluster', () => {
     await check('scale-to-3').run(ctx);
     await check('drop-reaches-replicas').run(ctx);
     expect(ctx.notes.at(-1)).toMatch(/saw it on mysql-1, mysql-2; after DROP DATABASE on mysql-0, none of them has it/);
+  });
+
+  it('host-mysql-vs-read fails when mysql is not headless, or mysql-read resolves to the pods', async () => {
+    await expect(check('host-mysql-vs-read').run(contextFor(new FakeCluster('mariadb', { notHeadless: true }), 'mariadb'))).rejects.toThrow(
+      /waiting for mysql to resolve to the IP of every Ready mysql pod/,
+    );
+    await expect(check('host-mysql-vs-read').run(contextFor(new FakeCluster('mariadb', { readHeadless: true }), 'mariadb'))).rejects.toThrow(
+      'mysql-read resolved to 10.1.0.10, 10.1.0.11, not to its one ClusterIP 10.96.7.7',
+    );
   });
 
   it('mysql-read fails when one backend answers every read', async () => {
