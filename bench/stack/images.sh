@@ -9,6 +9,11 @@
 #   registry.k8s.io/coredns/coredns:v1.14.6    coredns
 #   registry.k8s.io/pause:3.10.2               pause
 #   k8slab.local/tools:2                       the lessons' tools: the testbed's tools:1 plus Debian's curl
+#   docker.io/library/mariadb:$MARIADB_VERSION  a STAND-IN for the official MariaDB image, for the mysql lesson's
+#                                              mariadb flavor: Debian 12's mariadb-server-core, mariadb-backup
+#                                              (mariadb-backup, mbstream), the clients, socat, bash, busybox.
+#                                              Not upstream's image: no docker-entrypoint.sh (the lesson's
+#                                              manifests initialize the datadir themselves), amd64 only.
 #
 # One tarball per image in $STACK_CACHE/images (OCI layout + docker-archive: see oci-image.sh) and
 # $STACK_CACHE/images/index.json. A tarball whose inputs did not change is kept, so a warm run only checks.
@@ -22,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 main() {
   take_lock images
   mkdir -p "$IMAGES"
-  local all=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns pause lesson-tools) want=("$@") i
+  local all=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns pause lesson-tools mariadb) want=("$@") i
   [[ ${#want[@]} -gt 0 ]] || want=("${all[@]}")
   for i in "${want[@]}"; do
     [[ " ${all[*]} " == *" $i "* ]] || die "unknown image '$i' (allowed: ${all[*]})"
@@ -83,20 +88,66 @@ image_lesson_tools() {
     "untar $base" "debs ${closure[*]}"
 }
 
+# Debian 12's MariaDB under the official image's name, at Debian's version (the tag says which MariaDB it is;
+# the lesson's README says it is a stand-in). The pieces the official image has and the lesson uses: mariadbd,
+# mariadb-install-db, mariadb/mariadb-admin, mariadb-backup and mbstream, socat (the clone's transport), bash
+# and the GNU tools of its Ubuntu base (busybox for the rest); the mysql user as uid 999 and the official
+# Dockerfile's edits of the configuration (mariadb_files).
+image_mariadb() {
+  pack mariadb "docker.io/library/mariadb:$MARIADB_VERSION" - --cmd '["mariadbd"]' -- base_files \
+    "debs mariadb-server-core mariadb-server mariadb-backup mariadb-client-core mariadb-client mariadb-common \
+      mysql-common libmariadb3 libaio1 libc6 libcrypt1 libgcc-s1 libnuma1 libpcre2-8-0 libssl3 libstdc++6 \
+      libsystemd0 liburing2 zlib1g libedit2 libncurses6 libtinfo6 libbsd0 libmd0 liblzma5 libzstd1 liblz4-1 \
+      libcap2 libgcrypt20 libgpg-error0 libpam0g libaudit1 libcap-ng0 socat libwrap0 libnsl2 libtirpc3 \
+      libtirpc-common libgssapi-krb5-2 libkrb5-3 libk5crypto3 libcom-err2 libkrb5support0 libkeyutils1 bash \
+      coreutils findutils grep sed hostname libacl1 libattr1 libgmp10 libselinux1 busybox-static" \
+    mariadb_files busybox_all
+}
+
+# What the packages' maintainer scripts would have done, and the official image's edits.
+mariadb_files() {
+  local v
+  v=$(dpkg-deb -f "$STACK_CACHE"/debs/mariadb-server-core_*.deb Version)
+  [[ $v =~ ^1:${MARIADB_VERSION//./\\.}- ]] ||
+    die "Debian's mariadb-server-core is $v, lib.sh pins MARIADB_VERSION=$MARIADB_VERSION: update the pin (or clear $STACK_CACHE/debs)"
+  echo 'mysql:x:999:999:MariaDB:/var/lib/mysql:/bin/false' >>"$ROOT/etc/passwd"
+  echo 'mysql:x:999:' >>"$ROOT/etc/group"
+  ln -sf mariadb.cnf "$ROOT/etc/mysql/my.cnf"   # update-alternatives in mariadb-common's postinst
+  # As the official image's Dockerfile: bind-address, log and user lines commented out, no reverse lookups,
+  # and conf.d (the mount point) read after mariadb.conf.d, so what is mounted there wins.
+  sed -Ei 's/^(bind-address|log|user\s)/#&/' "$ROOT"/etc/mysql/mariadb.conf.d/*.cnf
+  printf '[mariadb]\nhost-cache-size=0\nskip-name-resolve\n' >"$ROOT/etc/mysql/mariadb.conf.d/05-skipcache.cnf"
+  sed -i -e '/^!includedir \/etc\/mysql\/conf.d\/$/d' -e '$a !includedir /etc/mysql/conf.d/' "$ROOT/etc/mysql/mariadb.cnf"
+  install -d -o 999 -g 999 "$ROOT/var/lib/mysql"
+  install -d -o 999 -g 999 -m 0777 "$ROOT/run/mysqld"
+  install -d "$ROOT/etc/mysql/conf.d"
+  ln -sf bash "$ROOT/bin/sh"
+}
+
+# Every busybox applet that no package put on PATH (hostname, grep, sed, chown, ... for the lesson's scripts).
+busybox_all() {
+  local a
+  for a in $("$ROOT/bin/busybox" --list); do
+    [[ -e $ROOT/bin/$a || -e $ROOT/usr/bin/$a || -e $ROOT/sbin/$a || -e $ROOT/usr/sbin/$a ]] || ln -s busybox "$ROOT/bin/$a"
+  done
+}
+
 # ---------------------------------------------------------------- assembly
 
 # pack SHORT REF MAIN_BINARY [oci-image.sh options] -- STEP...
-# Each STEP is "function args" run with the rootfs as $ROOT. Skipped (with a note) when MAIN_BINARY is missing;
-# kept when the tarball was made from the same inputs (steps, the binaries' and debs' hashes).
+# Each STEP is "function args" run with the rootfs as $ROOT. Skipped (with a note) when MAIN_BINARY is missing
+# (MAIN_BINARY "-": the image is made of Debian's packages only, nothing to wait for);
+# kept when the tarball was made from the same inputs (steps and their code, the binaries' hashes).
 pack() {
   local short=$1 ref=$2 main=$3 opts=() steps=(); shift 3
   while [[ $1 != -- ]]; do opts+=("$1"); shift; done; shift
   steps=("$@")
-  if [[ ! -x $main && ! ( $main == *.tar && -f $main ) ]]; then log "$ref: skipped, $main is not built (npm run stack:build)"; return; fi
+  if [[ $main != - && ! -x $main && ! ( $main == *.tar && -f $main ) ]]; then log "$ref: skipped, $main is not built (npm run stack:build)"; return; fi
   local stamp tar=$IMAGES/$short.tar
   stamp=$(printf '%s\n' "$ref" "${opts[@]}" "${steps[@]}"; sha256sum "$here/oci-image.sh"
     local s w; for s in "${steps[@]}"; do
-      read -ra w <<<"$s"; if [[ ${w[0]} == copy || ${w[0]} == untar ]]; then sha256sum "${w[1]}" | cut -d' ' -f1; fi; done)
+      # a step's own code too, so editing a step rebuilds what it made
+      read -ra w <<<"$s"; declare -f "${w[0]}"; if [[ ${w[0]} == copy || ${w[0]} == untar ]]; then sha256sum "${w[1]}" | cut -d' ' -f1; fi; done)
   stamp=$(sha256sum <<<"$stamp" | cut -c1-64)
   if [[ -f $tar && $(cat "$IMAGES/.$short.stamp" 2>/dev/null) == "$stamp" ]]; then log "$ref: up to date"; return; fi
   ROOT=$(mktemp -d "$IMAGES/.rootfs.XXXXXX")

@@ -29,6 +29,8 @@ CNI_PLUGINS_VERSION=v1.10.0
 # crictl: cri-tools follows Kubernetes minors; v1.37.0 is the newest release for v1.37.
 CRI_TOOLS_VERSION=v1.37.0
 DISTRIBUTION_VERSION=v3.1.2
+# MariaDB: Debian 12's (bookworm-security 1:10.11.19-0+deb12u1), the mysql lesson's stand-in image (images.sh).
+MARIADB_VERSION=10.11.19
 
 
 # take_lock NAME: hold $STACK_CACHE/locks/NAME.lock until this script exits (waits for another holder).

@@ -2,7 +2,7 @@
 // findings out. Each finding says what is wrong and how to fix it.
 import type { LabConfig } from '../config/schema.js';
 import { parseK8sVersion } from '../config/versions.js';
-import { resolveImages } from '../config/images.js';
+import { imagesInUse, resolveImages } from '../config/images.js';
 import { addonNeeds, type AddonNeed } from './addons.js';
 import { BRIDGE_CNI_PLUGINS, LAYOUT, OPTIONAL_BINARIES, REQUIRED_BINARIES, runtimeFiles } from './layout.js';
 import { containerdVersion } from './debs.js';
@@ -213,7 +213,7 @@ function checkForLab(lab: LabConfig, { inv, k8s, have, add }: LabCtx): void {
   }
   for (const need of addonNeeds(lab)) checkAddon(need, { inv, have, add });
 
-  const lessons = resolveImages(lab.images);
+  const lessons = imagesInUse(resolveImages(lab.images), lab.lessons.mysql.flavor);
   const absent = Object.entries(lessons).filter(([, ref]) => !have.has(normalizeImageRef(ref)));
   if (absent.length > 0) {
     add('warning', 'lesson-images-missing',

@@ -16,7 +16,7 @@ import {
 import { hostAt, isHostIn, overlaps, parseCidr, parseRange, rangeContains, toInt } from './net.js';
 import { labSchema, type LabConfig } from './schema.js';
 import { checkMachines } from './machines.js';
-import { IMAGE_KEYS } from './images.js';
+import { FLAVOR_IMAGES, IMAGE_KEYS, MYSQL_FLAVORS } from './images.js';
 
 /** Default offsets inside the private network, as in the course (.10 and .101..). */
 export const CONTROL_PLANE_OFFSET = 10;
@@ -269,6 +269,18 @@ export function crossCheck(c: LabConfig): ConfigProblem[] {
       problems.push({
         path: `images.${key}`,
         message: `unknown image key; did you mean "${guess}"? allowed: ${IMAGE_KEYS.join(', ')}`,
+      });
+    }
+  }
+  // An override the chosen flavor never uses is a lab.yaml written for the other flavor: say so rather than
+  // run the lesson on an image nobody chose.
+  const flavor = c.lessons.mysql.flavor;
+  for (const other of MYSQL_FLAVORS.filter((f) => f !== flavor)) {
+    for (const key of FLAVOR_IMAGES[other].filter((k) => Object.hasOwn(c.images, k))) {
+      problems.push({
+        path: `images.${key}`,
+        value: c.images[key],
+        message: `is used only by lessons.mysql.flavor: ${other}, and this lab's flavor is ${flavor}; set lessons.mysql.flavor: ${other}, or remove images.${key} (the ${flavor} flavor uses images.${FLAVOR_IMAGES[flavor].join(' and images.')})`,
       });
     }
   }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_BOX, DEFAULT_VERSIONS, parseK8sVersion } from './versions.js';
 import { fromInt, isIPv4, parseCidr, parseRange, toInt, type Cidr } from './net.js';
 import { machinesSchema } from './machines.js';
+import { DEFAULT_MYSQL_FLAVOR, MYSQL_FLAVORS } from './images.js';
 
 const isNetworkAddress = (c: Cidr): boolean => toInt(c.text.split('/')[0]!) === c.base;
 const networkOf = (text: string): string => {
@@ -188,6 +189,21 @@ export const labSchema = z.strictObject({
     .prefault({}),
   /** provider: machines: how to reach each node over SSH (see machines.ts). */
   machines: machinesSchema.optional(),
+  /** How some lessons run; the images they use are under `images`. */
+  lessons: z
+    .strictObject({
+      mysql: z
+        .strictObject({
+          /** mariadb (mariadb:10.11, multi-arch, maintained) or mysql (the course's mysql:5.7 + xtrabackup, amd64 only). */
+          flavor: z
+            .enum(MYSQL_FLAVORS, {
+              error: 'must be mariadb (images.mariadb: multi-arch, maintained) or mysql (the course\'s mysql:5.7 and xtrabackup: end-of-life, amd64 only)',
+            })
+            .default(DEFAULT_MYSQL_FLAVOR),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   /** Lesson image overrides (registry mirrors, offline labs): key -> image reference. */
   images: z
     .record(

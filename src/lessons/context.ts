@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { CheckContext, ClusterFacts, ExecResult, Executor, KubectlOptions, Transcript } from './types.js';
-import type { ImageKey } from '../config/images.js';
+import type { ImageKey, LessonSettings } from '../config/images.js';
 import { commandLine } from '../util/shell.js';
 import { truncate } from './command.js';
 import { LIMITS } from './limits.js';
@@ -47,6 +47,7 @@ export interface LessonScope {
   manifestsDir: string;
   executor: Executor;
   images: Readonly<Record<ImageKey, string>>;
+  settings: LessonSettings;
   facts: ClusterFacts;
   /** the objects `apply` created so far in this lesson, for diagnostics */
   applied: ManifestObject[];
@@ -73,6 +74,9 @@ export class LessonContext implements CheckContext {
   }
   get images(): Readonly<Record<ImageKey, string>> {
     return this.scope.images;
+  }
+  get settings(): LessonSettings {
+    return this.scope.settings;
   }
   get facts(): ClusterFacts {
     return this.scope.facts;

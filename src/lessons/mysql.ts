@@ -1,39 +1,61 @@
 // The replicated MySQL of course notes 004 (the Kubernetes tutorial "Run a Replicated Stateful
 // Application"): mysql-0 takes writes, replicas follow it and refuse writes, a new replica clones the
-// data, and mysql-read spreads reads.
+// data, mysql-read spreads reads, and a DROP on the primary reaches the replicas. Two flavors
+// (lab.yaml lessons.mysql.flavor), the same objects and checks: mariadb (mariadb-*.yaml: mariadb-backup,
+// GTID replication) and mysql (mysql-*.yaml: the course's mysql:5.7 and xtrabackup).
 import { LIMITS } from './limits.js';
 import type { Capability, CheckContext, ExecResult, Lesson } from './types.js';
-import { DEFAULT_IMAGES } from '../config/images.js';
-import { getOrUndefined, token, waitPodsReady } from './lesson-steps.js';
+import { DEFAULT_IMAGES, FLAVOR_IMAGES, type ImageKey, type MysqlFlavor } from '../config/images.js';
+import { getOrUndefined, listPods, token, waitPodsReady } from './lesson-steps.js';
+import { isReady } from './k8s.js';
+import { resolveName } from './probes.js';
 
 const LESSON = 'mysql';
 const CLIENT = 'mysql-client';
 const NEEDS: readonly Capability[] = ['nodes', 'dns', 'defaultStorageClass'];
-/** Image pulls, init containers and the xtrabackup clone take minutes on a fresh lab. */
+/** Image pulls, init containers and the backup clone take minutes on a fresh lab. */
 const POD_TIMEOUT_MS = LIMITS.mysqlPods;
 const CHECK_TIMEOUT_MS = LIMITS.mysqlCheck;
 
-/** Why the course's images cannot run here, or undefined when they (or overrides) can. */
+/** Per flavor: its manifests, the backup tool that clones a replica, and whether its default images are amd64-only. */
+const FLAVORS: Readonly<Record<MysqlFlavor, { files: readonly string[]; backup: string; amd64Only: boolean }>> = {
+  // The official mariadb image is multi-arch (amd64, arm64, ppc64le, s390x).
+  mariadb: { files: ['mariadb-configmap.yaml', 'mysql-services.yaml', 'mariadb-statefulset.yaml'], backup: 'mariadb-backup', amd64Only: false },
+  // mysql:5.7 and the tutorial's xtrabackup image exist for amd64 only.
+  mysql: { files: ['mysql-configmap.yaml', 'mysql-services.yaml', 'mysql-statefulset.yaml'], backup: 'xtrabackup', amd64Only: true },
+};
+
+/** The manifests the flavor applies, in order (ConfigMap, Services, StatefulSet). */
+export function flavorManifests(flavor: MysqlFlavor): readonly string[] {
+  return FLAVORS[flavor].files;
+}
+
+/** Why the flavor's images cannot run here, or undefined when they (or overrides) can. */
 export function imageProblem(
-  images: Readonly<Record<'mysql' | 'xtrabackup', string>>,
+  images: Readonly<Partial<Record<ImageKey, string>>>,
+  flavor: MysqlFlavor,
   capabilities: ReadonlySet<Capability>,
   arch: readonly string[],
 ): string | undefined {
-  const defaults = (['mysql', 'xtrabackup'] as const).filter((k) => images[k] === DEFAULT_IMAGES[k]);
+  const defaults = FLAVOR_IMAGES[flavor].filter((k) => images[k] === undefined || images[k] === DEFAULT_IMAGES[k]);
   if (defaults.length === 0) return undefined;
   const names = defaults.map((k) => DEFAULT_IMAGES[k]).join(' and ');
+  const comes = defaults.length > 1 ? 'come' : 'comes';
   if (!capabilities.has('internetImages')) {
-    return `${names} come from the Internet, which the nodes cannot pull from; set images.${defaults.join(' and images.')} in lab.yaml to a reachable copy`;
+    return `${names} ${comes} from the Internet, which the nodes cannot pull from; set images.${defaults.join(' and images.')} in lab.yaml to a reachable copy`;
   }
   const other = arch.filter((a) => a !== 'amd64');
-  if (other.length > 0) return `${names} exist for amd64 only and the cluster has ${other.join(', ')} nodes; override them in lab.yaml`;
+  if (FLAVORS[flavor].amd64Only && other.length > 0) {
+    return `${names} ${defaults.length > 1 ? 'exist' : 'exists'} for amd64 only and the cluster has ${other.join(', ')} nodes; set lessons.mysql.flavor: mariadb in lab.yaml (multi-arch), or override them`;
+  }
   return undefined;
 }
 
 /** A failure, not a skip: the lab was not configured without the lesson, it cannot run it. */
 function requireImages(ctx: CheckContext): void {
-  const problem = imageProblem(ctx.images, ctx.facts.capabilities, ctx.facts.arch);
-  if (problem) ctx.fail(problem, 'set images.mysql and images.xtrabackup in lab.yaml to images the nodes can pull and run');
+  const flavor = ctx.settings.mysql.flavor;
+  const problem = imageProblem(ctx.images, flavor, ctx.facts.capabilities, ctx.facts.arch);
+  if (problem) ctx.fail(problem, `set images.${FLAVOR_IMAGES[flavor].join(' and images.')} in lab.yaml to images the nodes can pull and run`);
 }
 
 /** Runs one statement as root against HOST from the client pod, as `mysql -h HOST -u root -e ...`. */
@@ -41,13 +63,11 @@ function sql(ctx: CheckContext, host: string, statement: string, allowFailure = 
   return ctx.exec(CLIENT, ['mysql', '-h', host, '-u', 'root', '--connect-timeout=5', '-N', '-B', '-e', statement], { allowFailure });
 }
 
-/** The tutorial's objects (created once: re-applying would undo a scale to 3) and the client pod. */
+/** The tutorial's objects in the lab's flavor (created once: re-applying would undo a scale to 3) and the client pod. */
 async function ensureMysql(ctx: CheckContext, ready: readonly string[]): Promise<void> {
   requireImages(ctx);
   if ((await getOrUndefined(ctx, ['statefulset', 'mysql'])) === undefined) {
-    await ctx.apply('mysql-configmap.yaml');
-    await ctx.apply('mysql-services.yaml');
-    await ctx.apply('mysql-statefulset.yaml');
+    for (const file of flavorManifests(ctx.settings.mysql.flavor)) await ctx.apply(file);
   }
   await ctx.apply('mysql-client.yaml');
   await waitPodsReady(ctx, [CLIENT, ...ready], POD_TIMEOUT_MS);
@@ -63,6 +83,9 @@ async function writeOnPrimary(ctx: CheckContext): Promise<string> {
   );
   return mark;
 }
+
+/** MySQL's replicas refuse with --super-read-only, MariaDB's with --read-only (error 1290 either way). */
+export const READ_ONLY_REFUSAL = /running with the --(super-)?read-only option/i;
 
 /** Waits until HOST answers a SELECT that finds `mark` (replication is asynchronous). */
 async function waitRow(ctx: CheckContext, host: string, mark: string): Promise<void> {
@@ -110,7 +133,7 @@ export const mysql: Lesson = {
     },
     {
       id: 'replica-read-only',
-      title: 'mysql-1 refuses a write: the server runs with --super-read-only',
+      title: 'mysql-1 refuses a write, even from root: the replica runs read-only',
       needs: NEEDS,
       timeoutMs: CHECK_TIMEOUT_MS,
       async run(ctx: CheckContext) {
@@ -119,7 +142,7 @@ export const mysql: Lesson = {
         await waitRow(ctx, 'mysql-1.mysql', await writeOnPrimary(ctx));
         const res = await sql(ctx, 'mysql-1.mysql', "INSERT INTO k8slab.message VALUES ('written-on-a-replica');", true);
         if (res.exitCode === 0) ctx.fail('mysql-1 accepted an INSERT: a replica must be read-only');
-        if (!/super-read-only/i.test(res.stderr)) ctx.fail(`mysql-1 refused the INSERT, but not for super-read-only: ${res.stderr.trim()}`);
+        if (!READ_ONLY_REFUSAL.test(res.stderr)) ctx.fail(`mysql-1 refused the INSERT, but not for being read-only: ${res.stderr.trim()}`);
         ctx.note(res.stderr.trim());
       },
     },
@@ -134,7 +157,7 @@ export const mysql: Lesson = {
         await ctx.kubectl(['scale', 'statefulset/mysql', '--replicas=3']);
         await waitPodsReady(ctx, ['mysql-2'], POD_TIMEOUT_MS);
         await waitRow(ctx, 'mysql-2.mysql', mark);
-        ctx.note(`mysql-2 cloned mysql-1 (xtrabackup) and serves '${mark}'`);
+        ctx.note(`mysql-2 cloned mysql-1 (${FLAVORS[ctx.settings.mysql.flavor].backup}) and serves '${mark}'`);
       },
     },
     {
@@ -169,6 +192,67 @@ export const mysql: Lesson = {
           );
         }
         ctx.note(`mysql-read was answered by server-id ${[...servers].sort().join(', ')}`);
+      },
+    },
+    {
+      id: 'host-mysql-vs-read',
+      title: '`host mysql` answers the address of every mysql pod (headless); `host mysql-read` one ClusterIP',
+      needs: NEEDS,
+      timeoutMs: CHECK_TIMEOUT_MS,
+      async run(ctx: CheckContext) {
+        await ensureMysql(ctx, ['mysql-0', 'mysql-1']);
+        const clusterIp = (await ctx.kubectlJson<{ spec: { clusterIP?: string } }>(['get', 'service', 'mysql-read'])).spec.clusterIP;
+        if (clusterIp === undefined || clusterIp === 'None' || clusterIp === '') ctx.fail(`mysql-read has no ClusterIP (${clusterIp ?? 'none'})`);
+        // The headless name lists the Ready pods: compare with the pods of the moment, as DNS catches up.
+        const seen = await ctx.waitFor(
+          'mysql to resolve to the IP of every Ready mysql pod',
+          async () => {
+            const pods = (await listPods(ctx, 'app=mysql')).filter((p) => isReady(p) && p.status?.podIP !== undefined);
+            const ips = pods.map((p) => p.status!.podIP!).sort();
+            const got = await resolveName(ctx, CLIENT, 'mysql');
+            return ips.length >= 2 && got.join(' ') === ips.join(' ') ? pods.map((p) => `${p.metadata.name} ${p.status!.podIP!}`) : undefined;
+          },
+          { timeoutMs: LIMITS.wait, intervalMs: 2000 },
+        );
+        const read = await resolveName(ctx, CLIENT, 'mysql-read');
+        if (read.length !== 1 || read[0] !== clusterIp) {
+          ctx.fail(`mysql-read resolved to ${read.join(', ') || 'nothing'}, not to its one ClusterIP ${clusterIp}`, `see \`kubectl -n ${ctx.ns} get service mysql-read\``);
+        }
+        ctx.note(`mysql -> ${seen.join(', ')}; mysql-read -> ${clusterIp} (its ClusterIP)`);
+      },
+    },
+    {
+      id: 'drop-reaches-replicas',
+      title: 'A DROP DATABASE on mysql-0 reaches the replicas',
+      needs: NEEDS,
+      timeoutMs: CHECK_TIMEOUT_MS,
+      async run(ctx: CheckContext) {
+        await ensureMysql(ctx, ['mysql-0', 'mysql-1']);
+        // A database of its own, so the other checks' table is left alone.
+        const db = token('k8slab_drop').replaceAll('-', '_');
+        await sql(ctx, 'mysql-0.mysql', `CREATE DATABASE ${db};`);
+        const has = async (host: string) => {
+          const res = await sql(ctx, host, `SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '${db}';`, true);
+          return res.exitCode === 0 ? res.stdout.trim() : undefined;
+        };
+        // Every replica there is (mysql-2 too after scale-to-3); each must first have the database, or its
+        // absence after the DROP would prove nothing.
+        const replicas = (await listPods(ctx, 'app=mysql')).map((p) => p.metadata.name).filter((n) => n !== 'mysql-0' && /^mysql-\d+$/.test(n));
+        if (!replicas.includes('mysql-1')) ctx.fail(`no replica pod mysql-1 among ${replicas.join(', ') || 'the app=mysql pods'}`);
+        for (const r of replicas) {
+          await ctx.waitFor(`${r}.mysql to have the database ${db}`, async () => ((await has(`${r}.mysql`)) === '1' ? true : undefined), {
+            timeoutMs: LIMITS.replication,
+            intervalMs: 3000,
+          });
+        }
+        await sql(ctx, 'mysql-0.mysql', `DROP DATABASE ${db};`);
+        for (const r of replicas) {
+          await ctx.waitFor(`the DROP of ${db} to reach ${r}.mysql`, async () => ((await has(`${r}.mysql`)) === '0' ? true : undefined), {
+            timeoutMs: LIMITS.replication,
+            intervalMs: 3000,
+          });
+        }
+        ctx.note(`created ${db} on mysql-0 and saw it on ${replicas.join(', ')}; after DROP DATABASE on mysql-0, none of them has it`);
       },
     },
   ],

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { MANIFESTS_DIR } from '../paths.js';
 import type { CheckResult, ClusterFacts, Executor, Lesson, Check, Transcript, Capability } from './types.js';
 import { LESSON_LABEL } from './types.js';
-import type { ImageKey } from '../config/images.js';
+import { DEFAULT_LESSON_SETTINGS, type ImageKey, type LessonSettings } from '../config/images.js';
 import { CheckAborted, CheckFailed, CheckSkipped, LessonContext, type LessonScope } from './context.js';
 import { isReady, restarts, whyNotReady, type K8sEvent, type List, type Pod } from './k8s.js';
 import { detectFacts, type DetectOptions } from './facts.js';
@@ -24,6 +24,8 @@ export type RunEvent =
 export interface RunOptions {
   executor: Executor;
   images: Readonly<Record<ImageKey, string>>;
+  /** lab.yaml's `lessons:`; default DEFAULT_LESSON_SETTINGS (a cluster without a lab.yaml) */
+  settings?: LessonSettings;
   lessons: readonly Lesson[];
   /** leave namespaces and cluster-scoped objects for inspection */
   keep?: boolean;
@@ -374,6 +376,7 @@ function scopeFor(opts: RunOptions, lesson: Pick<Lesson, 'id' | 'dir'>, ns: stri
     manifestsDir: join(opts.manifestsDir ?? MANIFESTS_DIR, lesson.dir),
     executor: opts.executor,
     images: opts.images,
+    settings: opts.settings ?? DEFAULT_LESSON_SETTINGS,
     facts,
     applied: [],
     timeScale: opts.timeScale ?? 1,

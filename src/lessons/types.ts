@@ -1,6 +1,6 @@
 // The contract between the lesson runner and the lessons. A lesson reads like the practice in the
 // course notes: apply objects, wait, probe, mutate, assert again; cleanup always runs.
-import type { ImageKey } from '../config/images.js';
+import type { ImageKey, LessonSettings } from '../config/images.js';
 import type { Runner, RunResult } from '../nodes/node.js';
 
 /** Runs one command line (sh -c) somewhere: on the control plane over SSH, or locally (src/nodes). */
@@ -68,6 +68,8 @@ export interface CheckContext {
   /** the lesson's namespace (created before setup, deleted after cleanup unless --keep) */
   readonly ns: string;
   readonly images: Readonly<Record<ImageKey, string>>;
+  /** lab.yaml's `lessons:` (e.g. the mysql lesson's flavor) */
+  readonly settings: LessonSettings;
   readonly facts: ClusterFacts;
   /**
    * kubectl with the given args, in the lesson's namespace (`-n ns` is added unless the args name one);

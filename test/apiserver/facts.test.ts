@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from './harness.js';
 import { detectFacts } from '../../src/lessons/facts.js';
 import { LessonContext } from '../../src/lessons/context.js';
-import { resolveImages } from '../../src/config/images.js';
+import { DEFAULT_LESSON_SETTINGS, resolveImages } from '../../src/config/images.js';
 
 let cp: ControlPlane;
 let kubelet: Server;
@@ -51,6 +51,7 @@ function detect(extra: { probeImage?: string; probeTimeoutMs?: number } = {}) {
     manifestsDir: '',
     executor: cp.executor,
     images: resolveImages({}),
+    settings: DEFAULT_LESSON_SETTINGS,
     facts: { capabilities: new Set(), missing: new Map(), off: new Map(), nodeIps: new Map(), schedulableNodes: [], arch: [] },
     applied: [],
   });

@@ -52,7 +52,7 @@ const lab = (extra = 'addons: { metallb: { enabled: false }, storage: { provider
 name: e2e
 provider: libvirt
 kubernetes: { version: "1.20.2", source: bundle, bundle: ./bundle, cni: bridge }
-images: { app: "k8slab.local/app:1", tools: "k8slab.local/tools:1", init: "k8slab.local/tools:1", busybox: "k8slab.local/tools:1", nginx: "k8slab.local/app:1", myweb: "k8slab.local/app:1", mysql: "k8slab.local/tools:1", xtrabackup: "k8slab.local/tools:1" }
+images: { app: "k8slab.local/app:1", tools: "k8slab.local/tools:1", init: "k8slab.local/tools:1", busybox: "k8slab.local/tools:1", nginx: "k8slab.local/app:1", myweb: "k8slab.local/app:1", mariadb: "k8slab.local/tools:1" }
 ${extra}`);
 const codes = (fs: Finding[], level?: Finding['level']) => fs.filter((f) => level === undefined || f.level === level).map((f) => f.code);
 
@@ -287,6 +287,19 @@ describe('checkBundle: for a lab', () => {
     const w = checkBundle({ inventory: inventory(), probe: probe(), lab: l }).findings.find((f) => f.code === 'lesson-images-missing')!;
     expect(w.message).toContain('nginx=nginx');
     expect(w.message).not.toContain('app=');
+  });
+
+  it("names only the images of the lab's mysql flavor", () => {
+    const missing = (extra: string) =>
+      checkBundle({ inventory: inventory(), probe: probe(), lab: parseConfig(`kubernetes: { version: "1.20.2", source: bundle, bundle: b, cni: bridge }\n${extra}`) })
+        .findings.find((f) => f.code === 'lesson-images-missing')!.message;
+    const mariadb = missing('');
+    expect(mariadb).toContain('mariadb=mariadb:10.11');
+    expect(mariadb).not.toMatch(/\b(mysql|xtrabackup)=/);
+    const mysql = missing('lessons: { mysql: { flavor: mysql } }');
+    expect(mysql).toContain('mysql=mysql:5.7');
+    expect(mysql).toContain('xtrabackup=gcr.io/google-samples/xtrabackup:1.0');
+    expect(mysql).not.toContain('mariadb=');
   });
 });
 

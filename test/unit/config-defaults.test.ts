@@ -32,6 +32,14 @@ describe('lab.yaml: defaults', () => {
     ]);
   });
 
+  it('the mysql lesson runs MariaDB unless lab.yaml says mysql; each flavor takes its own image overrides', () => {
+    expect(parseConfig('').lessons).toEqual({ mysql: { flavor: 'mariadb' } });
+    const mysql = parseConfig('lessons:\n  mysql:\n    flavor: mysql\nimages:\n  mysql: mirror.local/mysql:5.7\n  xtrabackup: mirror.local/xtrabackup:1.0\n');
+    expect(mysql.lessons.mysql.flavor).toBe('mysql');
+    expect(mysql.images).toEqual({ mysql: 'mirror.local/mysql:5.7', xtrabackup: 'mirror.local/xtrabackup:1.0' });
+    expect(parseConfig('images:\n  mariadb: docker.io/library/mariadb:10.11.19\n').images).toEqual({ mariadb: 'docker.io/library/mariadb:10.11.19' });
+  });
+
   it('an empty file, a comment-only file and {} are the same config', () => {
     expect(parseConfig('# nothing here\n')).toEqual(parseConfig(''));
     expect(parseConfig('{}')).toEqual(parseConfig(''));

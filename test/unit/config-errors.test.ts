@@ -70,6 +70,11 @@ const BAD: BadCase[] = [
   { name: 'second-level case typo', yaml: 'network:\n  podCIDR: 172.16.0.0/16', path: 'network.podCIDR', allowed: /did you mean "podCidr"\?/ },
   { name: 'third-level typo', yaml: 'addons:\n  metallb:\n    enable: true', path: 'addons.metallb.enable', allowed: /did you mean "enabled"\? allowed here: enabled, version, range/ },
   { name: 'unknown image key', yaml: 'images:\n  ngnix: mirror.local/nginx', path: 'images.ngnix', allowed: /did you mean "nginx"\? allowed: app, init/ },
+  // the mysql lesson's flavor and its images
+  { name: 'unknown mysql flavor', yaml: 'lessons:\n  mysql:\n    flavor: postgres', path: 'lessons.mysql.flavor', found: '"postgres"', allowed: /must be mariadb \(images\.mariadb: multi-arch, maintained\) or mysql \(the course's mysql:5\.7/ },
+  { name: 'mysql flavor typo', yaml: 'lessons:\n  mysql:\n    flavour: mysql', path: 'lessons.mysql.flavour', allowed: /did you mean "flavor"\?/ },
+  { name: "images.mysql with the default mariadb flavor", yaml: 'images:\n  mysql: mirror.local/mysql:5.7', path: 'images.mysql', found: '"mirror.local/mysql:5.7"', allowed: /used only by lessons\.mysql\.flavor: mysql, and this lab's flavor is mariadb; set lessons\.mysql\.flavor: mysql, or remove images\.mysql \(the mariadb flavor uses images\.mariadb\)/ },
+  { name: 'images.mariadb with the mysql flavor', yaml: 'lessons:\n  mysql:\n    flavor: mysql\nimages:\n  mariadb: mirror.local/mariadb:10.11', path: 'images.mariadb', found: '"mirror.local/mariadb:10.11"', allowed: /used only by lessons\.mysql\.flavor: mariadb.*images\.mysql and images\.xtrabackup/ },
   // wrong types and shapes
   { name: 'section given as a number', yaml: 'workers: 3', path: 'workers', found: '3', allowed: /mapping of settings: count, cpus, memory, sshPortBase/ },
   { name: 'section left empty', yaml: 'controlPlane:\n', path: 'controlPlane', found: 'null', allowed: /mapping of settings: name, cpus, memory, sshPort/ },

@@ -7,7 +7,7 @@ import { claimVolumes, scaleDownProblem } from '../../src/lessons/statefulset.js
 import { parseAddresses } from '../../src/lessons/probes.js';
 import { rolloutTarget } from '../../src/lessons/workloads.js';
 import { imageProblem } from '../../src/lessons/mysql.js';
-import { DEFAULT_IMAGES, resolveImages } from '../../src/config/images.js';
+import { DEFAULT_IMAGES, MYSQL_FLAVORS, resolveImages, type MysqlFlavor } from '../../src/config/images.js';
 import { volumes } from '../../src/lessons/volumes.js';
 import { workloads } from '../../src/lessons/workloads.js';
 import { statefulset } from '../../src/lessons/statefulset.js';
@@ -120,15 +120,22 @@ describe('rolloutTarget', () => {
 describe('imageProblem (MySQL)', () => {
   const caps = (...c: Capability[]) => new Set<Capability>(c);
   it('lets the course images run when the nodes pull from the Internet on amd64', () => {
-    expect(imageProblem(DEFAULT_IMAGES, caps('internetImages'), ['amd64'])).toBeUndefined();
+    expect(imageProblem(DEFAULT_IMAGES, 'mysql', caps('internetImages'), ['amd64'])).toBeUndefined();
   });
-  it('skips offline unless both images are overridden', () => {
-    expect(imageProblem(DEFAULT_IMAGES, caps(), ['amd64'])).toMatch(/^mysql:5\.7 and gcr\.io\/google-samples\/xtrabackup:1\.0 come from the Internet.*images\.mysql and images\.xtrabackup/);
-    expect(imageProblem({ mysql: 'mirror/mysql:5.7', xtrabackup: DEFAULT_IMAGES.xtrabackup }, caps(), ['amd64'])).toMatch(/^gcr\.io\/google-samples\/xtrabackup:1\.0 come/);
-    expect(imageProblem({ mysql: 'mirror/mysql:5.7', xtrabackup: 'mirror/xtrabackup:1.0' }, caps(), ['arm64'])).toBeUndefined();
+  it('fails offline unless both images are overridden', () => {
+    expect(imageProblem(DEFAULT_IMAGES, 'mysql', caps(), ['amd64'])).toMatch(/^mysql:5\.7 and gcr\.io\/google-samples\/xtrabackup:1\.0 come from the Internet.*images\.mysql and images\.xtrabackup/);
+    expect(imageProblem({ mysql: 'mirror/mysql:5.7', xtrabackup: DEFAULT_IMAGES.xtrabackup }, 'mysql', caps(), ['amd64'])).toMatch(/^gcr\.io\/google-samples\/xtrabackup:1\.0 comes/);
+    expect(imageProblem({ mysql: 'mirror/mysql:5.7', xtrabackup: 'mirror/xtrabackup:1.0' }, 'mysql', caps(), ['arm64'])).toBeUndefined();
   });
-  it('skips the amd64-only defaults on arm64 nodes', () => {
-    expect(imageProblem(DEFAULT_IMAGES, caps('internetImages'), ['amd64', 'arm64'])).toMatch(/amd64 only and the cluster has arm64 nodes/);
+  it('fails the amd64-only defaults on arm64 nodes, pointing at the mariadb flavor', () => {
+    expect(imageProblem(DEFAULT_IMAGES, 'mysql', caps('internetImages'), ['amd64', 'arm64'])).toMatch(/amd64 only and the cluster has arm64 nodes; set lessons\.mysql\.flavor: mariadb/);
+  });
+  it('mariadb: the multi-arch default runs on arm64; offline it needs images.mariadb, and only that', () => {
+    expect(imageProblem(DEFAULT_IMAGES, 'mariadb', caps('internetImages'), ['amd64', 'arm64'])).toBeUndefined();
+    expect(imageProblem(DEFAULT_IMAGES, 'mariadb', caps(), ['amd64'])).toBe(
+      'mariadb:10.11 comes from the Internet, which the nodes cannot pull from; set images.mariadb in lab.yaml to a reachable copy',
+    );
+    expect(imageProblem({ ...DEFAULT_IMAGES, mariadb: 'docker.io/library/mariadb:10.11.19' }, 'mariadb', caps(), ['amd64'])).toBeUndefined();
   });
 });
 
@@ -154,10 +161,11 @@ describe('the mysql checks without pullable images', () => {
   // A FAKE context: the checks must decide to fail before any kubectl runs, so kubectl here throws.
   class Skipped extends Error {}
   class Failed extends Error {}
-  const fakeContext = (images: Record<string, string>, caps: Capability[]) =>
+  const fakeContext = (images: Record<string, string>, caps: Capability[], flavor: MysqlFlavor = 'mariadb') =>
     ({
       ns: 'k8slab-mysql',
       images,
+      settings: { mysql: { flavor } },
       facts: { capabilities: new Set(caps), missing: new Map(), nodeIps: new Map(), schedulableNodes: ['w1'], arch: ['amd64'] },
       skip: (reason: string) => {
         throw new Skipped(reason);
@@ -176,11 +184,13 @@ describe('the mysql checks without pullable images', () => {
       },
     }) as unknown as Parameters<(typeof mysql.checks)[number]['run']>[0];
 
-  it('fails every check, touching nothing, when the course images cannot be pulled: a skip is only for what lab.yaml turned off', async () => {
-    const ctx = fakeContext(resolveImages({}), ['nodes', 'dns', 'defaultStorageClass']);
-    for (const check of mysql.checks) {
-      await expect(check.run(ctx), check.id).rejects.toThrow(Failed);
-      await expect(check.run(ctx), check.id).rejects.toThrow(/come from the Internet/);
+  it('fails every check, touching nothing, when the flavor\'s images cannot be pulled: a skip is only for what lab.yaml turned off', async () => {
+    for (const flavor of MYSQL_FLAVORS) {
+      const ctx = fakeContext(resolveImages({}), ['nodes', 'dns', 'defaultStorageClass'], flavor);
+      for (const check of mysql.checks) {
+        await expect(check.run(ctx), check.id).rejects.toThrow(Failed);
+        await expect(check.run(ctx), check.id).rejects.toThrow(/from the Internet/);
+      }
     }
   });
   it('declares what it needs, so the runner skips it on a cluster without storage or DNS', () => {

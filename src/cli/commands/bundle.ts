@@ -14,7 +14,7 @@ import { addonNeeds } from '../../bundle/addons.js';
 import { readBundle } from '../../bundle/inventory.js';
 import { probeBundle } from '../../bundle/probe.js';
 import { findPullTool, pullImage } from '../../bundle/pull.js';
-import { resolveImages } from '../../config/images.js';
+import { imagesInUse, resolveImages } from '../../config/images.js';
 import {
   OFFICIAL_MIRROR,
   createSteps,
@@ -135,7 +135,7 @@ async function gatherImages(out: string, lab: LabConfig, needs: ReturnType<typeo
     ...new Set([
       ...(probe.requiredImages ?? []),
       ...needs.flatMap((n) => n.files.flatMap((f) => inv.manifestImages[f.path] ?? [])),
-      ...Object.values(resolveImages(lab.images)),
+      ...Object.values(imagesInUse(resolveImages(lab.images), lab.lessons.mysql.flavor)),
     ]),
   ];
   if (refs.length === 0) return ['images'];

@@ -66,6 +66,7 @@ export async function verify(opts: VerifyOptions): Promise<number> {
     const run = await runLessons({
       executor: target.executor,
       images,
+      ...(lab ? { settings: lab.config.lessons } : {}),
       lessons,
       keep: opts.keep ?? false,
       timeScale,
