@@ -41,20 +41,40 @@ const NODES = [
 /** the testbed's lesson images, but bench/stack's tools:2 (with curl: the API server's TLS refuses busybox wget) */
 const LESSON_IMAGES_YAML = TESTBED_IMAGES_YAML.replace('  tools: k8slab.local/tools:1', '  tools: k8slab.local/tools:2');
 
+/** The images bench/stack has made (its images/index.json), to turn on what the bundle can carry. */
+const stackImages: string[] = (() => {
+  try {
+    return (JSON.parse(readFileSync(join(process.env.K8SLAB_STACK_CACHE ?? '/var/cache/k8slab-stack', 'images/index.json'), 'utf8')) as { image: string }[]).map((i) => i.image);
+  } catch {
+    return [];
+  }
+})();
+const stackHas = (images: string[], manifest?: string) =>
+  images.every((i) => stackImages.includes(i)) && (manifest === undefined || existsSync(join(process.env.K8SLAB_STACK_CACHE ?? '/var/cache/k8slab-stack', 'manifests', manifest)));
+/** MetalLB and local-path when bench/stack built them (the proxy serves local-path v0.0.30 only); NFS never (not buildable here) */
+const ADDONS = {
+  metallb: stackHas(['quay.io/metallb/controller:v0.16.2', 'quay.io/metallb/speaker:v0.16.2'], 'metallb/0.16.2/metallb-native.yaml'),
+  localPath: stackHas(['docker.io/rancher/local-path-provisioner:v0.0.30'], 'local-path/0.0.30/local-path-storage.yaml'),
+  mariadb: stackHas(['docker.io/library/mariadb:10.11.19']),
+};
+const ADDONS_YAML = `addons:
+  metallb: { enabled: ${ADDONS.metallb} }
+  storage: ${ADDONS.localPath ? '{ provider: local-path, localPathVersion: "0.0.30" }' : '{ provider: none }'}
+`;
+
 const LAB_YAML = `# written by test/nodes/lab.test.ts: the node tier's system-container machines on ${TIER.bridge}
 name: ${NAME}
 provider: machines
 workers: { count: 2 }
 network: { private: ${TIER.net}.0/24, controlPlaneIp: ${NODES[0]!.ip}, firstWorkerIp: ${NODES[1]!.ip} }
 kubernetes: { version: "${KUBERNETES}", source: bundle, bundle: ${BUNDLE}, cni: bridge }
-addons: { metallb: { enabled: false }, storage: { provider: none } } # the bundle carries neither add-on yet
-machines:
+${ADDONS_YAML}machines:
   ssh: { user: root, keyFile: ${KEY_FILE} }
   controlPlane: { address: ${NODES[0]!.ip} }
   workers:
     - { address: ${NODES[1]!.ip} }
     - { address: ${NODES[2]!.ip} }
-${LESSON_IMAGES_YAML}`;
+${LESSON_IMAGES_YAML}${ADDONS.mariadb ? '  mariadb: docker.io/library/mariadb:10.11.19\n' : ''}`;
 
 const unavailable = nodeTierUnavailable() ?? (existsSync(TESTBED) ? undefined : `no testbed at ${TESTBED}`);
 const binariesBuilt = existsSync(join(CACHE, 'k8s/v1.20.2/bin/kubeadm'));
@@ -63,7 +83,7 @@ const STACK_OUTPUTS = [`bin/kubernetes/v${KUBERNETES}/kubelet`, 'bin/containerd/
 const stackBuilt = STACK_OUTPUTS.every((f) => existsSync(join(STACK_CACHE, f)));
 const rec = new NodesRecorder(SUMMARY, {
   host: { cores: cpus().length, loadAverage: loadavg().map((l) => Math.round(l * 100) / 100), kernel: release() },
-  lab: { name: NAME, provider: 'machines', nodes: NODES, kubernetes: KUBERNETES, source: 'bundle', cni: 'bridge', bridge: TIER.bridge, labDir: LAB_DIR },
+  lab: { name: NAME, provider: 'machines', nodes: NODES, addons: ADDONS, kubernetes: KUBERNETES, source: 'bundle', cni: 'bridge', bridge: TIER.bridge, labDir: LAB_DIR },
 });
 // The ratio benchmark (issue 14), step 9: `k8slab up` (phase "up", on fresh machines) against the book's
 // order on fresh machines of the same kind, `k8slab up --serial` (each node's scripts after the previous
