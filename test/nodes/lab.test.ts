@@ -53,12 +53,13 @@ const stackHas = (images: string[], manifest?: string) =>
   images.every((i) => stackImages.includes(i)) && (manifest === undefined || existsSync(join(process.env.K8SLAB_STACK_CACHE ?? '/var/cache/k8slab-stack', 'manifests', manifest)));
 /** MetalLB and local-path when bench/stack built them (the proxy serves local-path v0.0.30 only); NFS never (not buildable here) */
 const ADDONS = {
-  metallb: stackHas(['quay.io/metallb/controller:v0.16.2', 'quay.io/metallb/speaker:v0.16.2'], 'metallb/0.16.2/metallb-native.yaml'),
+  // the lab's 0.16.2 when it can be built, else 0.15.2 (0.16.2's frr-k8s v0.0.27 zip is refused by the proxy)
+  metallb: ['0.16.2', '0.15.2'].find((v) => stackHas([`quay.io/metallb/controller:v${v}`, `quay.io/metallb/speaker:v${v}`], `metallb/${v}/metallb-native.yaml`)),
   localPath: stackHas(['docker.io/rancher/local-path-provisioner:v0.0.30'], 'local-path/0.0.30/local-path-storage.yaml'),
   mariadb: stackHas(['docker.io/library/mariadb:10.11.19']),
 };
 const ADDONS_YAML = `addons:
-  metallb: { enabled: ${ADDONS.metallb} }
+  metallb: ${ADDONS.metallb ? `{ enabled: true, version: "${ADDONS.metallb}" }` : '{ enabled: false }'}
   storage: ${ADDONS.localPath ? '{ provider: local-path, localPathVersion: "0.0.30" }' : '{ provider: none }'}
 `;
 
