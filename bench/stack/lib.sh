@@ -29,6 +29,11 @@ CNI_PLUGINS_VERSION=v1.10.0
 # crictl: cri-tools follows Kubernetes minors; v1.37.0 is the newest release for v1.37.
 CRI_TOOLS_VERSION=v1.37.0
 DISTRIBUTION_VERSION=v3.1.2
+# Traefik: the lab's ingress controller (addons.ingress, src/config/schema.ts), newest v3 patch on the proxy.
+TRAEFIK_VERSION=v3.7.13
+# lego's ACME DNS providers whose SDK modules the proxy refuses (pin-traefik.sh lists them): build_traefik
+# takes them out of lego's provider table, so a lab's traefik answers "unrecognized DNS provider" for them.
+TRAEFIK_LEGO_DROP="alidns aliesa azion dnsimple edgedns edgeone huaweicloud oraclecloud regfish sakuracloud tencentcloud ucloud yandexcloud"
 
 
 # take_lock NAME: hold $STACK_CACHE/locks/NAME.lock until this script exits (waits for another holder).
