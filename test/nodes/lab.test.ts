@@ -39,7 +39,7 @@ provider: machines
 workers: { count: 2 }
 network: { private: ${TIER.net}.0/24, controlPlaneIp: ${NODES[0]!.ip}, firstWorkerIp: ${NODES[1]!.ip} }
 kubernetes: { version: "1.20.2", source: bundle, bundle: ${BUNDLE}, cni: bridge }
-addons: { metallb: { enabled: false }, storage: { provider: none } } # the testbed bundle carries neither manifest
+addons: { metallb: { enabled: false }, storage: { provider: none }, ingress: { enabled: false } } # the testbed bundle carries neither manifest
 machines:
   ssh: { user: root, keyFile: ${KEY_FILE} }
   controlPlane: { address: ${NODES[0]!.ip} }
