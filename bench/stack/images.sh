@@ -8,6 +8,7 @@
 #   registry.k8s.io/etcd:3.7.0-0               etcd, etcdctl, etcdutl
 #   registry.k8s.io/coredns/coredns:v1.14.6    coredns
 #   registry.k8s.io/pause:3.10.2               pause
+#   docker.io/library/traefik:v3.7.13          traefik (the lab's Ingress controller; see image_traefik)
 #
 # One tarball per image in $STACK_CACHE/images (OCI layout + docker-archive: see oci-image.sh) and
 # $STACK_CACHE/images/index.json. A tarball whose inputs did not change is kept, so a warm run only checks.
@@ -21,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 main() {
   take_lock images
   mkdir -p "$IMAGES"
-  local all=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns pause) want=("$@") i
+  local all=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns pause traefik) want=("$@") i
   [[ ${#want[@]} -gt 0 ]] || want=("${all[@]}")
   for i in "${want[@]}"; do
     [[ " ${all[*]} " == *" $i "* ]] || die "unknown image '$i' (allowed: ${all[*]})"
@@ -67,6 +68,15 @@ image_pause() {
   local p=$STACK_CACHE/bin/pause/$PAUSE_VERSION
   pack pause "registry.k8s.io/pause:$PAUSE_VERSION" "$p/pause" --entrypoint '["/pause"]' --user 65535:65535 -- \
     "copy $p/pause /pause"
+}
+
+# Traefik's official image is Docker Hub's library/traefik ("traefik:v3.x" in its docs), with the binary on
+# PATH. master_node.sh runs it as `command: [traefik]`, so the entrypoint script of the upstream image is not
+# needed; the entrypoint here is the binary itself.
+image_traefik() {
+  local t=$STACK_CACHE/bin/traefik/$TRAEFIK_VERSION
+  pack traefik "docker.io/library/traefik:$TRAEFIK_VERSION" "$t/traefik" --entrypoint '["/usr/local/bin/traefik"]' -- \
+    base_files "copy $t/traefik /usr/local/bin/traefik"
 }
 
 # ---------------------------------------------------------------- assembly
