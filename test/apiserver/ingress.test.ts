@@ -81,7 +81,7 @@ async function runIngress(id: string, f: ClusterFacts, opts: { kubelets?: string
   const lesson = onlyChecks(ingress, id, ['routes-by-host', 'routes-by-path']);
   const kubelets = (opts.kubelets ?? []).map((ns) => startFakeKubelet(cp.executor, ns === 'lesson' ? `k8slab-${id}` : ns));
   try {
-    const run = await runLessons({ executor: cp.executor, images, lessons: [lesson], facts: f, timeScale: opts.timeScale ?? 1, checkTimeoutMs: 300_000 });
+    const run = await runLessons({ executor: cp.executor, images, lessons: [lesson], facts: f, timeScale: opts.timeScale ?? 1, checkTimeoutMs: 600_000 });
     return run.results;
   } finally {
     await Promise.all(kubelets.map((k) => k.stop()));
@@ -131,8 +131,8 @@ describe('ingress with its backends Ready (a fake kubelet) but no controller ser
   it('with the Service but no controller pod, both checks fail: nothing is Ready behind it', async () => {
     await controllerObjects({ service: true, deployment: false });
     try {
-      // the controller-pod wait is LIMITS.podReady: scaled down (0.3), the backends still get their time
-      const results = await runIngress('ing-nopod', all, { kubelets: ['lesson'], timeScale: 0.3 });
+      // the controller-pod wait is LIMITS.podReady: scaled down (0.15), the backends still get their time
+      const results = await runIngress('ing-nopod', all, { kubelets: ['lesson'], timeScale: 0.15 });
       expect(results.map((r) => r.status)).toEqual(['failed', 'failed']);
       for (const r of results) expect(r.reason).toBe('no Ingress controller pod is Ready behind traefik/traefik, so nothing serves Ingresses');
     } finally {
@@ -143,7 +143,7 @@ describe('ingress with its backends Ready (a fake kubelet) but no controller ser
   it('with a controller pod the API calls Ready that answers nothing, both checks fail on the requests', async () => {
     await controllerObjects({ service: true, deployment: true });
     try {
-      const results = await runIngress('ing-mute', all, { kubelets: ['lesson', 'traefik'], timeScale: 0.3 });
+      const results = await runIngress('ing-mute', all, { kubelets: ['lesson', 'traefik'], timeScale: 0.15 });
       expect(results.map((r) => r.status)).toEqual(['failed', 'failed']);
       const nodePort = JSON.parse(await kubectl('-n traefik get service traefik -o json')).spec.ports[0].nodePort as number;
       expect(results[0]!.reason).toMatch(new RegExp(`^traefik/traefik at http://192\\.0\\.2\\.10:${nodePort} did not route by host: hname\\.k8slab\\.test/: no answer`));
