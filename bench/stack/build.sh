@@ -13,7 +13,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-. "$here/traefik-lego.sh"
+. "$here/traefik-trees.sh"
 
 main() {
   local groups=("$@")
@@ -113,12 +113,13 @@ build_distribution() {
 # The lab's ingress controller. Flags of traefik's .goreleaser.yml.tmpl (its release build): CGO_ENABLED=0,
 # -trimpath, -X version.Version (the tag without its v), Codename (release.yaml's CODENAME), BuildDate.
 # webui/static holds only a README in the module zip (the dashboard is built with yarn); go:embed accepts it,
-# and the lab does not turn the dashboard on. lego comes from ./lego (traefik-lego.sh).
+# and the lab does not turn the dashboard on. lego and go-http-auth come from generated trees (traefik-trees.sh).
 build_addons_ingress() {
   local pkg=github.com/traefik/traefik/v3 mod="$here/modules/traefik/$TRAEFIK_VERSION" date
   date=$(module_time "$pkg" "$TRAEFIK_VERSION" "$mod")
   traefik_lego_tree "$mod"
-  STAMP_EXTRA=$(cat "$mod/lego/.k8slab-tree") go_component traefik "$TRAEFIK_VERSION" "" \
+  traefik_goauth_tree "$mod"
+  STAMP_EXTRA=$(cat "$mod/lego/.k8slab-tree" "$mod/go-http-auth/.k8slab-tree") go_component traefik "$TRAEFIK_VERSION" "" \
     " -X $pkg/pkg/version.Version=${TRAEFIK_VERSION#v} -X $pkg/pkg/version.Codename=langres -X $pkg/pkg/version.BuildDate=$date" \
     traefik=$pkg/cmd/traefik
 }
@@ -169,9 +170,9 @@ go_component() {
   [[ -f $mod/go.mod && -f $mod/go.sum ]] || die "no build module $mod (go.mod and go.sum); write it first"
   local inputs stamp todo=() names=() nv
   # Committed files a replace points at inside the module count as inputs; a generated tree (traefik's
-  # ./lego) is named by STAMP_EXTRA instead.
+  # ./lego and ./go-http-auth) is named by STAMP_EXTRA instead.
   inputs=$(cat "$mod/go.mod" "$mod/go.sum"; go version; echo "tags=$tags ldflags=$ldflags cgo=${CGO:-0}${STAMP_EXTRA:+ $STAMP_EXTRA}"
-    find "$mod" -mindepth 2 -type f -not -path "$mod/lego/*" -print0 | sort -z | xargs -0r cat)
+    find "$mod" -mindepth 2 -type f -not -path "$mod/lego/*" -not -path "$mod/go-http-auth/*" -print0 | sort -z | xargs -0r cat)
   stamp=$(sha256sum <<<"$inputs" | cut -c1-64)
   for nv in "$@"; do
     if [[ -x $out/${nv%%=*} && $(cat "$out/.${nv%%=*}.stamp" 2>/dev/null) == "$stamp" ]]; then

@@ -9,16 +9,16 @@
 #   module that the v3 zip leaves out and whose path the proxy cannot serve. The build module replaces it with
 #   ./ext, a stand-in committed beside go.mod (two empty extension structs, as upstream's own build has them).
 # - The replace targets and excludes of upstream's go.mod apply only to the main module: they are copied here.
-#   One target, the containous fork of go-http-auth, is refused by the proxy here (403); the published
-#   github.com/abbot/go-http-auth v0.4.0, the module it forks, takes its place (traefik's basic and digest
-#   auth middlewares build against it).
+#   One target, the containous fork of go-http-auth, is refused by the proxy here (403): ./go-http-auth
+#   takes its place, the published github.com/abbot/go-http-auth v0.4.0 (the module it forks) plus the two
+#   functions traefik calls from the fork (traefik-trees.sh, traefik_goauth_tree).
 # - A few DNS providers of lego (ACME DNS challenges) need SDK modules the proxy refuses (403): lego is
-#   replaced with ./lego, its published module without those providers (traefik-lego.sh, TRAEFIK_LEGO_DROP
+#   replaced with ./lego, its published module without those providers (traefik-trees.sh, TRAEFIK_LEGO_DROP
 #   in lib.sh), which build.sh writes again before each build.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-. "$here/traefik-lego.sh"
+. "$here/traefik-trees.sh"
 export GOFLAGS=-mod=mod
 version=${1:?usage: pin-traefik.sh vX.Y.Z}
 [[ $version =~ ^v3\.[0-9]+\.[0-9]+$ ]] || die "version must look like v3.7.13, got '$version'"
@@ -41,12 +41,13 @@ while read -r kind old arrow new newver; do
     replace)
       [[ $arrow == "=>" ]] || die "unexpected replace line in upstream's go.mod: $kind $old $arrow $new $newver"
       if [[ $new == ./pkg/config/dynamic/ext ]]; then go mod edit -replace "$old=./ext"
-      elif [[ $new == github.com/containous/go-http-auth ]]; then go mod edit -replace "$old=github.com/abbot/go-http-auth@v0.4.0"
+      elif [[ $new == github.com/containous/go-http-auth ]]; then go mod edit -replace "$old=./go-http-auth"
       elif [[ $new == ./* ]]; then die "upstream replaces $old with $new, a path the module zip lacks: add a stand-in"
       else go mod edit -replace "$old=$new@$newver"; fi ;;
   esac
 done <<<"$directives"
 traefik_lego_tree "$dir"
+traefik_goauth_tree "$dir"
 go mod edit -replace github.com/go-acme/lego/v5=./lego
 go mod edit -require "github.com/traefik/traefik/v3@$version" -tool github.com/traefik/traefik/v3/cmd/traefik
 go mod tidy

@@ -5,7 +5,7 @@ go 1.26.0
 
 replace github.com/traefik/traefik/dynamic/ext => ./ext
 
-replace github.com/abbot/go-http-auth => github.com/abbot/go-http-auth v0.4.0
+replace github.com/abbot/go-http-auth => ./go-http-auth
 
 replace github.com/gorilla/mux => github.com/containous/mux v0.0.0-20250523120546-41b6ec3aed59
 

@@ -1,5 +1,5 @@
-# Sourced by pin-traefik.sh and build.sh (after lib.sh): the lego tree traefik's build module replaces
-# github.com/go-acme/lego/v5 with.
+# Sourced by pin-traefik.sh and build.sh (after lib.sh): the two generated trees traefik's build module
+# replaces modules with, ./lego (below) and ./go-http-auth (traefik_goauth_tree).
 #
 # lego (traefik's ACME client) registers every DNS provider in one generated table,
 # providers/dns/zz_gen_dns_providers.go, and a few providers need SDK modules the proxy here refuses (403).
@@ -51,4 +51,24 @@ traefik_lego_tree() {
   gofmt -e -l "$out/providers/dns/zz_gen_dns_providers.go" >/dev/null || die "the trimmed lego provider table does not parse"
   echo "$want" >"$out/.k8slab-tree"
   log "lego $ver for traefik: $out, without the DNS providers $TRAEFIK_LEGO_DROP (and ${#dropped[@]} modules only they required)"
+}
+
+# traefik_goauth_tree BUILD_MODULE_DIR: ./go-http-auth, the published github.com/abbot/go-http-auth v0.4.0
+# (checked against sum.golang.org) plus go-http-auth-k8slab/k8slab.go (committed): CheckSecret and
+# (*DigestAuth).RequireAuthStale, the two functions traefik calls from its containous fork, which the proxy
+# refuses. Generated (gitignored), rewritten when the added file changes.
+traefik_goauth_tree() {
+  local mod=$1 out=$1/go-http-auth src want
+  want="abbot/go-http-auth v0.4.0 + $(sha256sum "$mod/go-http-auth-k8slab/k8slab.go" | cut -c1-64)"
+  [[ -f $out/.k8slab-tree && $(cat "$out/.k8slab-tree") == "$want" ]] && return 0
+  src=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json github.com/abbot/go-http-auth@v0.4.0 | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [[ -f $src/digest.go ]] || die "github.com/abbot/go-http-auth v0.4.0 did not download"
+  rm -rf "$out" && cp -r "$src" "$out" && chmod -R u+w "$out"
+  rm -rf "$out/examples"
+  # v0.4.0 predates modules: give the copy a go.mod naming what it imports
+  # (golang.org/x/crypto and x/net come at the versions traefik's build module selects)
+  printf 'module github.com/abbot/go-http-auth\n\ngo 1.17\n' >"$out/go.mod"
+  cp "$mod/go-http-auth-k8slab/k8slab.go" "$out/k8slab.go"
+  echo "$want" >"$out/.k8slab-tree"
+  log "go-http-auth for traefik: $out (abbot v0.4.0 with CheckSecret and RequireAuthStale)"
 }
