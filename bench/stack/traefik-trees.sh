@@ -54,12 +54,12 @@ traefik_lego_tree() {
 }
 
 # traefik_goauth_tree BUILD_MODULE_DIR: ./go-http-auth, the published github.com/abbot/go-http-auth v0.4.0
-# (checked against sum.golang.org) plus go-http-auth-k8slab/k8slab.go (committed): CheckSecret and
+# (checked against sum.golang.org) plus go-http-auth-k8slab/k8slab.go.in (committed; .in: it is no package of the build module): CheckSecret and
 # (*DigestAuth).RequireAuthStale, the two functions traefik calls from its containous fork, which the proxy
 # refuses. Generated (gitignored), rewritten when the added file changes.
 traefik_goauth_tree() {
   local mod=$1 out=$1/go-http-auth src want
-  want="abbot/go-http-auth v0.4.0 + $(sha256sum "$mod/go-http-auth-k8slab/k8slab.go" | cut -c1-64)"
+  want="abbot/go-http-auth v0.4.0 + $(sha256sum "$mod/go-http-auth-k8slab/k8slab.go.in" | cut -c1-64)"
   [[ -f $out/.k8slab-tree && $(cat "$out/.k8slab-tree") == "$want" ]] && return 0
   src=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json github.com/abbot/go-http-auth@v0.4.0 | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
   [[ -f $src/digest.go ]] || die "github.com/abbot/go-http-auth v0.4.0 did not download"
@@ -68,7 +68,7 @@ traefik_goauth_tree() {
   # v0.4.0 predates modules: give the copy a go.mod naming what it imports
   # (golang.org/x/crypto and x/net come at the versions traefik's build module selects)
   printf 'module github.com/abbot/go-http-auth\n\ngo 1.17\n' >"$out/go.mod"
-  cp "$mod/go-http-auth-k8slab/k8slab.go" "$out/k8slab.go"
+  cp "$mod/go-http-auth-k8slab/k8slab.go.in" "$out/k8slab.go"
   echo "$want" >"$out/.k8slab-tree"
   log "go-http-auth for traefik: $out (abbot v0.4.0 with CheckSecret and RequireAuthStale)"
 }
