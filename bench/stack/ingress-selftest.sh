@@ -25,11 +25,11 @@ cleanup() {
   ip netns pids $NS 2>/dev/null | xargs -r kill 2>/dev/null || true
   ip netns del $NS 2>/dev/null || true
   ip link del kip0 2>/dev/null || true
-  bash $W/bench/stack/control-plane.sh down --name $NAME >/dev/null 2>&1 || true
+  bash "$here/control-plane.sh" down --name $NAME >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-bash $W/bench/stack/control-plane.sh up --name $NAME >$OUT/cp.log 2>&1
-eval "$(bash $W/bench/stack/control-plane.sh env --name $NAME | sed 's/^/export /')"
+bash "$here/control-plane.sh" up --name $NAME >"$OUT/cp.log" 2>&1
+eval "$(bash "$here/control-plane.sh" env --name $NAME | sed 's/^/export /')"
 kubectl version -o json | jq -r .serverVersion.gitVersion
 # backends: two busybox-free python servers in a netns, each answering "Hostname : <name>" on any path
 ip netns add $NS; ip link add kip0 type veth peer name kip1; ip link set kip1 netns $NS
@@ -46,9 +46,9 @@ http.server.HTTPServer(('10.253.7.2',${b#*:}),H).serve_forever()" &
 done
 sleep 1
 # the lab's own controller manifest, as master_node.sh writes it (golden file), with its variables filled in
-awk '/put_file "\$dir\/traefik.yaml"/{f=1; next} f && /^YAML$/{exit} f' $W/test/golden/default/master_node.sh |
-  sed "s|\\\$INGRESS_IMAGE|docker.io/library/traefik:$TRAEFIK_VERSION|; s|\\\$INGRESS_SERVICE_TYPE|LoadBalancer|" > $OUT/controller.yaml
-kubectl apply --server-side -f $OUT/controller.yaml
+awk '/put_file "\$dir\/traefik.yaml"/{f=1; next} f && /^YAML$/{exit} f' "$W/test/golden/default/master_node.sh" |
+  sed "s|\\\$INGRESS_IMAGE|docker.io/library/traefik:$TRAEFIK_VERSION|; s|\\\$INGRESS_SERVICE_TYPE|LoadBalancer|" >"$OUT/controller.yaml"
+kubectl apply --server-side -f "$OUT/controller.yaml"
 # the lesson's Services, pointed by hand (EndpointSlices) at the netns backends, and its Ingress as written
 kubectl create namespace demo
 for s in hname-svc:8081 ip-svc:8082; do
@@ -66,18 +66,19 @@ ports: [{ name: http, port: ${s#*:}, protocol: TCP }]
 endpoints: [{ addresses: [10.253.7.2], conditions: { ready: true } }]
 YAML
 done
-kubectl -n demo apply -f $W/manifests/ingress/ingress.yaml
+kubectl -n demo apply -f "$W/manifests/ingress/ingress.yaml"
 kubectl -n demo get ingress ingress-lab -o jsonpath='{.spec.ingressClassName}{"\n"}'
 # traefik as the ServiceAccount of the manifest: its token, so only the ClusterRole above authorizes it
 TOKEN=$(kubectl -n traefik create token traefik)
 SERVER=$(kubectl config view --raw -o jsonpath='{.clusters[0].cluster.server}')
-kubectl config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d > $OUT/ca.crt
+kubectl config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$OUT/ca.crt"
 $T version
-$T --entryPoints.web.address=127.0.0.1:18000 --entryPoints.traefik.address=127.0.0.1:18080 --ping=true \
+# KUBECONFIG (the admin's, exported above) would take precedence over the token in traefik's client: unset it
+env -u KUBECONFIG "$T" --entryPoints.web.address=127.0.0.1:18000 --entryPoints.traefik.address=127.0.0.1:18080 --ping=true \
   --providers.kubernetesIngress=true --providers.kubernetesIngress.endpoint="$SERVER" --providers.kubernetesIngress.token="$TOKEN" \
-  --providers.kubernetesIngress.certAuthFilePath=$OUT/ca.crt \
+  --providers.kubernetesIngress.certAuthFilePath="$OUT/ca.crt" \
   --providers.kubernetesIngress.ingressEndpoint.publishedService=traefik/traefik \
-  --global.checkNewVersion=false --global.sendAnonymousUsage=false --log.level=INFO >$OUT/traefik.log 2>&1 &
+  --global.checkNewVersion=false --global.sendAnonymousUsage=false --log.level=INFO >"$OUT/traefik.log" 2>&1 &
 TP=$!
 for _ in $(seq 60); do curl -fsS http://127.0.0.1:18080/ping >/dev/null 2>&1 && break; sleep 1; done
 for _ in $(seq 60); do curl -fsS -H 'Host: ip.k8slab.test' http://127.0.0.1:18000/ 2>/dev/null | grep -q ip-backend && break; sleep 1; done

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by pin-traefik.sh and build.sh (after lib.sh): the two generated trees traefik's build module
 # replaces modules with, ./lego (below) and ./go-http-auth (traefik_goauth_tree).
 #
