@@ -4,7 +4,7 @@
 #
 #   build.sh [GROUP...]   GROUP: control-plane (kube-apiserver, -controller-manager, -scheduler, kubectl, kubeadm, etcd),
 #                         kubernetes, etcd, node (containerd, runc, CNI plugins, crictl, pause), addons
-#                         (CoreDNS, registry), all (the default)
+#                         (CoreDNS, registry, traefik), ingress (traefik), all (the default)
 #
 # Binaries go to $STACK_CACHE/bin/<component>/<version>/. A component whose inputs (go.mod, go.sum, flags,
 # Go version) have not changed since its last build is skipped, so a warm run only checks and exits.
@@ -13,6 +13,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+. "$here/traefik-trees.sh"
 
 main() {
   local groups=("$@")
@@ -27,11 +28,12 @@ main() {
       kubernetes) build_kubernetes_control_plane; build_kubernetes_nodes ;;
       etcd) build_etcd ;;
       node) build_containerd; build_runc; build_cni_plugins; build_crictl; build_pause ;;
-      addons) build_coredns; build_distribution ;;
+      addons) build_coredns; build_distribution; build_addons_ingress ;;
+      ingress) build_addons_ingress ;;
       # Most needed first: the test tier's control plane, then what a node runs, then the rest.
       all) build_kubernetes_control_plane; build_etcd; build_kubernetes_nodes; build_containerd; build_runc
-        build_cni_plugins; build_crictl; build_pause; build_coredns; build_distribution ;;
-      *) die "unknown group '$g' (allowed: control-plane, kubernetes, etcd, node, addons, all)" ;;
+        build_cni_plugins; build_crictl; build_pause; build_coredns; build_distribution; build_addons_ingress ;;
+      *) die "unknown group '$g' (allowed: control-plane, kubernetes, etcd, node, addons, ingress, all)" ;;
     esac
   done
   write_manifest
@@ -108,6 +110,20 @@ build_distribution() {
     " -X $pkg/version.version=$DISTRIBUTION_VERSION -X $pkg/version.mainpkg=$pkg" registry=$pkg/cmd/registry
 }
 
+# The lab's ingress controller. Flags of traefik's .goreleaser.yml.tmpl (its release build): CGO_ENABLED=0,
+# -trimpath, -X version.Version (the tag without its v), Codename (release.yaml's CODENAME), BuildDate.
+# webui/static holds only a README in the module zip (the dashboard is built with yarn); go:embed accepts it,
+# and the lab does not turn the dashboard on. lego and go-http-auth come from generated trees (traefik-trees.sh).
+build_addons_ingress() {
+  local pkg=github.com/traefik/traefik/v3 mod="$here/modules/traefik/$TRAEFIK_VERSION" date
+  date=$(module_time "$pkg" "$TRAEFIK_VERSION" "$mod")
+  traefik_lego_tree "$mod"
+  traefik_goauth_tree "$mod"
+  STAMP_EXTRA=$(cat "$mod/lego/.k8slab-tree" "$mod/go-http-auth/.k8slab-tree") go_component traefik "$TRAEFIK_VERSION" "" \
+    " -X $pkg/pkg/version.Version=${TRAEFIK_VERSION#v} -X $pkg/pkg/version.Codename=langres -X $pkg/pkg/version.BuildDate=$date" \
+    traefik=$pkg/cmd/traefik
+}
+
 # pause is C, in the Kubernetes source (build/pause/linux/pause.c), built as its Makefile does:
 # gcc -Os -Wall -Werror -static -DVERSION=v$TAG-$REV. REV is a git describe there; here the release.
 build_pause() {
@@ -153,7 +169,10 @@ go_component() {
   local mod="$here/modules/$component/$version" out="$STACK_CACHE/bin/$component/$version"
   [[ -f $mod/go.mod && -f $mod/go.sum ]] || die "no build module $mod (go.mod and go.sum); write it first"
   local inputs stamp todo=() names=() nv
-  inputs=$(cat "$mod/go.mod" "$mod/go.sum"; go version; echo "tags=$tags ldflags=$ldflags cgo=${CGO:-0}")
+  # Committed files a replace points at inside the module count as inputs; a generated tree (traefik's
+  # ./lego and ./go-http-auth) is named by STAMP_EXTRA instead.
+  inputs=$(cat "$mod/go.mod" "$mod/go.sum"; go version; echo "tags=$tags ldflags=$ldflags cgo=${CGO:-0}${STAMP_EXTRA:+ $STAMP_EXTRA}"
+    find "$mod" -mindepth 2 -type f -not -path "$mod/lego/*" -not -path "$mod/go-http-auth/*" -print0 | sort -z | xargs -0r cat)
   stamp=$(sha256sum <<<"$inputs" | cut -c1-64)
   for nv in "$@"; do
     if [[ -x $out/${nv%%=*} && $(cat "$out/.${nv%%=*}.stamp" 2>/dev/null) == "$stamp" ]]; then

@@ -14,6 +14,7 @@
 #                                              (mariadb-backup, mbstream), the clients, socat, bash, busybox.
 #                                              Not upstream's image: no docker-entrypoint.sh (the lesson's
 #                                              manifests initialize the datadir themselves), amd64 only.
+#   docker.io/library/traefik:v3.7.13          traefik (the lab's Ingress controller; see image_traefik)
 #
 # One tarball per image in $STACK_CACHE/images (OCI layout + docker-archive: see oci-image.sh) and
 # $STACK_CACHE/images/index.json. A tarball whose inputs did not change is kept, so a warm run only checks.
@@ -27,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 main() {
   take_lock images
   mkdir -p "$IMAGES"
-  local all=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns pause lesson-tools mariadb) want=("$@") i
+  local all=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns pause lesson-tools mariadb traefik) want=("$@") i
   [[ ${#want[@]} -gt 0 ]] || want=("${all[@]}")
   for i in "${want[@]}"; do
     [[ " ${all[*]} " == *" $i "* ]] || die "unknown image '$i' (allowed: ${all[*]})"
@@ -130,6 +131,13 @@ busybox_all() {
   for a in $("$ROOT/bin/busybox" --list); do
     [[ -e $ROOT/bin/$a || -e $ROOT/usr/bin/$a || -e $ROOT/sbin/$a || -e $ROOT/usr/sbin/$a ]] || ln -s busybox "$ROOT/bin/$a"
   done
+# Traefik's official image is Docker Hub's library/traefik ("traefik:v3.x" in its docs), with the binary on
+# PATH. master_node.sh runs it as `command: [traefik]`, so the entrypoint script of the upstream image is not
+# needed; the entrypoint here is the binary itself.
+image_traefik() {
+  local t=$STACK_CACHE/bin/traefik/$TRAEFIK_VERSION
+  pack traefik "docker.io/library/traefik:$TRAEFIK_VERSION" "$t/traefik" --entrypoint '["/usr/local/bin/traefik"]' -- \
+    base_files "copy $t/traefik /usr/local/bin/traefik"
 }
 
 # ---------------------------------------------------------------- assembly

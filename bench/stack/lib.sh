@@ -31,6 +31,11 @@ CRI_TOOLS_VERSION=v1.37.0
 DISTRIBUTION_VERSION=v3.1.2
 # MariaDB: Debian 12's (bookworm-security 1:10.11.19-0+deb12u1), the mysql lesson's stand-in image (images.sh).
 MARIADB_VERSION=10.11.19
+# Traefik: the lab's ingress controller (addons.ingress, src/config/schema.ts), newest v3 patch on the proxy.
+TRAEFIK_VERSION=v3.7.13
+# lego's ACME DNS providers whose SDK modules the proxy refuses (pin-traefik.sh lists them): build_traefik
+# takes them out of lego's provider table, so a lab's traefik answers "unrecognized DNS provider" for them.
+TRAEFIK_LEGO_DROP="alidns aliesa azion dnsimple edgedns edgeone huaweicloud oraclecloud regfish sakuracloud tencentcloud ucloud yandexcloud"
 
 
 # take_lock NAME: hold $STACK_CACHE/locks/NAME.lock until this script exits (waits for another holder).

@@ -21,7 +21,7 @@ export interface AddonPackages {
 }
 
 export interface AddonNeed {
-  key: 'calico' | 'metallb' | 'local-path' | 'nfs';
+  key: 'calico' | 'metallb' | 'local-path' | 'nfs' | 'ingress';
   /** "Calico 3.33.1 (vxlan)" */
   title: string;
   /** the lab.yaml setting that asks for it, e.g. "kubernetes.cni is calico (the default)" */
@@ -30,11 +30,13 @@ export interface AddonNeed {
   off: string;
   version: string;
   files: AddonFile[];
+  /** images it runs that no manifest file names (an add-on whose manifest master_node.sh writes itself) */
+  images?: readonly string[];
   packages?: AddonPackages[];
 }
 
 /** The folder under /etc/k8slab/addons (and under the bundle's manifests/) each add-on's files go to. */
-const ADDON_DIR = { calico: 'calico', metallb: 'metallb', 'local-path': 'local-path', nfs: 'nfs-provisioner' } as const;
+const ADDON_DIR = { calico: 'calico', metallb: 'metallb', 'local-path': 'local-path', nfs: 'nfs-provisioner', ingress: 'ingress' } as const;
 
 const file = (key: AddonNeed['key'], version: string, url: string, name = url.slice(url.lastIndexOf('/') + 1)): AddonFile => ({
   path: `${ADDON_DIR[key]}/${version}/${name}`,
@@ -65,6 +67,19 @@ export function addonNeeds(lab: LabConfig): AddonNeed[] {
       off: 'addons: { metallb: { enabled: false } }',
       version: mlb.version,
       files: [file('metallb', mlb.version, upstream.metallb(mlb.version))],
+    });
+  }
+  const ing = lab.addons.ingress;
+  if (ing.enabled) {
+    out.push({
+      key: 'ingress',
+      title: `Traefik ${ing.version} (Ingress controller)`,
+      why: 'addons.ingress.enabled is true',
+      off: 'addons: { ingress: { enabled: false } }',
+      version: ing.version,
+      // master_node.sh writes its manifest; the bundle carries only the image
+      files: [],
+      images: [upstream.traefikImage(ing.version)],
     });
   }
   const storage = lab.addons.storage;

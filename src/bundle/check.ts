@@ -243,6 +243,12 @@ function checkAddon(need: AddonNeed, { inv, have, add }: Pick<LabCtx, 'inv' | 'h
       `${need.title}: ${LAYOUT.images}/ lacks ${lacking.join(', ')} (named by ${namedBy.join(', ')}); nothing can be pulled`,
       `save each into ${LAYOUT.images}/ (skopeo copy docker://IMAGE docker-archive:FILE.tar:IMAGE) and run \`k8slab bundle index\`, ${without}`);
   }
+  const ownImages = (need.images ?? []).filter((ref) => !have.has(normalizeImageRef(ref)));
+  if (ownImages.length > 0) {
+    add('error', 'addon-image-missing',
+      `${need.title} (${need.why}): ${LAYOUT.images}/ lacks ${ownImages.join(', ')}; nothing can be pulled`,
+      `save each into ${LAYOUT.images}/ (skopeo copy docker://IMAGE docker-archive:FILE.tar:IMAGE) and run \`k8slab bundle index\`, ${without}`);
+  }
   for (const pkgs of need.packages ?? []) {
     const [folder, names, have] =
       inv.rpms.length > 0 && inv.debs.length === 0

@@ -55,8 +55,11 @@ export function createSteps(o: CreateOptions): string[] {
     ...needs.map(
       (n) =>
         `${n.title} (${n.why}; without it: ${n.off}): ` +
-        n.files.map((f) => `curl -fLo ${o.out}/${LAYOUT.manifests}/${f.path} --create-dirs ${f.url}`).join('; ') +
-        `, then every image its manifests name into ${LAYOUT.images}/`,
+        [
+          ...n.files.map((f) => `curl -fLo ${o.out}/${LAYOUT.manifests}/${f.path} --create-dirs ${f.url}`),
+          ...(n.files.length > 0 ? [`then every image its manifests name into ${LAYOUT.images}/`] : []),
+          ...(n.images ?? []).map((ref) => `the image ${ref} into ${LAYOUT.images}/`),
+        ].join('; '),
     ),
     `${LAYOUT.manifest}: {"format": ${BUNDLE_FORMAT}, "kubernetes": "${o.kubernetes}", "arch": "${o.arch}", "containerd": "<version in debs/>"}`,
     `Index: \`k8slab bundle index ${o.out}\` writes ${LAYOUT.imageIndex} from the tarballs`,

@@ -6,6 +6,7 @@ import {
   CONTAINERD2_MIN_K8S_MINOR,
   DEFAULT_BOX,
   DEFAULT_BOX_VERSION,
+  INGRESS_CONTROLLERS,
   NEWEST_CALICO_MINOR,
   PKGS_K8S_IO_MIN_MINOR,
   calicoFor,
@@ -242,6 +243,16 @@ export function crossCheck(c: LabConfig): ConfigProblem[] {
         }
       }
     }
+  }
+
+  // The ingress controller reads EndpointSlices (discovery.k8s.io/v1), which older Kubernetes does not serve.
+  const ing = c.addons.ingress;
+  if (ing.enabled && v.minor < INGRESS_CONTROLLERS[ing.controller].minK8sMinor) {
+    problems.push({
+      path: 'addons.ingress.enabled',
+      value: true,
+      message: `${ing.controller} ${ing.version} needs Kubernetes 1.${INGRESS_CONTROLLERS[ing.controller].minK8sMinor} or newer (its Ingress provider watches discovery.k8s.io/v1 EndpointSlices), not 1.${v.minor}; set addons.ingress.enabled: false, or a newer kubernetes.version`,
+    });
   }
 
   // Pod CIDR must hold a /24 per node for the bridge CNI and kube-controller-manager's allocator.

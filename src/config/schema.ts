@@ -1,7 +1,7 @@
 // The lab.yaml schema. Every field has a default that reproduces the course's lab as it should be
 // built today; `k8slab init` writes them all out with comments (see template.ts).
 import { z } from 'zod';
-import { DEFAULT_BOX, DEFAULT_VERSIONS, parseK8sVersion } from './versions.js';
+import { DEFAULT_BOX, DEFAULT_VERSIONS, INGRESS_CONTROLLERS, parseK8sVersion } from './versions.js';
 import { fromInt, isIPv4, parseCidr, parseRange, toInt, type Cidr } from './net.js';
 import { machinesSchema } from './machines.js';
 import { DEFAULT_MYSQL_FLAVOR, MYSQL_FLAVORS } from './images.js';
@@ -69,6 +69,8 @@ export const CNIS = ['calico', 'bridge'] as const;
 /** Calico's overlay: vxlan (calico-vxlan.yaml, no BIRD) or ipip (calico.yaml, IP-in-IP routed by BIRD over BGP). */
 export const CALICO_ENCAPSULATIONS = ['vxlan', 'ipip'] as const;
 export const STORAGE = ['none', 'local-path', 'nfs'] as const;
+/** The Ingress controller: traefik (ingress-nginx was retired in 2026; see README "Versions"). */
+export const INGRESS_CONTROLLER_NAMES = ['traefik'] as const;
 export const LIBVIRT_DRIVERS = ['kvm', 'qemu'] as const;
 export const CPU_MODES = ['host-passthrough', 'host-model', 'maximum', 'custom'] as const;
 
@@ -166,6 +168,19 @@ export const labSchema = z.strictObject({
           provider: oneOf(STORAGE).default('nfs'),
           localPathVersion: semver(DEFAULT_VERSIONS.localPath).default(DEFAULT_VERSIONS.localPath),
           nfsProvisionerVersion: semver(DEFAULT_VERSIONS.nfsProvisioner).default(DEFAULT_VERSIONS.nfsProvisioner),
+        })
+        .prefault({}),
+      /** An Ingress controller serving the standard Ingress resource, with a default IngressClass. */
+      ingress: z
+        .strictObject({
+          enabled: z.boolean({ error: 'must be true or false' }).default(true),
+          controller: oneOf(INGRESS_CONTROLLER_NAMES).default('traefik'),
+          version: semver(DEFAULT_VERSIONS.traefik)
+            // The manifest k8slab renders uses Traefik 3's flags; another major would not start with them.
+            .refine((v) => (INGRESS_CONTROLLERS.traefik.majors as readonly number[]).includes(Number(v.split('.')[0])), {
+              error: `must be a Traefik ${INGRESS_CONTROLLERS.traefik.majors.map((m) => `${m}.x`).join(' or ')} version such as ${DEFAULT_VERSIONS.traefik}: k8slab renders that major's manifest`,
+            })
+            .default(DEFAULT_VERSIONS.traefik),
         })
         .prefault({}),
     })

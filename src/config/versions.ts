@@ -76,6 +76,17 @@ export const DEFAULT_VERSIONS = {
   /** 0.0.34 fixes CVE-2025-62878 and 0.0.36 CVE-2026-44543. */
   localPath: '0.0.37',
   nfsProvisioner: '4.0.18',
+  /** Traefik 3.7, its newest patch on the Go module proxy (bench/stack builds it from there). */
+  traefik: '3.7.13',
+} as const;
+
+/**
+ * The ingress controllers k8slab can install, and the majors whose manifest (command-line flags, RBAC) it
+ * renders. Traefik's Ingress provider reads networking.k8s.io/v1 Ingress and IngressClass and
+ * discovery.k8s.io/v1 EndpointSlices: Kubernetes serves the last from 1.21 on.
+ */
+export const INGRESS_CONTROLLERS = {
+  traefik: { majors: [3], minK8sMinor: 21 },
 } as const;
 
 /** The default box and the version pinned for it: bento has published versions without a VirtualBox build (chef/bento#1588, #1595). */

@@ -14,12 +14,15 @@ type Kubectl = Pick<CheckContext, 'kubectl' | 'waitFor'>;
 export interface LabAddons {
   metallb: boolean;
   storage: string;
+  /** addons.ingress.enabled; absent from older callers, which then judge by the cluster alone */
+  ingress?: boolean;
 }
 
 /** The lab.yaml change that turns each optional capability on. */
 export const ENABLE: Readonly<Partial<Record<Capability, string>>> = {
   loadBalancer: 'set addons.metallb.enabled: true in lab.yaml',
   defaultStorageClass: 'set addons.storage.provider: local-path (or nfs) in lab.yaml',
+  ingress: 'set addons.ingress.enabled: true in lab.yaml',
 };
 
 export interface DetectOptions {
@@ -65,6 +68,9 @@ export async function detectFacts(k: Kubectl, opts: DetectOptions = {}): Promise
   const storage = await storageClassMissing(k, opts.lab);
   decide('defaultStorageClass', storage?.why);
   if (storage?.off) off.set('defaultStorageClass', ENABLE.defaultStorageClass!);
+  const ingress = await ingressMissing(k, opts.lab);
+  decide('ingress', ingress?.why);
+  if (ingress?.off) off.set('ingress', ENABLE.ingress!);
   decide('hostNetwork', noNodes ?? (await unreachable(nodeIps, opts.kubeletPort ?? 10250, opts.reachable ?? tcpReachable)));
   decide(
     'internetImages',
@@ -120,6 +126,20 @@ async function storageClassMissing(k: Kubectl, lab: LabAddons | undefined): Prom
   const found = `no default StorageClass (${classes.length} StorageClass${classes.length === 1 ? '' : 'es'})`;
   const configured = lab !== undefined && lab.storage !== 'none';
   return configured ? { why: `addons.storage.provider is ${lab.storage} in lab.yaml, but there is ${found}`, off: false } : { why: found, off: true };
+}
+
+/**
+ * An Ingress controller is there when a default IngressClass is (the lab's marks "traefik" default). Whether
+ * a controller really serves Ingresses is what the ingress lesson observes; this only tells a lab configured
+ * without one (a skip) from one whose controller is missing (a failure).
+ */
+async function ingressMissing(k: Kubectl, lab: LabAddons | undefined): Promise<{ why: string; off: boolean } | undefined> {
+  const classes = await jsonOrUndefined<List<{ metadata: { name: string; annotations?: Record<string, string> } }>>(k, ['get', 'ingressclasses.networking.k8s.io']);
+  const found = (classes?.items ?? []).filter((c) => c.metadata.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true');
+  if (found.length > 0) return undefined;
+  const none = `no default IngressClass (${classes?.items.length ?? 0} IngressClass${classes?.items.length === 1 ? '' : 'es'})`;
+  if (lab?.ingress === true) return { why: `addons.ingress.enabled is true in lab.yaml, but there is ${none}: the controller is not installed`, off: false };
+  return { why: `${none}: no Ingress controller is installed`, off: true };
 }
 
 /** The kubelet port answers on every node that runs one, so it stands for "the host can reach this node". */

@@ -4,6 +4,7 @@ import { UserError } from '../util/errors.js';
 import type { Lesson } from './types.js';
 import { cluster } from './cluster.js';
 import { services } from './services.js';
+import { ingress } from './ingress.js';
 import { access } from './access.js';
 import { volumes } from './volumes.js';
 import { workloads } from './workloads.js';
@@ -11,8 +12,8 @@ import { statefulset } from './statefulset.js';
 import { mysql } from './mysql.js';
 
 // The cluster first (nothing else means anything on a broken one), then the course's order: Services and
-// Volumes (000/001), workloads (002/003), StatefulSet and MySQL (004), API access (001).
-export const LESSONS: readonly Lesson[] = [cluster, services, volumes, workloads, statefulset, mysql, access];
+// Volumes (000/001), workloads (002/003), Ingress (002/003), StatefulSet and MySQL (004), API access (001).
+export const LESSONS: readonly Lesson[] = [cluster, services, volumes, workloads, ingress, statefulset, mysql, access];
 
 /**
  * The lessons named (all when none), in registry order. A name is a lesson ("services") or one check of it

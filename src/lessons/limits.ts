@@ -21,6 +21,8 @@ export const LIMITS = {
   podReady: 180_000,
   /** several pods started one after another (StatefulSet ordering, MySQL init containers) */
   podsInOrder: 300_000,
+  /** an Ingress controller picking up a new Ingress from its watch and routing by it */
+  ingressRoute: 90_000,
   /** a pod or claim deleted and its finalizers done (kubectl delete --wait) */
   delete: 180_000,
   /** a namespace deleted with everything in it */

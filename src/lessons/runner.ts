@@ -130,6 +130,7 @@ const CAPABILITY_HINTS: Record<Capability, string> = {
   dns: 'CoreDNS is not answering: see `kubectl -n kube-system get pods -l k8s-app=kube-dns` and `kubectl -n kube-system logs -l k8s-app=kube-dns`',
   loadBalancer: 'MetalLB is not working: see `kubectl -n metallb-system get pods` and `kubectl get ipaddresspools.metallb.io -A`',
   defaultStorageClass: 'the storage provisioner is not working: see `kubectl get storageclass` and its pods',
+  ingress: 'the Ingress controller is not installed: see `kubectl get ingressclass` and `kubectl -n traefik get pods`; on a lab, run master_node.sh again (`vagrant provision m-k8s`)',
   hostNetwork: 'this host cannot reach the nodes: see `k8slab doctor` (host-only network, firewall)',
   internetImages: 'the nodes cannot pull the course images: set images.* in lab.yaml to a reachable registry, or see the node\'s network',
 };

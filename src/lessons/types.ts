@@ -16,6 +16,7 @@ export type Capability =
   | 'dns' // cluster DNS (CoreDNS/kube-dns) answers
   | 'loadBalancer' // a LoadBalancer implementation (MetalLB) hands out addresses
   | 'defaultStorageClass' // dynamic provisioning
+  | 'ingress' // an Ingress controller with a default IngressClass (the lab's Traefik)
   | 'hostNetwork' // the host can reach node IPs (NodePort/LoadBalancer probes from outside)
   | 'internetImages'; // the course's Docker Hub images can be pulled
 

@@ -69,6 +69,7 @@ export interface Plan {
   addons: {
     metallb?: { version: string; range: IpRange };
     storage: LabConfig['addons']['storage'];
+    ingress?: { controller: LabConfig['addons']['ingress']['controller']; version: string };
   };
   libvirt: LabConfig['libvirt'];
   virtualbox: { group: string };
@@ -137,6 +138,7 @@ export function makePlan(config: LabConfig, secrets: Pick<LabSecrets, 'token' | 
     addons: {
       ...(mlb.enabled ? { metallb: { version: mlb.version, range: parseRange(metallbRange(config).text)! } } : {}),
       storage: config.addons.storage,
+      ...(config.addons.ingress.enabled ? { ingress: { controller: config.addons.ingress.controller, version: config.addons.ingress.version } } : {}),
     },
     libvirt: config.libvirt,
     virtualbox: { group: config.virtualbox.group ?? `/${config.name}` },

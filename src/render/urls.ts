@@ -18,4 +18,6 @@ export const upstream = {
   /** nfs-subdir-external-provisioner's plain manifests at a chart release tag. */
   nfsProvisioner: (v: string, file: 'rbac' | 'deployment' | 'class') =>
     `${RAW}/kubernetes-sigs/nfs-subdir-external-provisioner/nfs-subdir-external-provisioner-${v}/deploy/${file}.yaml`,
+  /** Traefik's official image on Docker Hub (`traefik:vX.Y.Z` in its docs), by its full name. */
+  traefikImage: (v: string) => `docker.io/library/traefik:v${v}`,
 } as const;

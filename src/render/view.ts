@@ -52,6 +52,8 @@ export interface RenderView {
   metallb: { version: string; url: string; range: string } | null;
   localPath: { version: string; url: string } | null;
   nfs: { version: string; rbac: string; deployment: string; storageClass: string; exportDir: string } | null;
+  /** The Ingress controller k8slab renders itself (no upstream manifest): its image and how its Service is exposed. */
+  ingress: { version: string; image: string; serviceType: 'LoadBalancer' | 'NodePort' } | null;
   /** Offline branch: the install-bundle / master-bundle / worker-bundle partials replace the download steps. */
   bundle: boolean;
   bundlePath: string;
@@ -115,6 +117,14 @@ export function makeView(plan: Plan): RenderView {
             exportDir: NFS_EXPORT_DIR,
           }
         : null,
+    ingress: plan.addons.ingress
+      ? {
+          version: plan.addons.ingress.version,
+          image: upstream.traefikImage(plan.addons.ingress.version),
+          // MetalLB gives the controller one address on the private network; without it, a nodePort on every node.
+          serviceType: mlb ? 'LoadBalancer' : 'NodePort',
+        }
+      : null,
     bundle: plan.kubernetes.source === 'bundle',
     bundlePath: plan.kubernetes.bundle ?? '',
     bridge: plan.kubernetes.cni === 'bridge',

@@ -92,6 +92,7 @@ describe('detectFacts', () => {
       dns: 'the kube-dns Service has no ready endpoint (no CoreDNS pod answers)',
       loadBalancer: 'MetalLB is installed but has no IPAddressPool',
       defaultStorageClass: 'no default StorageClass (0 StorageClasses)',
+      ingress: 'no default IngressClass (0 IngressClasses): no Ingress controller is installed',
       hostNetwork: `this host cannot reach fake-cp (127.0.0.1), fake-w2 (127.0.0.3) on port ${port}`,
       internetImages: 'image pulls were not probed',
     });
@@ -99,8 +100,11 @@ describe('detectFacts', () => {
     await apply([
       { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'kube-dns', namespace: 'kube-system' }, subsets: [{ addresses: [{ ip: '192.0.2.53' }], ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }] },
       { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'k8slab-test', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'example.com/none' },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'k8slab-test', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }, spec: { controller: 'example.com/none' } },
     ]);
     const second = await detect();
+    expect(second.capabilities.has('ingress')).toBe(true);
+    expect(first.off.get('ingress')).toBe('set addons.ingress.enabled: true in lab.yaml');
     expect(second.capabilities.has('dns')).toBe(true);
     expect(second.capabilities.has('defaultStorageClass')).toBe(true);
     expect(second.missing.has('dns')).toBe(false);

@@ -32,7 +32,7 @@ controlPlane: { cpus: 2, memory: 2560, sshPort: 60030 }
 workers: { count: 2, cpus: 1, memory: 1536, sshPortBase: 60130 }
 network: { controlPlaneIp: 192.168.56.30, firstWorkerIp: 192.168.56.31 }
 kubernetes: { version: "1.20.2", source: bundle, bundle: ${BUNDLE}, cni: bridge }
-addons: { metallb: { enabled: false }, storage: { provider: none } } # the testbed bundle carries neither manifest
+addons: { metallb: { enabled: false }, storage: { provider: none }, ingress: { enabled: false } } # the testbed bundle carries neither manifest
 libvirt: { driver: qemu, cpuMode: maximum }
 ${TESTBED_IMAGES_YAML}`;
 

@@ -57,10 +57,12 @@ const ADDONS = {
   metallb: ['0.16.2', '0.15.2'].find((v) => stackHas([`quay.io/metallb/controller:v${v}`, `quay.io/metallb/speaker:v${v}`], `metallb/${v}/metallb-native.yaml`)),
   localPath: stackHas(['docker.io/rancher/local-path-provisioner:v0.0.30'], 'local-path/0.0.30/local-path-storage.yaml'),
   mariadb: stackHas(['docker.io/library/mariadb:10.11.19']),
+  ingress: stackHas(['docker.io/library/traefik:v3.7.13']),
 };
 const ADDONS_YAML = `addons:
   metallb: ${ADDONS.metallb ? `{ enabled: true, version: "${ADDONS.metallb}" }` : '{ enabled: false }'}
   storage: ${ADDONS.localPath ? '{ provider: local-path, localPathVersion: "0.0.30" }' : '{ provider: none }'}
+  ingress: { enabled: ${ADDONS.ingress} }
 `;
 
 const LAB_YAML = `# written by test/nodes/lab.test.ts: the node tier's system-container machines on ${TIER.bridge}

@@ -82,14 +82,15 @@ describe.skipIf(!haveTestbed)('bundle index + check on a bundle made of the test
     const labFile = join(dir, 'lab.yaml');
     const bridgeLab = 'kubernetes: { version: "1.20.2", source: bundle, bundle: ./bundle, cni: bridge }\nimages: { app: "k8slab.local/app:1" }\n';
     // the default add-ons (MetalLB, NFS storage) need what this bundle lacks: each is named, with how to turn it off
-    await writeFile(labFile, bridgeLab);
+    // (Traefik 3 needs Kubernetes 1.21: this 1.20.2 lab turns the ingress off)
+    await writeFile(labFile, `${bridgeLab}addons: { ingress: { enabled: false } }\n`);
     const d = await runCli('bundle', 'check', '-c', labFile);
     expect(d.code).toBe(1);
     expect(d.out).toContain('ERROR  MetalLB 0.16.2 (addons.metallb.enabled is true): the bundle has no manifests/metallb/0.16.2/metallb-native.yaml'.replaceAll('0.16.2', DEFAULT_VERSIONS.metallb));
     expect(d.out).toContain('or do without it in lab.yaml: addons: { metallb: { enabled: false } }');
     expect(d.out).toContain('no debs/ or rpms/');
     expect(d.out).toContain('debs/ has no nfs-common, which every node (the NFS client) installs');
-    await writeFile(labFile, `${bridgeLab}addons: { metallb: { enabled: false }, storage: { provider: none } }\n`);
+    await writeFile(labFile, `${bridgeLab}addons: { metallb: { enabled: false }, storage: { provider: none }, ingress: { enabled: false } }\n`);
     const r = await runCli('bundle', 'check', '-c', labFile);
     expect(r.out).toContain(`bundle ${b} for lab "k8slab": Kubernetes 1.20.2`);
     expect(r.out).toContain('kubeadm phase addon/coredns will be skipped');

@@ -47,7 +47,7 @@ const probe = (over: Partial<BundleProbe> = {}): BundleProbe => ({
   ...over,
 });
 // The e2e lab turns both add-ons off (the testbed bundle has neither manifest); a test may ask for them.
-const lab = (extra = 'addons: { metallb: { enabled: false }, storage: { provider: none } }') =>
+const lab = (extra = 'addons: { metallb: { enabled: false }, storage: { provider: none }, ingress: { enabled: false } }') =>
   parseConfig(`
 name: e2e
 provider: libvirt
@@ -177,13 +177,13 @@ describe('checkBundle: what is wrong with a bundle', () => {
 
 describe('checkBundle: for a lab', () => {
   it('a version mismatch with lab.yaml', () => {
-    const l = parseConfig('kubernetes: { version: "1.20.5", source: bundle, bundle: b, cni: bridge }');
+    const l = parseConfig('kubernetes: { version: "1.20.5", source: bundle, bundle: b, cni: bridge }\naddons: { ingress: { enabled: false } }');
     const r = checkBundle({ inventory: inventory(), probe: probe(), lab: l });
     expect(r.findings.find((f) => f.code === 'version-mismatch')!.fix).toBe('set kubernetes.version: "1.20.2" in lab.yaml, or use a 1.20.5 bundle');
   });
 
   it("cni: calico needs the manifest of the lab's encapsulation (vxlan: calico-vxlan.yaml, ipip: calico.yaml) and every image it names", () => {
-    const l = parseConfig('kubernetes: { version: "1.30.2", source: bundle, bundle: b }\ncalico: { version: 3.28.2 }\naddons: { metallb: { enabled: false }, storage: { provider: none } }');
+    const l = parseConfig('kubernetes: { version: "1.30.2", source: bundle, bundle: b }\ncalico: { version: 3.28.2 }\naddons: { metallb: { enabled: false }, storage: { provider: none }, ingress: { enabled: false } }');
     expect(l.calico.encapsulation).toBe('vxlan');
     const inv = inventory({ manifest: { format: 1, kubernetes: '1.30.2', arch: 'amd64' } }, []);
     const check = () => checkBundle({ inventory: inv, probe: probe({ versions: {}, requiredImages: [] }), lab: l });
@@ -195,7 +195,7 @@ describe('checkBundle: for a lab', () => {
     // the IP-in-IP manifest does not serve a vxlan lab, and the old flat name is not read at all
     inv.manifests = ['calico.yaml', 'calico/3.28.2/calico.yaml'];
     expect(codes(check().findings, 'error')).toContain('manifest-missing');
-    const ipip = parseConfig('kubernetes: { version: "1.30.2", source: bundle, bundle: b }\ncalico: { version: 3.28.2, encapsulation: ipip }\naddons: { metallb: { enabled: false }, storage: { provider: none } }');
+    const ipip = parseConfig('kubernetes: { version: "1.30.2", source: bundle, bundle: b }\ncalico: { version: 3.28.2, encapsulation: ipip }\naddons: { metallb: { enabled: false }, storage: { provider: none }, ingress: { enabled: false } }');
     expect(codes(checkBundle({ inventory: inv, probe: probe({ versions: {}, requiredImages: [] }), lab: ipip }).findings)).not.toContain('manifest-missing');
 
     inv.manifests = ['calico/3.28.2/calico-vxlan.yaml'];
@@ -210,7 +210,7 @@ describe('checkBundle: for a lab', () => {
   });
 
   it("the default Calico follows versions.ts, and another version in the bundle is named", () => {
-    const l = parseConfig('kubernetes: { version: "1.37.1", source: bundle, bundle: b }\naddons: { metallb: { enabled: false }, storage: { provider: none } }');
+    const l = parseConfig('kubernetes: { version: "1.37.1", source: bundle, bundle: b }\naddons: { metallb: { enabled: false }, storage: { provider: none }, ingress: { enabled: false } }');
     const r = checkBundle({ inventory: inventory({ manifests: ['calico/3.31.3/calico-vxlan.yaml'] }), probe: probe(), lab: l });
     expect(r.findings.find((f) => f.code === 'manifest-missing')!.message).toBe(
       `Calico ${DEFAULT_VERSIONS.calico} (vxlan) (kubernetes.cni is calico, calico.encapsulation vxlan): the bundle has no manifests/calico/${DEFAULT_VERSIONS.calico}/calico-vxlan.yaml (it has calico 3.31.3)`,
@@ -223,7 +223,7 @@ describe('checkBundle: for a lab', () => {
   });
 
   it('the default add-ons (MetalLB, NFS storage): each says what it lacks and the lab.yaml change that turns it off', () => {
-    const l = parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: b, cni: bridge }');
+    const l = parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: b, cni: bridge }\naddons: { ingress: { enabled: false } }');
     expect([l.addons.metallb.enabled, l.addons.storage.provider]).toEqual([true, 'nfs']);
     const r = checkBundle({ inventory: inventory(), probe: probe(), lab: l });
     expect(r.usable).toBe(false);
@@ -246,7 +246,7 @@ describe('checkBundle: for a lab', () => {
   });
 
   it('add-ons whose manifests are there: their images, and the NFS packages (debs/ or rpms/)', () => {
-    const l = parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: b, cni: bridge }');
+    const l = parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: b, cni: bridge }\naddons: { ingress: { enabled: false } }');
     const m = DEFAULT_VERSIONS.metallb;
     const n = DEFAULT_VERSIONS.nfsProvisioner;
     const files = [`metallb/${m}/metallb-native.yaml`, ...['rbac', 'deployment', 'class'].map((f) => `nfs-provisioner/${n}/${f}.yaml`)];
@@ -271,8 +271,23 @@ describe('checkBundle: for a lab', () => {
     expect(rr[0]!.fix).toMatch(/^dnf download --resolve --destdir rpms nfs-utils/);
   });
 
+  it('the ingress controller (on by default) needs its image, which no manifest of the bundle names', () => {
+    const l = parseConfig('kubernetes: { version: "1.37.1", source: bundle, bundle: b, cni: bridge }\naddons: { metallb: { enabled: false }, storage: { provider: none } }');
+    const image = `docker.io/library/traefik:v${DEFAULT_VERSIONS.traefik}`;
+    const r = checkBundle({ inventory: inventory(), probe: probe(), lab: l });
+    // (the fixture bundle is 1.20.2: its version mismatch is the other error, not this test's subject)
+    const errors = r.findings.filter((f) => f.level === 'error' && f.code !== 'version-mismatch');
+    expect(errors.map((f) => f.message)).toEqual([
+      `Traefik ${DEFAULT_VERSIONS.traefik} (Ingress controller) (addons.ingress.enabled is true): images/ lacks ${image}; nothing can be pulled`,
+    ]);
+    expect(errors[0]!.fix).toContain('or do without it in lab.yaml: addons: { ingress: { enabled: false } }');
+    // the same image by its short name (as `docker save traefik:v3.7.13` writes it) is enough
+    const have = checkBundle({ inventory: inventory({}, [...K8S_IMAGES, `traefik:v${DEFAULT_VERSIONS.traefik}`]), probe: probe(), lab: l });
+    expect(codes(have.findings, 'error')).toEqual(['version-mismatch']);
+  });
+
   it('storage local-path needs its manifest at the lab\'s version, and no packages', () => {
-    const l = lab('addons: { metallb: { enabled: false }, storage: { provider: local-path } }');
+    const l = lab('addons: { metallb: { enabled: false }, storage: { provider: local-path }, ingress: { enabled: false } }');
     const v = DEFAULT_VERSIONS.localPath;
     const r = checkBundle({ inventory: inventory(), probe: probe(), lab: l });
     expect(r.findings.filter((f) => f.level === 'error').map((f) => f.message)).toEqual([
@@ -283,7 +298,7 @@ describe('checkBundle: for a lab', () => {
   });
 
   it('lesson images the bundle lacks are named by key', () => {
-    const l = parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: b, cni: bridge }\nimages: { app: "k8slab.local/app:1" }');
+    const l = parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: b, cni: bridge }\nimages: { app: "k8slab.local/app:1" }\naddons: { ingress: { enabled: false } }');
     const w = checkBundle({ inventory: inventory(), probe: probe(), lab: l }).findings.find((f) => f.code === 'lesson-images-missing')!;
     expect(w.message).toContain('nginx=nginx');
     expect(w.message).not.toContain('app=');

@@ -67,6 +67,7 @@ kubernetes: { version: "1.20.2", source: bundle, bundle: ./bundle, cni: bridge }
 addons:
   metallb: { enabled: true, range: 10.10.0.200-10.10.0.220 }
   storage: { provider: nfs }
+  ingress: { enabled: false }
 libvirt: { driver: qemu, cpuMode: maximum }
 images: { nginx: mirror.local/nginx:1.27 }
 `);
@@ -125,7 +126,7 @@ describe('lab.yaml: current, supported defaults', () => {
 
   it('containerd 1.7 serves Kubernetes 1.24-1.29; a bundle brings its own runtime', () => {
     expect(parseConfig('kubernetes:\n  version: "1.29"\ncalico:\n  version: 3.29.6\ncontainerd:\n  version: 1.7.35\n  runcVersion: 1.3.7').containerd.version).toBe('1.7.35');
-    expect(parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: ./b, cni: bridge }').containerd.version).toBe('2.3.7');
+    expect(parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: ./b, cni: bridge }\naddons: { ingress: { enabled: false } }').containerd.version).toBe('2.3.7');
   });
 
   it('the default box is pinned to a release with VirtualBox and libvirt builds; other boxes are not', () => {

@@ -216,7 +216,7 @@ describe('doctor: versions', () => {
     expect(eol('', '2026-11-30')).toMatchObject({ status: 'pass', detail: 'Kubernetes 1.37 is supported until 2027-10-28' });
     expect(eol('', '2027-10-29').status).toBe('warn');
     // the course's offline bundle: an old release, a warning and no failure
-    const bundle = judge(parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: ./b, cni: bridge }'), facts(), '/l');
+    const bundle = judge(parseConfig('kubernetes: { version: "1.20.2", source: bundle, bundle: ./b, cni: bridge }\naddons: { ingress: { enabled: false } }'), facts(), '/l');
     expect(one(bundle, 'kubernetes-eol')).toMatchObject({ status: 'warn', detail: expect.stringContaining('1.20 reached end of life on 2022-02-28') });
     // a minor newer than the table has no date to judge
     expect(named(judge(parseConfig('kubernetes:\n  version: "1.38"'), facts(), '/l'), 'kubernetes-eol')).toEqual([]);

@@ -145,7 +145,7 @@ describe('k8slab render', () => {
     await mkdir(join(dir, 'bundle'), { recursive: true });
     await writeFile(
       join(dir, 'lab.yaml'),
-      'provider: libvirt\nkubernetes: { version: "1.20.2", source: bundle, bundle: ./bundle, cni: bridge }\n',
+      'provider: libvirt\nkubernetes: { version: "1.20.2", source: bundle, bundle: ./bundle, cni: bridge }\naddons: { ingress: { enabled: false } }\n',
     );
     const r = await runCli('render', '-c', join(dir, 'lab.yaml'));
     expect(r.code, r.err).toBe(EXIT.ok);

@@ -166,7 +166,21 @@ describe('script content follows the plan', () => {
     expect(m).toContain('POD_CIDR=172.16.0.0/16');
     expect(m).toContain('PRIVATE_CIDR=192.168.56.0/24');
     expect(m).toContain('value: "cidr=$PRIVATE_CIDR"');
-    expect(m).not.toMatch(/METALLB|LOCAL_PATH|NFS_/);
+    expect(m).not.toMatch(/METALLB|LOCAL_PATH|NFS_|INGRESS|traefik/);
+  });
+
+  test('the ingress controller (on by default): its image by version, LoadBalancer with MetalLB, else NodePort', () => {
+    const d = render('default').get('master_node.sh')!.content;
+    expect(d).toContain('INGRESS_IMAGE=docker.io/library/traefik:v3.7.13');
+    expect(d).toContain('INGRESS_SERVICE_TYPE=LoadBalancer');
+    expect(d).toMatch(/^install_ingress$/m);
+    // the manifest is kept per version, so a re-run after a version change applies the new one
+    expect(d).toContain('local dir=$ADDONS_DIR/ingress/$INGRESS_VERSION');
+    expect(d).toContain('ingressclass.kubernetes.io/is-default-class: "true"');
+    expect(d).toContain('controller: traefik.io/ingress-controller');
+    expect(render('ingress-nodeport').get('master_node.sh')!.content).toContain('INGRESS_SERVICE_TYPE=NodePort');
+    const newer = renderFiles(planFor({ addons: { ingress: { version: '3.8.0' } } }), FIXTURE_SECRETS).get('master_node.sh')!.content;
+    expect(newer).toContain('INGRESS_IMAGE=docker.io/library/traefik:v3.8.0');
   });
 
   test('calico.encapsulation: vxlan (the default) takes calico-vxlan.yaml, ipip the BIRD manifest calico.yaml', () => {

@@ -90,8 +90,9 @@ export function register(program: Command): void {
     // Each source on its own: what the host reaches is gathered, the rest is left as the steps above.
     const needs = addonNeeds(lab);
     const binariesOff = await reachable(o);
-    const manifestsOff = needs.length > 0 ? await reachableUrl(needs[0]!.files[0]!.url) : undefined;
-    if (binariesOff && (manifestsOff || needs.length === 0)) {
+    const firstFile = needs.flatMap((n) => n.files)[0];
+    const manifestsOff = firstFile ? await reachableUrl(firstFile.url) : undefined;
+    if (binariesOff && (manifestsOff || !firstFile)) {
       throw new UserError(
         `no internet access: ${[binariesOff, manifestsOff].filter(Boolean).join('; ')}. Nothing was downloaded.`,
         'environment',
@@ -108,7 +109,7 @@ export function register(program: Command): void {
       }
     }
     if (manifestsOff) left.push(`the add-on manifests (${manifestsOff})`);
-    else if (needs.length > 0) {
+    else if (firstFile) {
       process.stdout.write('add-on manifests:\n');
       const failed = await downloadManifests(o.out, needs, (l) => process.stdout.write(`${l}\n`));
       left.push(...failed.map((f) => `${f.path} (${f.url}: ${f.reason})`));
@@ -135,6 +136,7 @@ async function gatherImages(out: string, lab: LabConfig, needs: ReturnType<typeo
     ...new Set([
       ...(probe.requiredImages ?? []),
       ...needs.flatMap((n) => n.files.flatMap((f) => inv.manifestImages[f.path] ?? [])),
+      ...needs.flatMap((n) => n.images ?? []),
       ...Object.values(imagesInUse(resolveImages(lab.images), lab.lessons.mysql.flavor)),
     ]),
   ];

@@ -74,7 +74,7 @@ export async function verify(opts: VerifyOptions): Promise<number> {
       // internetImages: can the nodes pull a small image from Docker Hub, as the course's images need?
       detect: {
         probeImage: DEFAULT_IMAGES.busybox,
-        ...(lab ? { lab: { metallb: lab.config.addons.metallb.enabled, storage: lab.config.addons.storage.provider } } : {}),
+        ...(lab ? { lab: { metallb: lab.config.addons.metallb.enabled, storage: lab.config.addons.storage.provider, ingress: lab.config.addons.ingress.enabled } } : {}),
       },
       signal: interrupt.signal,
     });

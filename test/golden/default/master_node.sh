@@ -45,6 +45,10 @@ CALICO_URL=https://raw.githubusercontent.com/projectcalico/calico/v3.33.1/manife
 METALLB_VERSION=0.16.2
 METALLB_URL=https://raw.githubusercontent.com/metallb/metallb/v0.16.2/config/manifests/metallb-native.yaml
 METALLB_RANGE=192.168.56.200-192.168.56.220
+INGRESS_VERSION=3.7.13
+INGRESS_IMAGE=docker.io/library/traefik:v3.7.13
+# LoadBalancer with MetalLB (one address on the private network), else NodePort
+INGRESS_SERVICE_TYPE=LoadBalancer
 NFS_PROVISIONER_VERSION=4.0.18
 NFS_EXPORT_DIR=/srv/k8slab-nfs
 NFS_RBAC_URL=https://raw.githubusercontent.com/kubernetes-sigs/nfs-subdir-external-provisioner/nfs-subdir-external-provisioner-4.0.18/deploy/rbac.yaml
@@ -468,6 +472,135 @@ SCRIPT
   log "queued $2: unit $unit applies it once the webhook answers (journalctl -u $unit)"
 }
 
+# The Ingress controller: Traefik's Ingress provider (networking.k8s.io/v1 Ingress and IngressClass), from
+# a manifest k8slab writes (upstream publishes a Helm chart, not a plain manifest). Its IngressClass
+# "traefik" is the default, so an Ingress without ingressClassName, as in the course, is served too.
+install_ingress() {
+  local dir=$ADDONS_DIR/ingress/$INGRESS_VERSION
+  install -d -m 0755 "$dir"
+  put_file "$dir/traefik.yaml" 0644 <<YAML || true
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: traefik
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: traefik
+  namespace: traefik
+---
+# What the Ingress provider reads, and the Ingress status it writes (the ADDRESS column).
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: k8slab-traefik
+rules:
+  - apiGroups: [""]
+    resources: [services, secrets, nodes]
+    verbs: [get, list, watch]
+  - apiGroups: [discovery.k8s.io]
+    resources: [endpointslices]
+    verbs: [get, list, watch]
+  - apiGroups: [networking.k8s.io]
+    resources: [ingresses, ingressclasses]
+    verbs: [get, list, watch]
+  - apiGroups: [networking.k8s.io]
+    resources: [ingresses/status]
+    verbs: [update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: k8slab-traefik
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: k8slab-traefik
+subjects:
+  - kind: ServiceAccount
+    name: traefik
+    namespace: traefik
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: traefik
+  annotations:
+    ingressclass.kubernetes.io/is-default-class: "true"
+spec:
+  controller: traefik.io/ingress-controller
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: traefik
+  namespace: traefik
+  labels:
+    app.kubernetes.io/name: traefik
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: traefik
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: traefik
+    spec:
+      serviceAccountName: traefik
+      containers:
+        - name: traefik
+          image: "$INGRESS_IMAGE"
+          command: [traefik]
+          args:
+            - --entryPoints.web.address=:8000
+            - --entryPoints.traefik.address=:8080
+            - --ping=true
+            - --providers.kubernetesIngress=true
+            - --providers.kubernetesIngress.ingressEndpoint.publishedService=traefik/traefik
+            # a lab may be offline: no version check, no usage reports
+            - --global.checkNewVersion=false
+            - --global.sendAnonymousUsage=false
+          ports:
+            - { name: web, containerPort: 8000 }
+            - { name: traefik, containerPort: 8080 }
+          readinessProbe:
+            httpGet: { path: /ping, port: traefik }
+            periodSeconds: 5
+          resources:
+            requests: { cpu: 50m, memory: 64Mi }
+          securityContext:
+            runAsNonRoot: true
+            runAsUser: 65532
+            runAsGroup: 65532
+            readOnlyRootFilesystem: true
+            allowPrivilegeEscalation: false
+            capabilities: { drop: [ALL] }
+          volumeMounts:
+            - { name: tmp, mountPath: /tmp }
+      volumes:
+        - { name: tmp, emptyDir: {} }
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: traefik
+  namespace: traefik
+  labels:
+    app.kubernetes.io/name: traefik
+    k8slab.io/ingress-controller: "true"
+spec:
+  type: $INGRESS_SERVICE_TYPE
+  selector:
+    app.kubernetes.io/name: traefik
+  ports:
+    - { name: web, port: 80, targetPort: web }
+YAML
+  retry 5 10 kubectl apply --server-side --force-conflicts -f "$dir/traefik.yaml" >/dev/null
+  log "applied $dir/traefik.yaml"
+}
+
 # The course's dynamic storage: an NFS export on the control plane, and the nfs-client StorageClass.
 install_nfs() {
   local dir=$ADDONS_DIR/nfs-provisioner
@@ -551,6 +684,8 @@ log "pod network: Calico $CALICO_VERSION ($CALICO_ENCAPSULATION), pool $POD_CIDR
 apply_calico
 log "MetalLB $METALLB_VERSION, addresses $METALLB_RANGE"
 install_metallb
+log "ingress: Traefik $INGRESS_VERSION ($INGRESS_IMAGE), default IngressClass traefik, Service traefik/traefik of type $INGRESS_SERVICE_TYPE"
+install_ingress
 log "storage: NFS export $NFS_EXPORT_DIR and nfs-subdir-external-provisioner $NFS_PROVISIONER_VERSION (default StorageClass nfs-client)"
 install_nfs
 
