@@ -8,6 +8,8 @@
 #   registry.k8s.io/etcd:3.7.0-0               etcd, etcdctl, etcdutl
 #   registry.k8s.io/coredns/coredns:v1.14.6    coredns
 #   registry.k8s.io/pause:3.10.2               pause
+#   and the lab's add-ons (lab-addons.sh): quay.io/metallb/controller, speaker, docker.io/rancher/
+#   local-path-provisioner, docker.io/library/busybox
 #
 # One tarball per image in $STACK_CACHE/images (OCI layout + docker-archive: see oci-image.sh) and
 # $STACK_CACHE/images/index.json. A tarball whose inputs did not change is kept, so a warm run only checks.
@@ -17,11 +19,13 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+. "$here/lab-addons.sh"
 
 main() {
   take_lock images
   mkdir -p "$IMAGES"
   local all=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns pause) want=("$@") i
+  local addons; read -ra addons <<<"$LAB_ADDON_IMAGES"; all+=("${addons[@]}")
   [[ ${#want[@]} -gt 0 ]] || want=("${all[@]}")
   for i in "${want[@]}"; do
     [[ " ${all[*]} " == *" $i "* ]] || die "unknown image '$i' (allowed: ${all[*]})"
