@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # sourced: $here, pack, copy, go_component come from the sourcing script
 # The lab's add-ons (sourced by build.sh and images.sh): MetalLB and local-path-provisioner, their images
 # under the names their upstream manifests use, and those manifests, taken from the same module zips.
 #
@@ -68,6 +69,7 @@ take_manifest() {
 
 # ---------------------------------------------------------------- images (images.sh)
 
+# shellcheck disable=SC2034  # read by images.sh
 LAB_ADDON_IMAGES="metallb-controller metallb-speaker local-path-provisioner busybox"
 
 # Upstream's are distroless/static with the binary at / (ENTRYPOINT ["/controller"]); the manifest runs the
@@ -121,7 +123,8 @@ busybox_bin() {
   mkdir -p "$d"
   compgen -G "$d/busybox-static_*.deb" >/dev/null || (cd "$d" && apt-get download -q busybox-static >&2)
   deb=$(compgen -G "$d/busybox-static_*.deb" | sort -V | tail -1)
-  local x=$d/.unpacked/$(basename "$deb" .deb)
+  local x
+  x=$d/.unpacked/$(basename "$deb" .deb)
   [[ -x $x/bin/busybox ]] || { rm -rf "$x" && mkdir -p "$x" && dpkg-deb -x "$deb" "$x"; }
   echo "$x/bin/busybox"
 }
