@@ -64,6 +64,7 @@ manifest() { # manifest PATH: DIR/manifests/PATH
   printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: k8slab-serve-standin\ndata:\n  source: "%s"\n' "$1" >"$out/manifests/$1"
 }
 manifest projectcalico/calico/v3.33.1/manifests/calico.yaml
+manifest projectcalico/calico/v3.33.1/manifests/calico-vxlan.yaml
 manifest metallb/metallb/v0.16.2/config/manifests/metallb-native.yaml
 manifest rancher/local-path-provisioner/v0.0.37/deploy/local-path-storage.yaml
 for f in rbac deployment class; do

@@ -4,7 +4,8 @@
 #
 #   build.sh [GROUP...]   GROUP: control-plane (kube-apiserver, -controller-manager, -scheduler, kubectl, kubeadm, etcd),
 #                         kubernetes, etcd, node (containerd, runc, CNI plugins, crictl, pause), addons
-#                         (CoreDNS, registry, traefik), ingress (traefik), all (the default)
+#                         (CoreDNS, registry, traefik), ingress (traefik), lab-addons (MetalLB,
+#                         local-path-provisioner and their manifests: lab-addons.sh), all (the default)
 #
 # Binaries go to $STACK_CACHE/bin/<component>/<version>/. A component whose inputs (go.mod, go.sum, flags,
 # Go version) have not changed since its last build is skipped, so a warm run only checks and exits.
@@ -14,6 +15,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/traefik-trees.sh"
+. "$here/lab-addons.sh"
 
 main() {
   local groups=("$@")
@@ -30,10 +32,12 @@ main() {
       node) build_containerd; build_runc; build_cni_plugins; build_crictl; build_pause ;;
       addons) build_coredns; build_distribution; build_addons_ingress ;;
       ingress) build_addons_ingress ;;
+      lab-addons) build_lab_addons ;;
       # Most needed first: the test tier's control plane, then what a node runs, then the rest.
       all) build_kubernetes_control_plane; build_etcd; build_kubernetes_nodes; build_containerd; build_runc
-        build_cni_plugins; build_crictl; build_pause; build_coredns; build_distribution; build_addons_ingress ;;
-      *) die "unknown group '$g' (allowed: control-plane, kubernetes, etcd, node, addons, ingress, all)" ;;
+        build_cni_plugins; build_crictl; build_pause; build_coredns; build_distribution; build_addons_ingress
+        build_lab_addons ;;
+      *) die "unknown group '$g' (allowed: control-plane, kubernetes, etcd, node, addons, ingress, lab-addons, all)" ;;
     esac
   done
   write_manifest
@@ -281,10 +285,12 @@ write_manifest() {
     --arg s "$(awk -v v="$KUBE_VERSION" '$1=="k8s.io/kubernetes" && $2==v{print $3}' "$here/modules/kubernetes/$KUBE_VERSION/go.sum")" \
     '{component: "pause", version: $v, origin: {goModules: [{module: "k8s.io/kubernetes", version: $k, sum: $s}],
       file: "build/pause/linux/pause.c", compiler: "Debian gcc, -Os -static"}, binaries: $bin, binDir: $dir}')")
-  local images='[]'
+  local images='[]' manifests='[]'
   [[ -f $STACK_CACHE/images/index.json ]] && images=$(cat "$STACK_CACHE/images/index.json")
+  # the add-on manifests (lab-addons.sh): file, upstream URL, the module zip it came from
+  [[ -f $STACK_CACHE/manifests/index.json ]] && manifests=$(cat "$STACK_CACHE/manifests/index.json")
   printf '%s\n' "${entries[@]}" | jq -s --arg go "$(go version)" --arg at "$(date -u +%FT%TZ)" --argjson img "$images" \
-    '{generatedAt: $at, go: $go, components: ., images: $img}' >"$STACK_CACHE/stack.json.new"
+    --argjson man "$manifests" '{generatedAt: $at, go: $go, components: ., images: $img, manifests: $man}' >"$STACK_CACHE/stack.json.new"
   mv "$STACK_CACHE/stack.json.new" "$STACK_CACHE/stack.json"
   mkdir -p "$here/../../test-results"
   cp "$STACK_CACHE/stack.json" "$here/../../test-results/stack.json"

@@ -15,6 +15,8 @@
 #                                              Not upstream's image: no docker-entrypoint.sh (the lesson's
 #                                              manifests initialize the datadir themselves), amd64 only.
 #   docker.io/library/traefik:v3.7.13          traefik (the lab's Ingress controller; see image_traefik)
+#   and the lab's add-ons (lab-addons.sh): quay.io/metallb/controller, speaker, docker.io/rancher/
+#   local-path-provisioner, docker.io/library/busybox
 #
 # One tarball per image in $STACK_CACHE/images (OCI layout + docker-archive: see oci-image.sh) and
 # $STACK_CACHE/images/index.json. A tarball whose inputs did not change is kept, so a warm run only checks.
@@ -24,11 +26,13 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+. "$here/lab-addons.sh"
 
 main() {
   take_lock images
   mkdir -p "$IMAGES"
   local all=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns pause lesson-tools mariadb traefik) want=("$@") i
+  local addons; read -ra addons <<<"$LAB_ADDON_IMAGES"; all+=("${addons[@]}")
   [[ ${#want[@]} -gt 0 ]] || want=("${all[@]}")
   for i in "${want[@]}"; do
     [[ " ${all[*]} " == *" $i "* ]] || die "unknown image '$i' (allowed: ${all[*]})"

@@ -38,6 +38,9 @@ blob() {
   echo "$d $s"
 }
 
+# The layer's "./" sets the container's /: a mktemp -d rootfs is 0700, which would lock a non-root user
+# (pause's 65535, MetalLB controller's 65534) out of every file.
+chmod 0755 "$rootfs"
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=posix \
   --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C "$rootfs" -cf "$work/layer" .
 read -r layer layer_size < <(blob "$work/layer")

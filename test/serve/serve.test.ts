@@ -8,10 +8,13 @@
 // bench/serve/standins.sh, per kind; test-results/serve.json says which were used.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { addonNeeds } from '../../src/bundle/addons.js';
+import { validateConfig } from '../../src/config/load.js';
+import { makePlan } from '../../src/plan/plan.js';
 import { renderFiles } from '../../src/render/index.js';
 import { FIXTURE_SECRETS, VARIANTS, planFor } from '../fixtures/render/variants.js';
 
@@ -24,6 +27,8 @@ const NODE_IP = '10.231.77.2';
 const NS = `k8slab-sv-${process.pid}`;
 const VETH = `ksv${process.pid}`; // + h / n: at most 3 + 7 + 1 characters, under IFNAMSIZ
 const KUBE_MINOR = planFor(VARIANTS.default!).kubernetes.minor; // what the default lab asks for
+/** The registries serve.mjs answers for (by the image reference's first element). */
+const SERVED_REGISTRIES = ['registry.k8s.io', 'docker.io', 'quay.io', 'gcr.io', 'ghcr.io'];
 
 function unavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, ports 80 and 443 on the lab address)';
@@ -52,11 +57,17 @@ let describe_ = (path: string) => path;
 /** Runs a bash script on the node (the sandbox in the namespace); returns its stdout and stderr. */
 function onNode(script: string, env: Record<string, string> = {}): string {
   const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  return execFileSync(
-    'ip',
-    ['netns', 'exec', NS, 'unshare', '-m', '--propagation', 'private', SANDBOX, box, HOST_IP, join(cache, 'pki/ca.crt'), 'env', ...envArgs, 'bash', '-c', `exec 2>&1\n${script}`],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, timeout: 300_000 },
-  );
+  try {
+    return execFileSync(
+      'ip',
+      ['netns', 'exec', NS, 'unshare', '-m', '--propagation', 'private', SANDBOX, box, HOST_IP, join(cache, 'pki/ca.crt'), 'env', ...envArgs, 'bash', '-c', `exec 2>&1\n${script}`],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, timeout: 300_000 },
+    );
+  } catch (err) {
+    // The script's own output (stdout and stderr together) says why; the bare error names only the command.
+    const e = err as Error & { stdout?: string; status?: number | null };
+    throw new Error(`on the node: exit ${e.status ?? '?'}; the last of its output:\n${(e.stdout ?? '').slice(-4000)}`, { cause: err });
+  }
 }
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -71,11 +82,27 @@ function newest(dir: string, prefix = ''): string | undefined {
   return v.at(-1);
 }
 
+/** The add-on manifests bench/stack took from the module zips it built (build.sh lab-addons), if it did. */
+interface StackManifest { addon: string; version: string; path: string; url: string; images: string[] }
+const STACK_MANIFESTS = join(STACK, 'manifests');
+const stackManifests: StackManifest[] = existsSync(join(STACK_MANIFESTS, 'index.json'))
+  ? JSON.parse(readFileSync(join(STACK_MANIFESTS, 'index.json'), 'utf8'))
+  : [];
+const stackVersion = (addon: string) => stackManifests.find((m) => m.addon === addon)?.version;
+/** A lab asking for the add-on versions the stack built (the product must accept them). */
+const stackAddonsLab = validateConfig({
+  addons: {
+    metallb: { enabled: true, ...(stackVersion('metallb') ? { version: stackVersion('metallb') } : {}) },
+    storage: { provider: 'local-path', ...(stackVersion('local-path') ? { localPathVersion: stackVersion('local-path') } : {}) },
+  },
+}, 'stack add-ons');
+
 const files = renderFiles(planFor(VARIANTS.default!), FIXTURE_SECRETS);
 const localPathFiles = renderFiles(planFor(VARIANTS['metallb-local-path']!), FIXTURE_SECRETS);
+const stackAddonFiles = renderFiles(makePlan(stackAddonsLab, FIXTURE_SECRETS), FIXTURE_SECRETS);
 const installPkg = files.get('install_pkg.sh')!.content;
 const manifestUrls = [...new Set(
-  [files.get('master_node.sh')!.content, localPathFiles.get('master_node.sh')!.content].flatMap((s) =>
+  [files, localPathFiles, stackAddonFiles].map((f) => f.get('master_node.sh')!.content).flatMap((s) =>
     [...s.matchAll(/^[A-Z_]+_URL=(https:\/\/raw\.githubusercontent\.com\/\S+)$/gm)].map((m) => m[1]!)),
 )];
 
@@ -96,10 +123,18 @@ describe.skipIf(skip !== undefined)(`bench/serve, one node in a network namespac
       && existsSync(join(STACK, 'bin/kubernetes', `v${newest(join(STACK, 'bin/kubernetes'), `${KUBE_MINOR}.`)}`, 'kubeadm'));
     // K8SLAB_SERVE_BIN: a binary tree of one's own (e.g. the stack's Kubernetes beside stand-ins for the rest).
     const bin = process.env.K8SLAB_SERVE_BIN ?? (stackBinReady ? join(STACK, 'bin') : join(standins, 'bin'));
-    const images = existsSync(join(STACK, 'images/index.json')) ? join(STACK, 'images') : join(standins, 'images');
+    // The stack's image directory is shared with builds that may add or replace a tarball while this runs: the
+    // server and the checks use one snapshot of it (hard links, so no copy of the bytes).
+    let images = join(standins, 'images');
+    if (existsSync(join(STACK, 'images/index.json'))) {
+      images = join(work, 'images');
+      mkdirSync(images);
+      for (const f of readdirSync(join(STACK, 'images')).filter((n) => n.endsWith('.tar'))) linkSync(join(STACK, 'images', f), join(images, f));
+    }
     const raw = existsSync(join(STACK, 'raw')) ? join(STACK, 'raw') : join(standins, 'manifests');
     Object.assign(sources, { binaries: bin, images, manifests: raw });
-    describe_ = (path) => (path.startsWith(standins) ? `stand-in (bench/serve/standins.sh): ${path.slice(standins.length + 1)}` : path);
+    describe_ = (path) => (path.startsWith(standins) ? `stand-in (bench/serve/standins.sh): ${path.slice(standins.length + 1)}`
+      : path.startsWith(join(work, 'images')) ? join(STACK, 'images', path.slice(join(work, 'images').length + 1)) : path);
 
     sh(join(BENCH, 'ca.sh'), [], env);
     sh(join(BENCH, 'pkgs.sh'), [bin], env);
@@ -186,9 +221,11 @@ pkg_install() {
 }
 ${body}
 install_containerd
+install_runc
 install_kubernetes_packages
 echo "--- again"
 install_containerd
+install_runc
 install_kubernetes_packages
 echo "--- node"
 apt-cache madison kubeadm
@@ -202,6 +239,7 @@ sha256sum /usr/local/bin/containerd /usr/local/sbin/runc /usr/local/lib/systemd/
     expect(first).not.toContain('does not match its published sha256');
     // A re-run keeps what is there.
     expect(again).toMatch(/containerd \S+ is installed/);
+    expect(again).toMatch(/runc \S+ is installed/);
     expect(again).not.toContain('wrote /etc/apt/sources.list.d/kubernetes.list');
     // apt resolved upstream's dependencies (kubelet → kubernetes-cni) from the signed channel.
     const want = `${patch}-1.1`;
@@ -231,16 +269,51 @@ sha256sum /usr/local/bin/containerd /usr/local/sbin/runc /usr/local/lib/systemd/
     const path = url.replace('https://raw.githubusercontent.com/', '');
     // manifests.sh's copy (from the project's Go module) wins over the stack's or a stand-in.
     const fromModule = join(cache, 'raw', path);
-    const origin = existsSync(fromModule) ? fromModule : join(sources.manifests!, path);
+    const fromStack = stackManifests.find((m) => m.url === url);
+    const origin = existsSync(fromModule) ? fromModule : fromStack ? join(STACK_MANIFESTS, fromStack.path) : join(sources.manifests!, path);
     sources[url] = existsSync(fromModule) ? `the project's Go module (bench/serve/manifests.sh)` : describe_(origin);
     const expected = readFileSync(origin, 'utf8');
     expect(onNode(`curl -fsSL ${url}`)).toBe(expected);
   });
 
+  // The offline bundle keeps each add-on file at <addon>/<version>/<file> (src/bundle/addons.ts): the stack's
+  // tree must match it for the versions it built, and every image those manifests run must be served.
+  test.skipIf(stackManifests.length === 0)("the stack's add-on manifests: the bundle's paths and URLs, and every image they run is served", () => {
+    const needs = addonNeeds(stackAddonsLab).filter((n) => n.key === 'metallb' || n.key === 'local-path').flatMap((n) => n.files);
+    expect(stackManifests.map((m) => ({ path: m.path, url: m.url })).sort((a, b) => a.path.localeCompare(b.path)))
+      .toEqual([...needs].sort((a, b) => a.path.localeCompare(b.path)));
+    const served = readdirSync(sources.images!)
+      .filter((f) => f.endsWith('.tar'))
+      .map((f) => JSON.parse(sh('tar', ['-xOf', join(sources.images!, f), 'index.json'])).manifests[0].annotations['io.containerd.image.name'] as string);
+    // containerd's reading of a short name: docker.io, library/ for one path element, :latest without a tag.
+    const full = (ref: string) => {
+      const named = /^[^/]+[.:][^/]*\//.test(ref) ? ref : `docker.io/${ref.includes('/') ? '' : 'library/'}${ref}`;
+      return /:[^/]+$/.test(named) ? named : `${named}:latest`;
+    };
+    for (const m of stackManifests) {
+      const text = readFileSync(join(STACK_MANIFESTS, m.path), 'utf8');
+      const refs = [...text.matchAll(/^\s*image:\s*(\S+)/gm)].map((x) => x[1]!);
+      expect(refs.length, m.path).toBeGreaterThan(0);
+      for (const ref of refs) {
+        expect(served, `${m.path}: ${ref}`).toContain(full(ref));
+        const [, registry, repo, tag] = /^([^/]+)\/(.+):([^:]+)$/.exec(full(ref))!;
+        const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
+        expect(onNode(`curl -s -o /dev/null -w '%{http_code}' -H 'Accept: application/vnd.oci.image.manifest.v1+json' https://${host}/v2/${repo}/manifests/${tag}`), ref).toBe('200');
+      }
+    }
+  });
+
   test('every image: manifest by tag and by digest, its config and layers, each matching its digest', () => {
     const index = join(work, 'image-index');
     mkdirSync(index, { recursive: true });
-    const tars = readdirSync(sources.images!).filter((f) => f.endsWith('.tar'));
+    // Images under other names (the lessons' k8slab.local stand-ins) are imported on nodes, not pulled: serve.mjs
+    // skips them (and says so in its log).
+    const tars = readdirSync(sources.images!).filter((f) => f.endsWith('.tar')).filter((tar) => {
+      const ref: string = JSON.parse(sh('tar', ['-xOf', join(sources.images!, tar), 'index.json'])).manifests[0].annotations['io.containerd.image.name'];
+      if (SERVED_REGISTRIES.includes(ref.split('/')[0]!)) return true;
+      expect(serverLog(), ref).toContain(`'${ref}' names no registry served here`);
+      return false;
+    });
     expect(tars.length).toBeGreaterThan(0);
     const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
     for (const tar of tars) {
@@ -266,18 +339,26 @@ sha256sum /usr/local/bin/containerd /usr/local/sbin/runc /usr/local/lib/systemd/
     join(STACK, 'bin/containerd', `v${newest(join(STACK, 'bin/containerd')) ?? 'none'}`),
     '/var/cache/k8slab-testbed/tools/containerd/usr/bin',
   ].filter((d) => existsSync(join(d, 'containerd')) && existsSync(join(d, 'ctr')));
-  test.skipIf(containerdDirs.length === 0)('containerd pulls registry.k8s.io/kube-apiserver and docker.io/calico/node by their upstream names', () => {
+  test.skipIf(containerdDirs.length === 0)('containerd pulls registry.k8s.io/kube-apiserver, docker.io/calico/node, quay.io/metallb/controller and docker.io/library/busybox by their upstream names', () => {
     const dir = containerdDirs[0]!;
     const served = readdirSync(sources.images!)
       .filter((f) => f.endsWith('.tar'))
       .map((f) => JSON.parse(sh('tar', ['-xOf', join(sources.images!, f), 'index.json'])).manifests[0].annotations['io.containerd.image.name'] as string);
-    const refs = served.filter((r) => /^registry\.k8s\.io\/kube-apiserver:|^docker\.io\/calico\/node:/.test(r));
+    // docker.io/library/busybox: the short name "busybox" (local-path's helper pod) through Docker Hub's naming.
+    const refs = served.filter((r) => /^registry\.k8s\.io\/kube-apiserver:|^docker\.io\/calico\/node:|^quay\.io\/metallb\/controller:|^docker\.io\/library\/busybox:/.test(r));
     expect(refs.length).toBeGreaterThan(0);
     sources.containerdClient = dir;
+    // containerd 2's pulls go through its transfer service, which unpacks only for the snapshotters its
+    // unpack_config names (by default overlayfs): name native, which works in the sandbox. 1.6 needs nothing.
+    const config = dir.startsWith(join(STACK, 'bin/containerd'))
+      ? `version = 3\n[[plugins.'io.containerd.transfer.v1.local'.unpack_config]]\n  platform = "linux/amd64"\n  snapshotter = "native"`
+      : '';
     const d = join(box, 'containerd');
     const out = onNode(`set -e
 mkdir -p ${d}
-: >${d}/config.toml
+cat >${d}/config.toml <<'TOML'
+${config}
+TOML
 ${dir}/containerd --config ${d}/config.toml --root ${d}/root --state ${d}/state --address ${d}/sock >${d}/log 2>&1 &
 pid=$!
 trap 'kill $pid; wait $pid || true' EXIT

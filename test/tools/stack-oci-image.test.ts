@@ -4,7 +4,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,17 @@ describe('oci-image.sh', () => {
     // the layer holds the rootfs with owner 0 and mtime 0
     const listing = execFileSync('tar', ['-tvf', '-'], { input: layer, encoding: 'utf8' });
     expect(listing).toMatch(/-rwxr-xr-x 0\/0 .* 1970-01-01 00:00 \.\/pause/);
+  });
+
+  // images.sh packs a mktemp -d directory (mode 0700): as the layer's "./" that would leave a non-root user
+  // (MetalLB's controller runs as 65534, pause as 65535) unable to reach any file of the image.
+  it("gives the image's / mode 0755 whatever the directory's mode was", async () => {
+    await chmod(rootfs, 0o700);
+    const tar = join(dir, 'd.tar');
+    expect(pack(tar, REF).status).toBe(0);
+    const [docker] = JSON.parse(tarEntry(tar, 'manifest.json').toString());
+    const listing = execFileSync('tar', ['-tvf', '-'], { input: tarEntry(tar, docker.Layers[0]), encoding: 'utf8' });
+    expect(listing.split('\n')[0]).toMatch(/^drwxr-xr-x 0\/0 .* \.\/$/);
   });
 
   it('refuses a short image name, saying what a full one looks like, and writes nothing', () => {

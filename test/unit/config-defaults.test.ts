@@ -14,6 +14,7 @@ import { EXIT } from '../../src/cli/exit-codes.js';
 import { metallbRange } from '../../src/config/cross-check.js';
 import { CALICO_SUPPORT, DEFAULT_VERSIONS, KUBERNETES_EOL, minorOf, parseK8sVersion } from '../../src/config/versions.js';
 import { makePlan } from '../../src/plan/plan.js';
+import { addonNeeds } from '../../src/bundle/addons.js';
 import { makeView } from '../../src/render/view.js';
 import { FIXTURE_SECRETS } from '../fixtures/render/variants.js';
 
@@ -102,6 +103,16 @@ describe('lab.yaml: current, supported defaults', () => {
     expect(c.addons.metallb).toEqual({ enabled: true, version: '0.16.2' });
     expect(metallbRange(c)).toEqual({ text: '192.168.56.200-192.168.56.220', derived: true });
     expect(c.addons.storage).toEqual({ provider: 'nfs', localPathVersion: '0.0.37', nfsProvisionerVersion: '4.0.18' });
+  });
+
+  // bench/stack builds these two (the module proxy serves neither 0.16.2's frr-k8s nor local-path 0.0.37): a lab
+  // asking for them is valid and fetches (or bundles) exactly the files the stack took from their modules.
+  it('the add-on versions bench/stack builds (MetalLB 0.15.2, local-path 0.0.30) are accepted, with their manifest URLs and bundle paths', () => {
+    const c = parseConfig('addons:\n  metallb:\n    version: 0.15.2\n  storage:\n    provider: local-path\n    localPathVersion: 0.0.30');
+    expect(addonNeeds(c).filter((n) => n.key !== 'calico').flatMap((n) => n.files)).toEqual([
+      { path: 'metallb/0.15.2/metallb-native.yaml', url: 'https://raw.githubusercontent.com/metallb/metallb/v0.15.2/config/manifests/metallb-native.yaml' },
+      { path: 'local-path/0.0.30/local-path-storage.yaml', url: 'https://raw.githubusercontent.com/rancher/local-path-provisioner/v0.0.30/deploy/local-path-storage.yaml' },
+    ]);
   });
 
   it('the default MetalLB range follows network.private; a written range wins', () => {
