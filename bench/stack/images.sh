@@ -135,6 +135,8 @@ busybox_all() {
   for a in $("$ROOT/bin/busybox" --list); do
     [[ -e $ROOT/bin/$a || -e $ROOT/usr/bin/$a || -e $ROOT/sbin/$a || -e $ROOT/usr/sbin/$a ]] || ln -s busybox "$ROOT/bin/$a"
   done
+}
+
 # Traefik's official image is Docker Hub's library/traefik ("traefik:v3.x" in its docs), with the binary on
 # PATH. master_node.sh runs it as `command: [traefik]`, so the entrypoint script of the upstream image is not
 # needed; the entrypoint here is the binary itself.

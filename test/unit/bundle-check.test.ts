@@ -306,7 +306,7 @@ describe('checkBundle: for a lab', () => {
 
   it("names only the images of the lab's mysql flavor", () => {
     const missing = (extra: string) =>
-      checkBundle({ inventory: inventory(), probe: probe(), lab: parseConfig(`kubernetes: { version: "1.20.2", source: bundle, bundle: b, cni: bridge }\n${extra}`) })
+      checkBundle({ inventory: inventory(), probe: probe(), lab: parseConfig(`kubernetes: { version: "1.20.2", source: bundle, bundle: b, cni: bridge }\naddons: { ingress: { enabled: false } }\n${extra}`) })
         .findings.find((f) => f.code === 'lesson-images-missing')!.message;
     const mariadb = missing('');
     expect(mariadb).toContain('mariadb=mariadb:10.11');
@@ -375,7 +375,7 @@ describe('checkBundle: runtime/ release files (the stack bundle)', () => {
     `runc/v${r}/runc.sha256sum`,
   ];
   const noDebs = { debs: ['curl_7.88.1-10+deb12u14_amd64.deb'].map((f) => parseDebFile(f)!) };
-  const labWith = (c: string, r: string) => lab(`addons: { metallb: { enabled: false }, storage: { provider: none } }\ncontainerd: { version: "${c}", runcVersion: "${r}" }`);
+  const labWith = (c: string, r: string) => lab(`addons: { metallb: { enabled: false }, storage: { provider: none }, ingress: { enabled: false } }\ncontainerd: { version: "${c}", runcVersion: "${r}" }`);
 
   it('the lab\'s versions in full: containerd and runc come from runtime/, no containerd package is wanted', () => {
     const r = checkBundle({ inventory: inventory({ ...noDebs, runtime: full('1.6.20', '1.1.5') }), probe: probe(), lab: labWith('1.6.20', '1.1.5') });
