@@ -35,6 +35,8 @@ for (const version of ['1.20.2', '1.34.2']) {
         provider: 'libvirt',
         workers: { count: 2 },
         kubernetes: { version, source: 'bundle', bundle: '../bundle', cni: 'bridge' },
+        // Traefik 3 needs 1.21+: the course's era runs without the ingress
+        ...(version === '1.20.2' ? { addons: { ingress: { enabled: false } } } : {}),
       });
       files = renderFiles(plan, FIXTURE_SECRETS);
       sub = await mkdtemp(join(dir, `v${version}-`));
