@@ -39,7 +39,7 @@ describe.skipIf(!usable)('bridge-sync against a real API server, in a network na
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'k8slab-bsync-'));
     // the script exactly as the generated work_nodes.sh installs it
-    const plan = planFor({ workers: { count: 1 }, kubernetes: { version: '1.20.2', source: 'bundle', bundle: 'b', cni: 'bridge' } });
+    const plan = planFor({ workers: { count: 1 }, kubernetes: { version: '1.20.2', source: 'bundle', bundle: 'b', cni: 'bridge' }, addons: { ingress: { enabled: false } } });
     const work = renderFiles(plan, FIXTURE_SECRETS).get('work_nodes.sh')!.content;
     const body = /<<'SYNC' \|\| true\n([\s\S]*?)\nSYNC\n/.exec(work)?.[1];
     expect(body).toBeDefined();

@@ -32,7 +32,7 @@ describe.skipIf(!usable)('crictl stand-in over ctr, against a real containerd', 
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'k8slab-crictl-'));
-    const plan = planFor({ kubernetes: { version: '1.20.2', source: 'bundle', bundle: 'b', cni: 'bridge' } });
+    const plan = planFor({ kubernetes: { version: '1.20.2', source: 'bundle', bundle: 'b', cni: 'bridge' }, addons: { ingress: { enabled: false } } });
     const install = renderFiles(plan, FIXTURE_SECRETS).get('install_pkg.sh')!.content;
     const body = /<<'CRICTL' \|\| true\n([\s\S]*?)\nCRICTL\n/.exec(install)?.[1];
     expect(body).toBeDefined();
