@@ -189,6 +189,18 @@ describe.skipIf(unavailable !== undefined)(`the lab on system-container machines
     process.stderr.write(`[nodes] summary: ${SUMMARY}\n`);
   });
 
+  /** The bridge and one fresh machine per node, each answering SSH (a machine that does not shows its console). */
+  async function bootMachines(): Promise<void> {
+    bridgeUp();
+    for (const n of NODES) {
+      const m = new Machine(n, rootfs!.dir);
+      machines.push(m);
+      m.create(key.publicKey);
+      m.start();
+    }
+    for (const m of machines) await waitForSsh(m.ip, key, 90_000).catch((err: Error) => Promise.reject(new Error(`${err.message}\n${m.consoleTail()}`)));
+  }
+
   async function destroyAll(): Promise<Record<string, unknown>> {
     for (const m of machines.splice(0)) await m.destroy();
     const swept = await sweep();
@@ -255,14 +267,7 @@ describe.skipIf(unavailable !== undefined)(`the lab on system-container machines
     await rec.phase('machines', async () => {
       key = runKey();
       writeFileSync(KEY_FILE, key.privateKey, { mode: 0o600 });
-      bridgeUp();
-      for (const n of NODES) {
-        const m = new Machine(n, rootfs!.dir);
-        machines.push(m);
-        m.create(key.publicKey);
-        m.start();
-      }
-      for (const m of machines) await waitForSsh(m.ip, key, 90_000).catch((err: Error) => Promise.reject(new Error(`${err.message}\n${m.consoleTail()}`)));
+      await bootMachines();
       for (const m of machines) {
         expect((await ssh(m.ip, key, 'systemctl is-system-running --wait')).stdout.trim(), m.hostname).toBe('running');
         before.set(m.hostname, new Set((await ssh(m.ip, key, LEFT_SCRIPT, 60_000)).stdout.split('\n').filter(Boolean)));
@@ -358,14 +363,7 @@ describe.skipIf(unavailable !== undefined)(`the lab on system-container machines
     const parallel = rec.phaseRecord('up');
     await rec.phase('serial-up', async (skip) => {
       if (parallel?.status !== 'passed') skip('k8slab up did not pass: nothing to compare with');
-      bridgeUp();
-      for (const n of NODES) {
-        const m = new Machine(n, rootfs!.dir);
-        machines.push(m);
-        m.create(key.publicKey);
-        m.start();
-      }
-      for (const m of machines) await waitForSsh(m.ip, key, 90_000);
+      await bootMachines();
       upAttempted = true;
       await k8slab('serial-up', ['up', '--skip-doctor', '--serial'], { timeoutMin: 45 });
       const nodes = await readyNodes();
