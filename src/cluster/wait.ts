@@ -12,16 +12,37 @@ export async function getNodes(kubectl: Runner, signal?: AbortSignal): Promise<N
   return parseNodes(r.stdout);
 }
 
-export async function readiness(
-  kubectl: Runner,
-  expected: { nodes: readonly string[]; cni: 'calico' | 'bridge' },
-  signal?: AbortSignal,
-): Promise<ClusterReadiness & { nodes: NodeReadiness[] }> {
+/** What a Ready lab has: its nodes, its CNI, and the add-ons the lab turns on. */
+export interface ExpectedCluster {
+  nodes: readonly string[];
+  cni: 'calico' | 'bridge';
+  /** the add-ons' namespaces, whose pods must be Ready too (metallb-system, local-path-storage, traefik) */
+  addonNamespaces?: readonly string[];
+  /** MetalLB is on: its IPAddressPool must exist (master_node.sh applies it once MetalLB's webhook answers) */
+  metallbPool?: boolean;
+}
+
+export async function readiness(kubectl: Runner, expected: ExpectedCluster, signal?: AbortSignal): Promise<ClusterReadiness & { nodes: NodeReadiness[] }> {
   const nodes = await getNodes(kubectl, signal);
   const r = await kubectl.run('kubectl get pods -A -o json', signal ? { signal } : {});
   if (r.exitCode !== 0) throw new Error(`kubectl get pods failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
-  const pods = parsePods(r.stdout).filter((p) => SYSTEM_NAMESPACES.includes(p.namespace));
-  return { ...evaluate(nodes, pods, expected), nodes };
+  const namespaces = [...SYSTEM_NAMESPACES, ...(expected.addonNamespaces ?? [])];
+  const pods = parsePods(r.stdout).filter((p) => namespaces.includes(p.namespace));
+  const verdict = evaluate(nodes, pods, expected);
+  if (expected.metallbPool) {
+    const pools = await kubectl.run('kubectl get ipaddresspools.metallb.io -A -o name', signal ? { signal } : {});
+    if (pools.exitCode !== 0 || pools.stdout.trim() === '') {
+      verdict.waitingFor.push('MetalLB\'s address pool (master_node.sh applies it once MetalLB\'s webhook answers)');
+      verdict.ready = false;
+    }
+  }
+  for (const ns of expected.addonNamespaces ?? []) {
+    if (!pods.some((p) => p.namespace === ns)) {
+      verdict.waitingFor.push(`the pods of ${ns}`);
+      verdict.ready = false;
+    }
+  }
+  return { ...verdict, nodes };
 }
 
 export interface WaitOptions {
@@ -35,7 +56,7 @@ export interface WaitOptions {
 
 export async function waitForCluster(
   kubectl: Runner,
-  expected: { nodes: readonly string[]; cni: 'calico' | 'bridge' },
+  expected: ExpectedCluster,
   o: WaitOptions,
 ): Promise<NodeReadiness[]> {
   const deadline = Date.now() + o.timeoutMs;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { apiServerAddresses, canReach, rewriteKubeconfig } from '../cluster/kubeconfig.js';
 import { ADMIN_KUBECONFIG } from '../cluster/kubectl.js';
 import { commandLine } from '../util/shell.js';
-import { readiness, waitForCluster } from '../cluster/wait.js';
+import { readiness, waitForCluster, type ExpectedCluster } from '../cluster/wait.js';
 import type { NodeReadiness } from '../cluster/readiness.js';
 import type { Lab } from '../lab/lab.js';
 import type { Runner } from '../nodes/node.js';
@@ -19,10 +19,21 @@ function kubectl(ctx: UpContext): Promise<Runner> {
 }
 
 export function readyPhase(lab: Lab): Phase<UpContext> {
-  const expected = { nodes: lab.plan.nodes.map((n) => n.name), cni: lab.plan.kubernetes.cni };
+  const { addons } = lab.plan;
+  const expected: ExpectedCluster = {
+    nodes: lab.plan.nodes.map((n) => n.name),
+    cni: lab.plan.kubernetes.cni,
+    // the add-ons the lessons use are part of a Ready lab: their pods, and MetalLB's address pool
+    addonNamespaces: [
+      ...(addons.metallb ? ['metallb-system'] : []),
+      ...(addons.storage.provider === 'local-path' ? ['local-path-storage'] : []),
+      ...(addons.ingress ? ['traefik'] : []),
+    ],
+    metallbPool: addons.metallb !== undefined,
+  };
   return {
     name: 'ready',
-    title: `wait until every node and kube-system pod is Ready (${lab.plan.kubernetes.cni === 'calico' ? 'Calico' : 'bridge CNI'})`,
+    title: `wait until every node, kube-system and add-on pod is Ready (${lab.plan.kubernetes.cni === 'calico' ? 'Calico' : 'bridge CNI'})`,
     async run(ctx) {
       const nodes = await waitForCluster(await kubectl(ctx), expected, {
         timeoutMs: 20 * 60_000,
