@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { MANIFESTS_DIR } from '../../src/paths.js';
+import { lintScripts } from '../fixtures/render/bash.js';
 import { substitute } from '../../src/lessons/render.js';
 import { DEFAULT_IMAGES } from '../../src/config/images.js';
 
@@ -65,14 +66,9 @@ describe('the MariaDB flavor scripts', () => {
   });
 
   it('parse with bash -n and pass shellcheck', async () => {
-    for (const [name, body] of scripts) {
-      const file = join(dir, `${name}.sh`);
-      await writeFile(file, `#!/bin/bash\n${body}`);
-      const syntax = spawnSync('bash', ['-n', file], { encoding: 'utf8' });
-      expect({ name, status: syntax.status, stderr: syntax.stderr }).toEqual({ name, status: 0, stderr: '' });
-      const lint = spawnSync('shellcheck', ['--shell=bash', file], { encoding: 'utf8' });
-      expect({ name, status: lint.status, out: lint.stdout }).toEqual({ name, status: 0, out: '' });
-    }
+    const results = await lintScripts(dir, scripts);
+    expect(results.map((r) => r.name)).toEqual([...scripts.keys()]);
+    for (const r of results) expect(r).toEqual({ name: r.name, syntax: { status: 0, stderr: '' }, lint: { status: 0, out: '' } });
   });
 
   it('init-mysql gives mysql-0 the primary files, the others read-only, every pod server.cnf and server-id 100+N', async () => {

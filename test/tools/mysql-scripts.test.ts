@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { MANIFESTS_DIR } from '../../src/paths.js';
+import { lintScripts } from '../fixtures/render/bash.js';
 
 interface Container {
   name: string;
@@ -38,14 +39,9 @@ describe('the replicated MySQL scripts', () => {
   });
 
   it('parse with bash -n and pass shellcheck', async () => {
-    for (const [name, body] of scripts) {
-      const file = join(dir, `${name}.sh`);
-      await writeFile(file, `#!/bin/bash\n${body}`);
-      const syntax = spawnSync('bash', ['-n', file], { encoding: 'utf8' });
-      expect({ name, status: syntax.status, stderr: syntax.stderr }).toEqual({ name, status: 0, stderr: '' });
-      const lint = spawnSync('shellcheck', ['--shell=bash', file], { encoding: 'utf8' });
-      expect({ name, status: lint.status, out: lint.stdout }).toEqual({ name, status: 0, out: '' });
-    }
+    const results = await lintScripts(dir, scripts);
+    expect(results.map((r) => r.name)).toEqual([...scripts.keys()]);
+    for (const r of results) expect(r).toEqual({ name: r.name, syntax: { status: 0, stderr: '' }, lint: { status: 0, out: '' } });
   });
 
   it('init-mysql gives mysql-0 the primary config and the others the replica config, server-id 100+N', async () => {
