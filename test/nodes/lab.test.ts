@@ -44,13 +44,13 @@ const LESSON_IMAGES_YAML = TESTBED_IMAGES_YAML.replace('  tools: k8slab.local/to
 /** The images bench/stack has made (its images/index.json), to turn on what the bundle can carry. */
 const stackImages: string[] = (() => {
   try {
-    return (JSON.parse(readFileSync(join(process.env.K8SLAB_STACK_CACHE ?? '/var/cache/k8slab-stack', 'images/index.json'), 'utf8')) as { image: string }[]).map((i) => i.image);
+    return (JSON.parse(readFileSync(join(STACK_CACHE, 'images/index.json'), 'utf8')) as { image: string }[]).map((i) => i.image);
   } catch {
     return [];
   }
 })();
 const stackHas = (images: string[], manifest?: string) =>
-  images.every((i) => stackImages.includes(i)) && (manifest === undefined || existsSync(join(process.env.K8SLAB_STACK_CACHE ?? '/var/cache/k8slab-stack', 'manifests', manifest)));
+  images.every((i) => stackImages.includes(i)) && (manifest === undefined || existsSync(join(STACK_CACHE, 'manifests', manifest)));
 /** MetalLB and local-path when bench/stack built them (the proxy serves local-path v0.0.30 only); NFS never (not buildable here) */
 const ADDONS = {
   // the lab's 0.16.2 when it can be built, else 0.15.2 (0.16.2's frr-k8s v0.0.27 zip is refused by the proxy)
