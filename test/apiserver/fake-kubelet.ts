@@ -5,6 +5,7 @@
 // it also keeps that Node's status Ready (a heartbeat), so the node lifecycle controller does not taint it
 // unreachable and the DaemonSet controller places pods there. Nothing runs; tests use it to watch the
 // controllers, never to claim that pods work.
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Executor } from '../../src/lessons/types.js';
 
 interface FakePod {
@@ -21,6 +22,20 @@ export interface FakeKubelet {
 
 export const FAKE_NODE = 'k8slab-fake-node';
 const HEARTBEAT_MS = 5000;
+
+/**
+ * A Node object for the enclosing describe block. Without it the pod garbage collector deletes every pod
+ * bound to the unknown node (a race the fake kubelet loses on a busy host: the pod is gone before Ready).
+ */
+export function useFakeNode(executor: () => Executor, name: string = FAKE_NODE): void {
+  beforeAll(async () => {
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name } };
+    expect((await executor().run('kubectl apply -f -', { input: JSON.stringify(node) })).exitCode).toBe(0);
+  });
+  afterAll(async () => {
+    await executor().run(`kubectl delete node ${name} --ignore-not-found`);
+  });
+}
 
 export function startFakeKubelet(
   exec: Executor,

@@ -5,7 +5,7 @@
 // pod, or a "Ready" controller that answers nothing. Nothing here can pass without a real controller.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlyChecks, startControlPlane, type ControlPlane } from './harness.js';
-import { startFakeKubelet } from './fake-kubelet.js';
+import { FAKE_NODE, startFakeKubelet, useFakeNode } from './fake-kubelet.js';
 import { runLessons } from '../../src/lessons/runner.js';
 import { detectFacts, ENABLE } from '../../src/lessons/facts.js';
 import { ingress } from '../../src/lessons/ingress.js';
@@ -27,8 +27,8 @@ const facts = (have: Capability[], off: Partial<Record<Capability, string>> = {}
   capabilities: new Set(have),
   missing: new Map(Object.keys(off).map((c) => [c as Capability, 'not in this lab'])),
   off: new Map(Object.entries(off) as [Capability, string][]),
-  nodeIps: new Map([['k8slab-fake-node', '192.0.2.10']]),
-  schedulableNodes: ['k8slab-fake-node'],
+  nodeIps: new Map([[FAKE_NODE, '192.0.2.10']]),
+  schedulableNodes: [FAKE_NODE],
   arch: ['amd64'],
 });
 
@@ -74,6 +74,9 @@ async function controllerObjects(opts: { service: boolean; deployment: boolean }
 
 async function removeControllerObjects(): Promise<void> {
   await kubectl('delete ingressclass traefik --ignore-not-found');
+  // No kubelet is left to finish the controller pod's graceful deletion: the namespace would wait on it.
+  await kubectl('-n traefik delete deployment --all --ignore-not-found');
+  await kubectl('-n traefik delete pods --all --force --grace-period=0 --ignore-not-found');
   await kubectl('delete namespace traefik --ignore-not-found --wait=true --timeout=120s');
 }
 
@@ -114,6 +117,7 @@ describe('ingress on a control plane without nodes', () => {
 
 describe('ingress with its backends Ready (a fake kubelet) but no controller serving the Ingress', () => {
   const all = facts(['nodes', 'podNetwork', 'ingress']);
+  useFakeNode(() => cp.executor);
 
   // Both checks find the controller the same way: each of the first two faults is shown on one of them (to
   // keep the tier's time), the last one on both.

@@ -10,7 +10,7 @@ import { runLessons, type RunResult } from '../../src/lessons/runner.js';
 import { statefulset } from '../../src/lessons/statefulset.js';
 import { resolveImages } from '../../src/config/images.js';
 import type { CheckResult, ClusterFacts, Executor, Lesson } from '../../src/lessons/types.js';
-import { FAKE_NODE, startFakeKubelet } from './fake-kubelet.js';
+import { FAKE_NODE, startFakeKubelet, useFakeNode } from './fake-kubelet.js';
 
 const images = resolveImages({ app: 'k8slab.local/app:1', tools: 'k8slab.local/tools:1', busybox: 'k8slab.local/tools:1', myweb: 'k8slab.local/app:1' });
 
@@ -59,14 +59,7 @@ describe('ordering checks against the real StatefulSet controller, with a fake k
   /** A shell line that creates it (no stdin in sabotage steps: the YAML goes through printf). */
   const createParallel = (ns: string) => `printf '%s\\n' ${parallelSts.map((l) => `'${l}'`).join(' ')} | kubectl -n ${ns} create -f -`;
 
-  beforeAll(async () => {
-    // A Node object, so the pod garbage collector does not delete pods bound to an unknown node.
-    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: FAKE_NODE } };
-    expect((await cp.executor.run('kubectl apply -f -', { input: JSON.stringify(node) })).exitCode).toBe(0);
-  });
-  afterAll(async () => {
-    await cp?.executor.run(`kubectl delete node ${FAKE_NODE} --ignore-not-found`);
-  });
+  useFakeNode(() => cp.executor);
 
   async function runWithFake(lesson: Lesson, executor: Executor = cp.executor): Promise<CheckResult[]> {
     const kubelet = startFakeKubelet(cp.executor, `k8slab-${lesson.id}`);

@@ -6,7 +6,7 @@
 // broken, or the cluster misbehaves, at the step it depends on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlyChecks, runOne as runOneWith, startControlPlane, sabotage, type ControlPlane } from './harness.js';
-import { FAKE_NODE, startFakeKubelet } from './fake-kubelet.js';
+import { FAKE_NODE, startFakeKubelet, useFakeNode } from './fake-kubelet.js';
 import { fakeExec, type FakeExecOptions } from './fake-exec.js';
 import { runLessons, type RunResult } from '../../src/lessons/runner.js';
 import { volumes } from '../../src/lessons/volumes.js';
@@ -118,14 +118,7 @@ describe('each volumes check that runs here fails when its object is broken', ()
 // `kubectl exec` by a fake holding each volume's files; the PV controller, scheduler and API are real.
 describe('volume checks with pods, against a fake kubelet and a fake exec', () => {
   const facts: ClusterFacts = { capabilities: new Set(['nodes']), missing: new Map(), off: new Map(), nodeIps: new Map(), schedulableNodes: [FAKE_NODE], arch: ['amd64'] };
-  beforeAll(async () => {
-    // A Node object, so the pod garbage collector does not delete pods bound to an unknown node.
-    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: FAKE_NODE } };
-    expect((await cp.executor.run('kubectl apply -f -', { input: JSON.stringify(node) })).exitCode).toBe(0);
-  });
-  afterAll(async () => {
-    await cp?.executor.run(`kubectl delete node ${FAKE_NODE} --ignore-not-found`);
-  });
+  useFakeNode(() => cp.executor);
 
   /** Runs the one-check lesson; `wrap` puts a sabotage around the fake exec. */
   async function runWithPods(lesson: Lesson, opts: { exec?: FakeExecOptions; wrap?: (e: Executor) => Executor } = {}): Promise<CheckResult> {

@@ -7,7 +7,7 @@ import { runLessons, type RunResult } from '../../src/lessons/runner.js';
 import { workloads, CORDON_ANNOTATION, DS_ELIGIBLE_LABEL } from '../../src/lessons/workloads.js';
 import { resolveImages } from '../../src/config/images.js';
 import type { CheckResult, ClusterFacts, Executor, Lesson } from '../../src/lessons/types.js';
-import { startFakeKubelet } from './fake-kubelet.js';
+import { startFakeKubelet, useFakeNode } from './fake-kubelet.js';
 
 const images = resolveImages({ app: 'k8slab.local/app:1', tools: 'k8slab.local/tools:1', busybox: 'k8slab.local/tools:1', myweb: 'k8slab.local/app:1' });
 
@@ -122,13 +122,7 @@ describe('workloads whose pods a (fake) kubelet runs', () => {
 describe('daemonset-node-eligible: a pod comes with the node label and goes with it', () => {
   const NODE = 'k8slab-fake-node-ds';
   const facts: ClusterFacts = { ...withNodes, schedulableNodes: [NODE] };
-  beforeAll(async () => {
-    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } };
-    expect((await cp.executor.run('kubectl apply -f -', { input: JSON.stringify(node) })).exitCode).toBe(0);
-  });
-  afterAll(async () => {
-    await cp?.executor.run(`kubectl delete node ${NODE} --ignore-not-found`);
-  });
+  useFakeNode(() => cp.executor, NODE);
 
   async function runDs(id: string, opts: { executor?: Executor; timeScale?: number } = {}): Promise<CheckResult> {
     const lesson = only(id, ['daemonset-node-eligible']);
