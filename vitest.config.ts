@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Tiers: `default` runs in CI (unit, real tools, sshd in netns, testbed apiserver);
+// Tiers: `default` and `apiserver` run in CI (unit, real tools, sshd in netns; then the testbed apiserver);
 // `vm` and `e2e` boot real VMs, `nodes` boots system containers; each has its own npm script.
 export default defineConfig({
   test: {
@@ -8,9 +8,21 @@ export default defineConfig({
       {
         test: {
           name: 'default',
-          include: ['test/{unit,tools,ssh,apiserver}/**/*.test.ts'],
+          include: ['test/{unit,tools,ssh}/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 600_000,
+        },
+      },
+      {
+        // Part of `npm test`, after `default`. Each file starts its own control plane and spends most of its
+        // time waiting on controllers, so files run side by side; every wait is a poll with a named limit.
+        test: {
+          name: 'apiserver',
+          include: ['test/apiserver/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 600_000,
+          maxWorkers: 3,
+          sequence: { groupOrder: 1 },
         },
       },
       {

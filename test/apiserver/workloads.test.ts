@@ -68,6 +68,7 @@ async function runWithPods(lesson: Lesson, opts: { kubelet: boolean; timeScale?:
 }
 
 describe('workloads whose pods a (fake) kubelet runs', () => {
+  useFakeNode(() => cp.executor);
   it.concurrent('replicaset-self-healing passes: Ready replacements, a released pod', async () => {
     const r = await runWithPods(only('fk-wl-rs', ['replicaset-self-healing']), { kubelet: true });
     expect({ status: r.status, reason: r.reason }).toEqual({ status: 'passed', reason: undefined });
@@ -97,14 +98,20 @@ describe('workloads whose pods a (fake) kubelet runs', () => {
   }, 300_000);
 
   // Issue 10 s.2: these passed with every pod Pending, with no pods, or with a Job that never ran.
-  it.concurrent('each fails when its pods stay Pending (nothing runs them)', async () => {
-    // The waits are shortened (time scale 0.2); the check's own limit is not what must end it.
-    const quick = { kubelet: false, timeScale: 0.2, checkTimeoutMs: 1_000_000 };
-    const rs = await runWithPods(only('pend-wl-rs', ['replicaset-self-healing']), quick);
+  // The waits are shortened (time scale 0.2); the check's own limit is not what must end them.
+  const pending = { kubelet: false, timeScale: 0.2, checkTimeoutMs: 1_000_000 };
+  it.concurrent('replicaset-self-healing fails when its pods stay Pending (nothing runs them)', async () => {
+    const rs = await runWithPods(only('pend-wl-rs', ['replicaset-self-healing']), pending);
     expect({ status: rs.status, reason: rs.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(/waiting for replicaset kubia to own 3 pods/) });
     expect(rs.hint).toMatch(/^pod kubia-\w+ was never scheduled/);
-    const rollout = await runWithPods(only('pend-wl-rollout', ['rollout-undo']), quick);
+  }, 600_000);
+
+  it.concurrent('rollout-undo fails when its pods stay Pending (nothing runs them)', async () => {
+    const rollout = await runWithPods(only('pend-wl-rollout', ['rollout-undo']), pending);
     expect({ status: rollout.status, reason: rollout.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(/rollout status deployment\/rollout-app .* exited 1/) });
+  }, 600_000);
+
+  it.concurrent('cronjob-creates-job fails when its Job pod stays Pending (nothing runs it)', async () => {
     // The first Job comes at the next minute: only the wait for it to complete is shortened.
     const cron = await runWithPods(only('pend-wl-cron', ['cronjob-creates-job']), { kubelet: false, timeScale: 0.8, checkTimeoutMs: 400_000 });
     expect({ status: cron.status, reason: cron.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(/waiting for job batch-job-every-minute-\d+ to complete/) });
@@ -163,7 +170,8 @@ describe('daemonset-node-eligible: a pod comes with the node label and goes with
 });
 
 describe('each workloads check that runs here fails when its object is broken', () => {
-  const cases: { lesson: Lesson; after: RegExp; run: (ns: string) => string[]; reason: RegExp; timeout?: number }[] = [
+  useFakeNode(() => cp.executor);
+  const cases: { lesson: Lesson; after: RegExp; run: (ns: string) => string[]; reason: RegExp; timeout?: number; timeScale?: number }[] = [
     {
       lesson: only('brk-wl-selector', ['selectors-set-based']),
       after: /get pods -l 'group=selectors,env in/,
@@ -182,7 +190,9 @@ describe('each workloads check that runs here fails when its object is broken', 
       lesson: only('brk-wl-cron', ['cronjob-creates-job']),
       after: /get cronjob batch-job-every-minute/,
       run: (ns) => [`kubectl -n ${ns} patch cronjob batch-job-every-minute --type=merge -p '{"spec":{"suspend":true}}'`],
-      reason: /timed out after 130s waiting for a Job created by cronjob batch-job-every-minute/,
+      // 0.5: 65 s still outlasts the minute in which an unsuspended CronJob would have made its Job.
+      reason: /timed out after 65s waiting for a Job created by cronjob batch-job-every-minute/,
+      timeScale: 0.5,
       timeout: 450_000,
     },
     {
@@ -192,6 +202,8 @@ describe('each workloads check that runs here fails when its object is broken', 
       run: (ns) => [`kubectl -n ${ns} rollout pause deployment/rollout-app`],
       // Paused before or after the new ReplicaSet was made: the rollout never finishes either way.
       reason: /cannot rollback a paused deployment|waiting for deployment rollout-app's newest ReplicaSet to run k8slab\.local\/tools:1|rollout status deployment\/rollout-app --timeout=\d+s` exited 1: error: timed out waiting for the condition/,
+      // The first rollout (with the fake kubelet) needs its time; a paused one never ends, however long.
+      timeScale: 0.4,
     },
   ];
 
@@ -199,7 +211,7 @@ describe('each workloads check that runs here fails when its object is broken', 
     it.concurrent(`${c.lesson.checks[0]!.id} (${c.lesson.id})`, async () => {
       const executor = sabotage(cp.executor, [{ after: c.after, run: c.run(`k8slab-${c.lesson.id}`) }]);
       const needsNodes = (c.lesson.checks[0]!.needs ?? []).includes('nodes');
-      const result = needsNodes ? await runWithPods(c.lesson, { kubelet: true, executor, checkTimeoutMs: 400_000 }) : await runOneWith(c.lesson, executor, images);
+      const result = needsNodes ? await runWithPods(c.lesson, { kubelet: true, executor, checkTimeoutMs: 400_000, timeScale: c.timeScale ?? 1 }) : await runOneWith(c.lesson, executor, images);
       expect(executor.fired).toHaveLength(1);
       expect({ status: result.status, reason: result.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(c.reason) });
     }, c.timeout ?? 450_000);

@@ -196,12 +196,11 @@ describe('retry and wait_for', () => {
     expect(r.stderr).toContain('gave up after 2 attempts: false');
   });
 
+  // An unbounded wait would run into this test's timeout.
   test('wait_for is bounded by its timeout', async () => {
-    const started = Date.now();
     const r = await bash(`${pieces('log', 'wait-for')}\nwait_for "nothing" 1 false`, { WAIT_INTERVAL: '0.2' });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('nothing was not ready after 1s');
-    expect(Date.now() - started).toBeLessThan(10_000); // bounded (an unbounded wait would hit the test timeout)
     const ok = await bash(`${pieces('log', 'wait-for')}\nwait_for "something" 5 true`);
     expect([ok.exitCode, ok.stdout]).toEqual([0, expect.stringContaining('something is ready')]);
   });

@@ -121,13 +121,12 @@ describe('provision phase', () => {
     expect(seq('w2-k8s', 'sudo bash work_nodes.sh')).toBeGreaterThan(seq('m-k8s', 'api answers'));
   });
 
+  // Workers that kept waiting would hold the phase for their wait limit (minutes): this test's timeout.
   it('a failed control plane fails the phase and the workers stop waiting', async () => {
     const { lab, ctx, world } = await setup(true);
-    const t0 = Date.now();
     await expect(provisionPhase(lab).run(ctx)).rejects.toThrow(/provisioning failed on 3 node\(s\):\nm-k8s: master_node.sh exited 1/);
-    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(world.events.some((e) => e.what === 'sudo bash work_nodes.sh')).toBe(false);
-  });
+  }, 10_000);
 
   it('--serial: each node\'s whole sequence after the previous one\'s, control plane first (the book\'s order)', async () => {
     const { lab, ctx, world } = await setup(false, true);
