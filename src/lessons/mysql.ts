@@ -87,17 +87,21 @@ async function writeOnPrimary(ctx: CheckContext): Promise<string> {
 /** MySQL's replicas refuse with --super-read-only, MariaDB's with --read-only (error 1290 either way). */
 export const READ_ONLY_REFUSAL = /running with the --(super-)?read-only option/i;
 
-/** Waits until HOST answers a SELECT that finds `mark` (replication is asynchronous). */
-async function waitRow(ctx: CheckContext, host: string, mark: string): Promise<void> {
+/** Waits until HOST answers STATEMENT with EXPECTED (replication is asynchronous). */
+async function waitAnswer(ctx: CheckContext, what: string, host: string, statement: string, expected: string): Promise<void> {
   await ctx.waitFor(
-    `${host} to serve the row '${mark}'`,
+    what,
     async () => {
-      const res = await sql(ctx, host, `SELECT message FROM k8slab.message WHERE message = '${mark}';`, true);
-      return res.exitCode === 0 && res.stdout.trim() === mark ? true : undefined;
+      const res = await sql(ctx, host, statement, true);
+      return res.exitCode === 0 && res.stdout.trim() === expected ? true : undefined;
     },
     { timeoutMs: LIMITS.replication, intervalMs: 3000 },
   );
 }
+
+/** Waits until HOST answers a SELECT that finds `mark`. */
+const waitRow = (ctx: CheckContext, host: string, mark: string) =>
+  waitAnswer(ctx, `${host} to serve the row '${mark}'`, host, `SELECT message FROM k8slab.message WHERE message = '${mark}';`, mark);
 
 export const mysql: Lesson = {
   id: LESSON,
@@ -231,27 +235,14 @@ export const mysql: Lesson = {
         // A database of its own, so the other checks' table is left alone.
         const db = token('k8slab_drop').replaceAll('-', '_');
         await sql(ctx, 'mysql-0.mysql', `CREATE DATABASE ${db};`);
-        const has = async (host: string) => {
-          const res = await sql(ctx, host, `SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '${db}';`, true);
-          return res.exitCode === 0 ? res.stdout.trim() : undefined;
-        };
+        const count = `SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '${db}';`;
         // Every replica there is (mysql-2 too after scale-to-3); each must first have the database, or its
         // absence after the DROP would prove nothing.
         const replicas = (await listPods(ctx, 'app=mysql')).map((p) => p.metadata.name).filter((n) => n !== 'mysql-0' && /^mysql-\d+$/.test(n));
         if (!replicas.includes('mysql-1')) ctx.fail(`no replica pod mysql-1 among ${replicas.join(', ') || 'the app=mysql pods'}`);
-        for (const r of replicas) {
-          await ctx.waitFor(`${r}.mysql to have the database ${db}`, async () => ((await has(`${r}.mysql`)) === '1' ? true : undefined), {
-            timeoutMs: LIMITS.replication,
-            intervalMs: 3000,
-          });
-        }
+        for (const r of replicas) await waitAnswer(ctx, `${r}.mysql to have the database ${db}`, `${r}.mysql`, count, '1');
         await sql(ctx, 'mysql-0.mysql', `DROP DATABASE ${db};`);
-        for (const r of replicas) {
-          await ctx.waitFor(`the DROP of ${db} to reach ${r}.mysql`, async () => ((await has(`${r}.mysql`)) === '0' ? true : undefined), {
-            timeoutMs: LIMITS.replication,
-            intervalMs: 3000,
-          });
-        }
+        for (const r of replicas) await waitAnswer(ctx, `the DROP of ${db} to reach ${r}.mysql`, `${r}.mysql`, count, '0');
         ctx.note(`created ${db} on mysql-0 and saw it on ${replicas.join(', ')}; after DROP DATABASE on mysql-0, none of them has it`);
       },
     },
