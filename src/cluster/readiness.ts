@@ -86,11 +86,18 @@ export interface ClusterReadiness {
  * Every expected node is Ready and every kube-system pod is Ready (or finished). With Calico, a
  * calico-node pod must exist and be Ready on each node; the bridge CNI has no pods of its own.
  */
-export function evaluate(
-  nodes: readonly NodeReadiness[],
-  pods: readonly PodReadiness[],
-  expected: { nodes: readonly string[]; cni: 'calico' | 'bridge' },
-): ClusterReadiness {
+/** What a Ready lab has: its nodes, its CNI, and the add-ons the lab turns on. */
+export interface ExpectedCluster {
+  nodes: readonly string[];
+  cni: 'calico' | 'bridge';
+  /** the add-ons' namespaces, whose pods must be Ready too (metallb-system, local-path-storage, traefik) */
+  addonNamespaces?: readonly string[];
+  /** MetalLB is on: its IPAddressPool must exist (master_node.sh applies it once MetalLB's webhook answers) */
+  metallbPool?: boolean;
+}
+
+/** `pools`: whether an IPAddressPool exists (only asked when MetalLB is on). */
+export function evaluate(nodes: readonly NodeReadiness[], pods: readonly PodReadiness[], expected: ExpectedCluster, pools = false): ClusterReadiness {
   const waitingFor: string[] = [];
   for (const name of expected.nodes) {
     const n = nodes.find((x) => x.name === name);
@@ -103,6 +110,10 @@ export function evaluate(
   if (expected.cni === 'calico') {
     const calico = pods.filter((p) => p.name.startsWith('calico-node-') && p.ready);
     if (calico.length < expected.nodes.length) waitingFor.push(`calico-node on every node (${calico.length}/${expected.nodes.length} Ready)`);
+  }
+  if (expected.metallbPool && !pools) waitingFor.push("MetalLB's address pool (master_node.sh applies it once MetalLB's webhook answers)");
+  for (const ns of expected.addonNamespaces ?? []) {
+    if (!pods.some((p) => p.namespace === ns)) waitingFor.push(`the pods of ${ns}`);
   }
   return { ready: waitingFor.length === 0, waitingFor };
 }

@@ -1,7 +1,7 @@
 // Polls kubectl on the lab (cluster/kubectl.ts) until every node and system pod is Ready.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Runner } from '../nodes/node.js';
-import { evaluate, parseNodes, parsePods, type ClusterReadiness, type NodeReadiness } from './readiness.js';
+import { poll, PollTimeout } from '../util/poll.js';
+import { evaluate, parseNodes, parsePods, type ClusterReadiness, type ExpectedCluster, type NodeReadiness } from './readiness.js';
 
 /** Namespaces whose pods must be Ready: kube-system, plus Calico's own when the operator installs it. */
 export const SYSTEM_NAMESPACES = ['kube-system', 'calico-system', 'tigera-operator'];
@@ -12,37 +12,21 @@ export async function getNodes(kubectl: Runner, signal?: AbortSignal): Promise<N
   return parseNodes(r.stdout);
 }
 
-/** What a Ready lab has: its nodes, its CNI, and the add-ons the lab turns on. */
-export interface ExpectedCluster {
-  nodes: readonly string[];
-  cni: 'calico' | 'bridge';
-  /** the add-ons' namespaces, whose pods must be Ready too (metallb-system, local-path-storage, traefik) */
-  addonNamespaces?: readonly string[];
-  /** MetalLB is on: its IPAddressPool must exist (master_node.sh applies it once MetalLB's webhook answers) */
-  metallbPool?: boolean;
-}
+export type { ExpectedCluster };
 
 export async function readiness(kubectl: Runner, expected: ExpectedCluster, signal?: AbortSignal): Promise<ClusterReadiness & { nodes: NodeReadiness[] }> {
+  const opts = signal ? { signal } : {};
   const nodes = await getNodes(kubectl, signal);
-  const r = await kubectl.run('kubectl get pods -A -o json', signal ? { signal } : {});
+  const r = await kubectl.run('kubectl get pods -A -o json', opts);
   if (r.exitCode !== 0) throw new Error(`kubectl get pods failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
   const namespaces = [...SYSTEM_NAMESPACES, ...(expected.addonNamespaces ?? [])];
   const pods = parsePods(r.stdout).filter((p) => namespaces.includes(p.namespace));
-  const verdict = evaluate(nodes, pods, expected);
+  let pools = false;
   if (expected.metallbPool) {
-    const pools = await kubectl.run('kubectl get ipaddresspools.metallb.io -A -o name', signal ? { signal } : {});
-    if (pools.exitCode !== 0 || pools.stdout.trim() === '') {
-      verdict.waitingFor.push('MetalLB\'s address pool (master_node.sh applies it once MetalLB\'s webhook answers)');
-      verdict.ready = false;
-    }
+    const list = await kubectl.run('kubectl get ipaddresspools.metallb.io -A -o name', opts);
+    pools = list.exitCode === 0 && list.stdout.trim() !== '';
   }
-  for (const ns of expected.addonNamespaces ?? []) {
-    if (!pods.some((p) => p.namespace === ns)) {
-      verdict.waitingFor.push(`the pods of ${ns}`);
-      verdict.ready = false;
-    }
-  }
-  return { ...verdict, nodes };
+  return { ...evaluate(nodes, pods, expected, pools), nodes };
 }
 
 export interface WaitOptions {
@@ -59,28 +43,22 @@ export async function waitForCluster(
   expected: ExpectedCluster,
   o: WaitOptions,
 ): Promise<NodeReadiness[]> {
-  const deadline = Date.now() + o.timeoutMs;
-  let interval = 2000;
   let last = '';
-  let lastError = '';
-  for (;;) {
-    o.signal?.throwIfAborted();
-    try {
-      const r = await readiness(kubectl, expected, o.signal);
-      if (r.ready) return r.nodes;
-      const now = r.waitingFor.join('; ');
-      if (now !== last) o.onWaiting?.(r.waitingFor);
-      last = now;
-    } catch (err) {
-      // The API server restarts while kubeadm finishes; keep polling until the deadline.
-      lastError = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() + interval > deadline) {
-      throw new Error(
-        `the cluster was not Ready within ${Math.round(o.timeoutMs / 1000)} s; still waiting for: ${last || lastError || 'an answer from kubectl'}`,
-      );
-    }
-    await sleep(interval, undefined, o.signal ? { signal: o.signal } : {});
-    interval = Math.min(interval * 1.5, o.maxIntervalMs ?? 10_000);
+  try {
+    return await poll(
+      async () => {
+        // The API server restarts while kubeadm finishes: an error is kept and the poll goes on.
+        const r = await readiness(kubectl, expected, o.signal);
+        if (r.ready) return r.nodes;
+        const now = r.waitingFor.join('; ');
+        if (now !== last) o.onWaiting?.(r.waitingFor);
+        last = now;
+        return undefined;
+      },
+      { timeoutMs: o.timeoutMs, intervalMs: 2000, backoff: 1.5, maxIntervalMs: o.maxIntervalMs ?? 10_000, ...(o.signal ? { signal: o.signal } : {}) },
+    );
+  } catch (err) {
+    if (!(err instanceof PollTimeout)) throw err;
+    throw new Error(`the cluster was not Ready within ${Math.round(o.timeoutMs / 1000)} s; still waiting for: ${last || err.lastError || 'an answer from kubectl'}`);
   }
 }

@@ -6,6 +6,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import type { CheckContext, ClusterFacts, ExecResult, Executor, KubectlOptions, Transcript } from './types.js';
 import type { ImageKey, LessonSettings } from '../config/images.js';
 import { commandLine } from '../util/shell.js';
+import { poll as pollUntil, PollTimeout } from '../util/poll.js';
 import { truncate } from './command.js';
 import { LIMITS } from './limits.js';
 import { labelObjects, substitute, type ManifestObject } from './render.js';
@@ -271,28 +272,25 @@ function describeFetchError(err: Error): string {
 }
 
 /**
- * The one poll loop of verify: runs `probe` until it returns a value other than undefined. A failing command
- * is retried (its message kept for the timeout's reason); ctx.fail/skip and an abort end the wait at once.
+ * verify's waits on the one poll loop: a failing command is retried (its message kept for the timeout's
+ * reason); ctx.fail/skip and an abort end the wait at once.
  */
 export async function poll<T>(
   what: string,
   probe: () => Promise<T | undefined>,
   opts: { timeoutMs: number; intervalMs: number; aborted?: () => boolean },
 ): Promise<T> {
-  const deadline = Date.now() + opts.timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      if (err instanceof CheckSkipped || err instanceof CheckFailed || err instanceof CheckAborted) throw err;
-      last = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() + opts.intervalMs > deadline) {
-      throw new CheckFailed(`timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
-    }
-    if (opts.aborted?.()) throw new CheckAborted(`check timed out while waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, opts.intervalMs));
+  try {
+    return await pollUntil(probe, {
+      timeoutMs: opts.timeoutMs,
+      intervalMs: opts.intervalMs,
+      fatal: (err) => err instanceof CheckSkipped || err instanceof CheckFailed || err instanceof CheckAborted,
+      beforePause: () => {
+        if (opts.aborted?.()) throw new CheckAborted(`check timed out while waiting for ${what}`);
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof PollTimeout)) throw err;
+    throw new CheckFailed(`timed out after ${Math.round(opts.timeoutMs / 1000)}s waiting for ${what}${err.lastError ? ` (last error: ${err.lastError})` : ''}`);
   }
 }

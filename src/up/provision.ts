@@ -4,7 +4,7 @@
 // `up --serial` runs the nodes one after another instead, in the book's order.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { poll } from '../util/poll.js';
 import type { Lab } from '../lab/lab.js';
 import type { Node } from '../nodes/node.js';
 import type { PlannedNode } from '../plan/plan.js';
@@ -99,14 +99,15 @@ async function runScript(ctx: UpContext, node: Node, script: string, args: strin
 
 /** Polls /readyz from the worker itself (it must reach the API server anyway to join). */
 async function waitForApi(node: Node, apiServer: string, signal: AbortSignal): Promise<void> {
-  let interval = 2000;
-  for (;;) {
-    signal.throwIfAborted();
-    const r = await node.run(`curl -ksf --max-time 5 ${shQuote(`https://${apiServer}/readyz`)}`, { timeoutMs: 15_000, signal });
-    if (r.exitCode === 0) return;
-    await sleep(interval, undefined, { signal });
-    interval = Math.min(interval * 1.5, 5000);
-  }
+  // No deadline of its own: a failed control plane aborts the signal, and the phase's limit bounds the rest.
+  await poll(
+    async () => {
+      const r = await node.run(`curl -ksf --max-time 5 ${shQuote(`https://${apiServer}/readyz`)}`, { timeoutMs: 15_000, signal });
+      return r.exitCode === 0 ? true : undefined;
+    },
+    // a node that cannot run the probe at all (SSH gone) fails the wait, as it would fail the join
+    { intervalMs: 2000, backoff: 1.5, maxIntervalMs: 5000, signal, fatal: () => true },
+  );
 }
 
 /** Runs each node after the previous one, stopping at the first failure (the later ones never start). */
