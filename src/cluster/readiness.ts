@@ -82,10 +82,6 @@ export interface ClusterReadiness {
   waitingFor: string[];
 }
 
-/**
- * Every expected node is Ready and every kube-system pod is Ready (or finished). With Calico, a
- * calico-node pod must exist and be Ready on each node; the bridge CNI has no pods of its own.
- */
 /** What a Ready lab has: its nodes, its CNI, and the add-ons the lab turns on. */
 export interface ExpectedCluster {
   nodes: readonly string[];
@@ -96,7 +92,11 @@ export interface ExpectedCluster {
   metallbPool?: boolean;
 }
 
-/** `pools`: whether an IPAddressPool exists (only asked when MetalLB is on). */
+/**
+ * Every expected node is Ready and every kube-system pod is Ready (or finished). With Calico, a
+ * calico-node pod must exist and be Ready on each node; the bridge CNI has no pods of its own.
+ * The add-ons' namespaces need pods, and with MetalLB `pools` (an IPAddressPool exists) must be true.
+ */
 export function evaluate(nodes: readonly NodeReadiness[], pods: readonly PodReadiness[], expected: ExpectedCluster, pools = false): ClusterReadiness {
   const waitingFor: string[] = [];
   for (const name of expected.nodes) {
